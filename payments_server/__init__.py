@@ -1,0 +1,39 @@
+"""payments_server: a mock payments gateway for store development and integration tests."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .api import EXTENSION_KEY, bp
+from .callbacks import StoreNotifier
+from .config import Settings
+from .errors import register_error_handlers
+from .gateway import Gateway
+from .ledger import Ledger
+
+__version__ = "0.1.0"
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Create the gateway app with its own account; nothing is shared between apps."""
+    settings = settings or Settings()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions[EXTENSION_KEY] = Gateway(
+        settings=settings,
+        ledger=Ledger(settings.initial_balance),
+        notifier=StoreNotifier(
+            settings.callback_url,
+            settings.callback_timeout,
+            user_agent=f"payments_server/{__version__}",
+            pool_size=settings.threads,
+        ),
+    )
+    app.register_blueprint(bp)
+    register_error_handlers(app)
+    return app
+
+
+__all__ = ["Settings", "__version__", "create_app"]

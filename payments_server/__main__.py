@@ -1,0 +1,73 @@
+"""Command line: flags and environment variables -> Settings -> serve."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from . import __version__
+from .config import OPTIONS, ConfigError, Settings
+from .server import StartupError, configure_logging, serve
+
+PROG = "payments-server"
+
+DESCRIPTION = """\
+A mock payments gateway for store development and integration tests.
+It holds one in-memory account (ACC-001, John Doe) and serves GET /balance,
+POST /pay, POST /payments/orders, POST /pay/order, GET /transactions and
+POST /reset. After each order payment it POSTs {"order_id", "status"} to the
+store's callback URL and reports whether the store got it in "shop_notified".
+"""
+
+EPILOG = """\
+Every option can also be set by the environment variable shown; a flag wins.
+Example: payments-server --port 5001 --callback-url http://localhost:8001/payments/confirm
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; values stay text here and are validated by Settings."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for option in OPTIONS:
+        help_text = f"{option.help} [env: {option.env}]"
+        if option.field == "quiet":
+            parser.add_argument(
+                option.flag, dest=option.field, action="store_const", const="1", help=help_text
+            )
+        else:
+            parser.add_argument(
+                option.flag, dest=option.field, metavar=option.metavar, help=help_text
+            )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run the gateway; return 2 with one line on stderr for bad settings or a busy port."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_sources(vars(args), os.environ if environ is None else environ)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    configure_logging(settings.quiet)
+    try:
+        serve(settings)
+    except StartupError as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""WSGI middleware that logs one line per request: client, method, path, status, milliseconds."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.wsgi import ClosingIterator
+
+log = logging.getLogger("payments_server.access")
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class AccessLog:
+    """Wraps a WSGI app; the line is written once the response has been sent."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """Run the wrapped app and log the request when its response is closed."""
+        started = time.perf_counter()
+        status = ["-"]
+
+        def recording_start_response(line: str, headers: list[Any], exc_info: Any = None) -> Any:
+            status[0] = line.split(" ", 1)[0]
+            return start_response(line, headers, exc_info)
+
+        def write_line() -> None:
+            path = environ.get("PATH_INFO", "")
+            if environ.get("QUERY_STRING"):
+                path += "?" + environ["QUERY_STRING"]
+            log.info(
+                '%s "%s %s" %s %.1f ms',
+                environ.get("REMOTE_ADDR", "-"),
+                environ.get("REQUEST_METHOD", "-"),
+                path,
+                status[0],
+                (time.perf_counter() - started) * 1000,
+            )
+
+        return ClosingIterator(self.app(environ, recording_start_response), write_line)

@@ -1,0 +1,189 @@
+"""Settings: every option with its flag, environment variable, default and validation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
+
+from .money import AmountError, parse_amount
+
+DEFAULT_CALLBACK_URL = "http://localhost:8000/payments/confirm"
+MAX_THREADS = 256
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; str() is one line naming the flag and the value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """How one setting is given on the command line and in the environment."""
+
+    field: str
+    flag: str
+    env: str
+    metavar: str
+    help: str
+    parse: Callable[[str], object]
+
+    @property
+    def names(self) -> str:
+        """The flag and its environment variable, as error messages name them."""
+        return f"{self.flag} ({self.env})"
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"", "0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be one of 1, true, yes, on, 0, false, no, off")
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+
+
+def _parse_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError("must be a number") from None
+
+
+def _parse_decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError("must be a number") from None
+
+
+OPTIONS = (
+    Option(
+        "host",
+        "--host",
+        "PAYMENTS_HOST",
+        "HOST",
+        "interface to listen on (default: 127.0.0.1)",
+        str,
+    ),
+    Option(
+        "port",
+        "--port",
+        "PAYMENTS_PORT",
+        "PORT",
+        "TCP port to listen on (default: 5000)",
+        _parse_int,
+    ),
+    Option(
+        "callback_url",
+        "--callback-url",
+        "PAYMENTS_CALLBACK_URL",
+        "URL",
+        f"where order results are POSTed (default: {DEFAULT_CALLBACK_URL})",
+        str,
+    ),
+    Option(
+        "callback_timeout",
+        "--callback-timeout",
+        "PAYMENTS_CALLBACK_TIMEOUT",
+        "SECONDS",
+        "seconds to wait for the store's answer before shop_notified is false (default: 5)",
+        _parse_float,
+    ),
+    Option(
+        "initial_balance",
+        "--initial-balance",
+        "PAYMENTS_INITIAL_BALANCE",
+        "AMOUNT",
+        "balance at start and after POST /reset (default: 50000.00)",
+        _parse_decimal,
+    ),
+    Option(
+        "threads",
+        "--threads",
+        "PAYMENTS_THREADS",
+        "N",
+        "request worker threads; a slow store holds one per order payment (default: 16)",
+        _parse_int,
+    ),
+    Option("quiet", "--quiet", "PAYMENTS_QUIET", "", "do not log each request", _parse_bool),
+)
+OPTION_BY_FIELD = {option.field: option for option in OPTIONS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway can be told at start; validated on creation."""
+
+    host: str = "127.0.0.1"
+    port: int = 5000
+    callback_url: str = DEFAULT_CALLBACK_URL
+    callback_timeout: float = 5.0
+    initial_balance: Decimal = Decimal("50000.00")
+    threads: int = 16
+    quiet: bool = False
+
+    def __post_init__(self) -> None:
+        self._require("host", bool(self.host.strip()), "must not be empty")
+        self._require("port", 1 <= self.port <= 65535, "must be a whole number from 1 to 65535")
+        self._require(
+            "callback_url",
+            _is_http_url(self.callback_url),
+            "must be an http:// or https:// URL with a host and no spaces",
+        )
+        self._require(
+            "callback_timeout",
+            math.isfinite(self.callback_timeout) and self.callback_timeout > 0,
+            "must be a positive number of seconds",
+        )
+        try:
+            balance = parse_amount(self.initial_balance, allow_zero=True)
+        except AmountError as exc:
+            self._require("initial_balance", False, exc.rule)
+        # An int given in code becomes a Decimal, so the ledger only ever holds Decimals.
+        object.__setattr__(self, "initial_balance", balance.value)
+        self._require(
+            "threads", 1 <= self.threads <= MAX_THREADS, f"must be from 1 to {MAX_THREADS}"
+        )
+
+    def _require(self, field: str, ok: bool, rule: str) -> None:
+        if not ok:
+            value = getattr(self, field)
+            raise ConfigError(f"{OPTION_BY_FIELD[field].names} {rule}, got {str(value)!r}")
+
+    @classmethod
+    def from_sources(cls, given: Mapping[str, str | None], environ: Mapping[str, str]) -> Settings:
+        """Build settings from flag values (None when not given) over environment variables."""
+        values: dict[str, object] = {}
+        for option in OPTIONS:
+            text = given.get(option.field)
+            if text is None:
+                text = environ.get(option.env)
+            if text is None:
+                continue
+            try:
+                values[option.field] = option.parse(text)
+            except ValueError as exc:
+                raise ConfigError(f"{option.names} {exc}, got {text!r}") from None
+        return cls(**values)  # type: ignore[arg-type]  # each parser returns its field's type
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError when the port is not a number in range
+    except ValueError:
+        return False
+    return (
+        parts.scheme in {"http", "https"}
+        and bool(parts.hostname)
+        and not any(char.isspace() for char in url)
+    )

@@ -1,0 +1,35 @@
+"""JSON in and out with exact numbers: floats parse as Decimal, Decimals print as written."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import simplejson
+from flask import Response
+
+MIMETYPE = "application/json"
+
+
+def _parse_int(text: str) -> int | Decimal:
+    # int() refuses more than 4300 digits; such a number is still valid JSON, and an amount
+    # check will reject it with a clear message rather than "not JSON".
+    try:
+        return int(text)
+    except ValueError:
+        return Decimal(text)
+
+
+def loads(data: bytes | str) -> object:
+    """Parse JSON, with non-integers (and NaN, Infinity) as Decimal so no float appears."""
+    return json.loads(data, parse_float=Decimal, parse_int=_parse_int, parse_constant=Decimal)
+
+
+def dumps(obj: object) -> str:
+    """Serialise compactly, writing each Decimal exactly as its str() (179.98 stays 179.98)."""
+    return simplejson.dumps(obj, use_decimal=True, separators=(",", ":"))
+
+
+def json_response(payload: object, status: int = 200) -> Response:
+    """Build a JSON response with a trailing newline, as Flask's jsonify does."""
+    return Response(dumps(payload) + "\n", status=status, mimetype=MIMETYPE)

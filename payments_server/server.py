@@ -1,0 +1,82 @@
+"""Serving the app with waitress: bind, announce, log, and stop cleanly on SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import signal
+import sys
+from types import FrameType
+
+import waitress
+
+from . import __version__, create_app
+from .accesslog import AccessLog
+from .api import EXTENSION_KEY
+from .config import Settings
+
+log = logging.getLogger("payments_server")
+
+
+class StartupError(Exception):
+    """The server could not start; str() is one line for the user."""
+
+
+def configure_logging(quiet: bool) -> None:
+    """Log to stderr; --quiet silences only the per-request lines."""
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    # waitress announces itself at INFO; our startup line says more.
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    logging.getLogger("payments_server.access").setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def base_url(host: str, port: int) -> str:
+    """The URL clients use for a host and port (IPv6 addresses in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve(settings: Settings) -> None:
+    """Serve the gateway until SIGINT or SIGTERM; raise StartupError if it cannot listen."""
+    app = create_app(settings)
+    try:
+        server = waitress.create_server(
+            AccessLog(app),
+            host=settings.host,
+            port=settings.port,
+            threads=settings.threads,
+            ident=f"payments_server/{__version__}",
+        )
+    except OSError as exc:
+        raise StartupError(_bind_problem(settings, exc)) from None
+    log.info(
+        "payments_server %s listening on %s (store callbacks to %s); press Ctrl+C to stop",
+        __version__,
+        base_url(settings.host, settings.port),
+        settings.callback_url,
+    )
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.run()  # returns after KeyboardInterrupt, once in-flight requests are done
+    finally:
+        server.close()
+        app.extensions[EXTENSION_KEY].close()
+        log.info("payments_server stopped")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM takes the same clean path as Ctrl+C.
+    raise KeyboardInterrupt
+
+
+def _bind_problem(settings: Settings, exc: OSError) -> str:
+    where = f"{settings.host}:{settings.port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"cannot listen on {where}: the port is already in use"
+            " (another payments_server? choose another with --port)"
+        )
+    if exc.errno == errno.EACCES:
+        return f"cannot listen on {where}: permission denied (ports below 1024 need privileges)"
+    return f"cannot listen on {where}: {exc.strerror or exc}"

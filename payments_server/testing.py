@@ -1,0 +1,159 @@
+"""Test helpers for stores and for this project: a real HTTP store stub that records callbacks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from . import jsonio
+
+CONFIRM_PATH = "/payments/confirm"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedCallback:
+    """One request the store stub received, exactly as it arrived."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+    received_at: float
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON (numbers that are not integers as Decimal)."""
+        return jsonio.loads(self.body)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class StoreStub:
+    """A store on 127.0.0.1 that records every request and answers as scripted.
+
+    Answers default to 200; `respond_with` sets a default status, a queue of statuses used
+    first, and a delay. `hold()` keeps answers back until `release()`, so a test can act
+    while the gateway waits on the store.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._lock = threading.Condition()
+        self._received: list[ReceivedCallback] = []
+        self._status = 200
+        self._statuses: deque[int] = deque()
+        self._delay = 0.0
+        self._gate = threading.Event()
+        self._gate.set()
+        self._server: BaseWSGIServer = make_server(
+            host, port, self._app, threaded=True, request_handler=_QuietHandler
+        )
+        # A short poll interval makes stop() quick; the default would add half a second.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="store-stub", daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The stub's root URL, such as http://127.0.0.1:54321."""
+        return f"http://{self._server.host}:{self._server.port}"
+
+    @property
+    def url(self) -> str:
+        """The callback URL to give the gateway: base_url + /payments/confirm."""
+        return self.base_url + CONFIRM_PATH
+
+    def start(self) -> StoreStub:
+        """Start answering; the socket is already listening, so this returns at once."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Release held answers, shut the server down and wait for its thread."""
+        self._gate.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def __enter__(self) -> StoreStub:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def respond_with(
+        self, status: int = 200, *, then: Iterable[int] = (), delay: float = 0.0
+    ) -> None:
+        """Answer the next requests with the statuses in `then`, after that with `status`."""
+        with self._lock:
+            self._status = status
+            self._statuses = deque(then)
+            self._delay = delay
+
+    def hold(self) -> None:
+        """Keep every answer back (requests are still recorded) until release()."""
+        self._gate.clear()
+
+    def release(self) -> None:
+        """Let held answers go."""
+        self._gate.set()
+
+    @property
+    def received(self) -> list[ReceivedCallback]:
+        """Every request received so far, oldest first."""
+        with self._lock:
+            return list(self._received)
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedCallback]:
+        """Wait until at least `count` requests arrived; raise TimeoutError naming what did."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while len(self._received) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"store stub received {len(self._received)} requests, expected {count}"
+                    )
+                self._lock.wait(remaining)
+            return list(self._received)
+
+    def clear(self) -> None:
+        """Forget received requests and go back to answering 200 at once."""
+        with self._lock:
+            self._received.clear()
+            self._status, self._statuses, self._delay = 200, deque(), 0.0
+        self._gate.set()
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        record = ReceivedCallback(
+            method=request.method,
+            path=request.path,
+            headers=MappingProxyType(dict(request.headers.items())),
+            body=request.get_data(),
+            received_at=time.time(),
+        )
+        with self._lock:
+            self._received.append(record)
+            status = self._statuses.popleft() if self._statuses else self._status
+            delay = self._delay
+            self._lock.notify_all()
+        self._gate.wait()
+        if delay:
+            time.sleep(delay)
+        return Response("{}", status=status, mimetype="application/json")(environ, start_response)
