@@ -7,11 +7,9 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType, TracebackType
 from typing import Any
-
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.wrappers import Request, Response
 
 from . import jsonio
 
@@ -27,6 +25,7 @@ class ReceivedCallback:
     headers: Mapping[str, str]
     body: bytes
     received_at: float
+    client_port: int
 
     @property
     def json(self) -> Any:
@@ -34,9 +33,36 @@ class ReceivedCallback:
         return jsonio.loads(self.body)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+class _StubHandler(BaseHTTPRequestHandler):
+    # HTTP/1.1 keeps connections open between callbacks, as a real store's server does.
+    protocol_version = "HTTP/1.1"
+    server: _StubServer
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status = self.server.stub._record(self, body)
+        answer = b"{}"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815 -- http.server names
+
+    def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class _StubServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # The default backlog of 5 drops connections when many payments call back at once.
+    request_queue_size = 256
+
+    def __init__(self, address: tuple[str, int], stub: StoreStub) -> None:
+        super().__init__(address, _StubHandler)
+        self.stub = stub
 
 
 class StoreStub:
@@ -55,9 +81,7 @@ class StoreStub:
         self._delay = 0.0
         self._gate = threading.Event()
         self._gate.set()
-        self._server: BaseWSGIServer = make_server(
-            host, port, self._app, threaded=True, request_handler=_QuietHandler
-        )
+        self._server = _StubServer((host, port), self)
         # A short poll interval makes stop() quick; the default would add half a second.
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="store-stub", daemon=True
@@ -66,7 +90,8 @@ class StoreStub:
     @property
     def base_url(self) -> str:
         """The stub's root URL, such as http://127.0.0.1:54321."""
-        return f"http://{self._server.host}:{self._server.port}"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
 
     @property
     def url(self) -> str:
@@ -139,14 +164,15 @@ class StoreStub:
             self._status, self._statuses, self._delay = 200, deque(), 0.0
         self._gate.set()
 
-    def _app(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
+    def _record(self, handler: BaseHTTPRequestHandler, body: bytes) -> int:
+        """Record one request; wait while held; return the status to answer with."""
         record = ReceivedCallback(
-            method=request.method,
-            path=request.path,
-            headers=MappingProxyType(dict(request.headers.items())),
-            body=request.get_data(),
+            method=handler.command,
+            path=handler.path,
+            headers=MappingProxyType(dict(handler.headers.items())),
+            body=body,
             received_at=time.time(),
+            client_port=handler.client_address[1],
         )
         with self._lock:
             self._received.append(record)
@@ -156,4 +182,4 @@ class StoreStub:
         self._gate.wait()
         if delay:
             time.sleep(delay)
-        return Response("{}", status=status, mimetype="application/json")(environ, start_response)
+        return status
