@@ -1,0 +1,119 @@
+"""Running the real CLI as a subprocess, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+
+READY = "listening on"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_cli(
+    args: Sequence[str], env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the CLI to completion (for --help and startup errors)."""
+    return subprocess.run(
+        [sys.executable, "-m", "payments_server", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+class GatewayProcess:
+    """`python -m payments_server` on a free port, started and stopped around a test."""
+
+    def __init__(self, *args: str, env: Mapping[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = ["--port", str(self.port), *args]
+        self.env = {**os.environ, **(env or {})}
+        self.lines: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 15.0) -> GatewayProcess:
+        """Start the server and wait for its startup line."""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "payments_server", *self.args],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env=self.env,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        self.wait_for_line(READY, timeout)
+        return self
+
+    def _read(self) -> None:
+        assert self.process and self.process.stderr
+        for line in self.process.stderr:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def wait_for_line(self, text: str, timeout: float = 10.0) -> str:
+        """Wait for a stderr line containing `text`; fail with what was printed."""
+        deadline = time.monotonic() + timeout
+        for line in self.lines:
+            if text in line:
+                return line
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = self._lines.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r}; stderr so far:\n" + "\n".join(self.lines))
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        """Send a signal, wait for exit, and return the exit code."""
+        assert self.process
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout)
+        self._drain()
+        return code
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                line = self._lines.get(timeout=2)
+            except queue.Empty:
+                return
+            if line is None:
+                return
+            self.lines.append(line)
+
+    def __enter__(self) -> GatewayProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()

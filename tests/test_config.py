@@ -1,0 +1,146 @@
+from decimal import Decimal
+
+import pytest
+
+from payments_server.config import DEFAULT_CALLBACK_URL, ConfigError, Settings
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    settings = Settings()
+    assert settings == Settings(
+        host="127.0.0.1",
+        port=5000,
+        callback_url="http://localhost:8000/payments/confirm",
+        callback_timeout=5.0,
+        initial_balance=Decimal("50000.00"),
+        threads=16,
+        quiet=False,
+    )
+    assert settings.callback_url == DEFAULT_CALLBACK_URL
+
+
+def test_environment_variables_set_every_option() -> None:
+    environ = {
+        "PAYMENTS_HOST": "0.0.0.0",
+        "PAYMENTS_PORT": "5001",
+        "PAYMENTS_CALLBACK_URL": "https://shop.local:8443/hooks/pay",
+        "PAYMENTS_CALLBACK_TIMEOUT": "0.5",
+        "PAYMENTS_INITIAL_BALANCE": "100.25",
+        "PAYMENTS_THREADS": "4",
+        "PAYMENTS_QUIET": "yes",
+    }
+    assert Settings.from_sources({}, environ) == Settings(
+        host="0.0.0.0",
+        port=5001,
+        callback_url="https://shop.local:8443/hooks/pay",
+        callback_timeout=0.5,
+        initial_balance=Decimal("100.25"),
+        threads=4,
+        quiet=True,
+    )
+
+
+def test_a_flag_wins_over_its_environment_variable() -> None:
+    settings = Settings.from_sources(
+        {"port": "5002", "host": None}, {"PAYMENTS_PORT": "5001", "PAYMENTS_HOST": "0.0.0.0"}
+    )
+    assert (settings.port, settings.host) == (5002, "0.0.0.0")
+
+
+def test_an_integer_balance_given_in_code_becomes_a_decimal() -> None:
+    settings = Settings(initial_balance=100)  # type: ignore[arg-type]
+    assert type(settings.initial_balance) is Decimal
+    assert settings.initial_balance == Decimal("100")
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"port": "0"}, "--port (PAYMENTS_PORT) must be a whole number from 1 to 65535, got '0'"),
+        (
+            {"port": "65536"},
+            "--port (PAYMENTS_PORT) must be a whole number from 1 to 65535, got '65536'",
+        ),
+        ({"port": "http"}, "--port (PAYMENTS_PORT) must be a whole number, got 'http'"),
+        ({"port": "50.5"}, "--port (PAYMENTS_PORT) must be a whole number, got '50.5'"),
+        ({"host": " "}, "--host (PAYMENTS_HOST) must not be empty, got ' '"),
+        (
+            {"initial_balance": "-5"},
+            "--initial-balance (PAYMENTS_INITIAL_BALANCE) must be zero or a positive number,"
+            " got '-5'",
+        ),
+        (
+            {"initial_balance": "12.345"},
+            "--initial-balance (PAYMENTS_INITIAL_BALANCE) must have at most 2 decimal places,"
+            " got '12.345'",
+        ),
+        (
+            {"initial_balance": "lots"},
+            "--initial-balance (PAYMENTS_INITIAL_BALANCE) must be a number, got 'lots'",
+        ),
+        (
+            {"initial_balance": "NaN"},
+            "--initial-balance (PAYMENTS_INITIAL_BALANCE) must be zero or a positive number,"
+            " got 'NaN'",
+        ),
+        (
+            {"callback_timeout": "0"},
+            "--callback-timeout (PAYMENTS_CALLBACK_TIMEOUT) must be a positive number of seconds,"
+            " got '0.0'",
+        ),
+        (
+            {"callback_timeout": "inf"},
+            "--callback-timeout (PAYMENTS_CALLBACK_TIMEOUT) must be a positive number of seconds,"
+            " got 'inf'",
+        ),
+        (
+            {"callback_timeout": "soon"},
+            "--callback-timeout (PAYMENTS_CALLBACK_TIMEOUT) must be a number, got 'soon'",
+        ),
+        ({"threads": "0"}, "--threads (PAYMENTS_THREADS) must be from 1 to 256, got '0'"),
+        (
+            {"quiet": "maybe"},
+            "--quiet (PAYMENTS_QUIET) must be one of 1, true, yes, on, 0, false, no, off,"
+            " got 'maybe'",
+        ),
+    ],
+)
+def test_bad_values_name_the_option_and_the_value(given: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_sources(given, {})
+    assert str(caught.value) == message
+
+
+URL_RULE = "must be an http:// or https:// URL with a host and no spaces"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "localhost:8000/payments/confirm",
+        "ftp://localhost/payments/confirm",
+        "http://",
+        "http:///payments/confirm",
+        "http://localhost:99999/payments/confirm",
+        "http://localhost:port/payments/confirm",
+        "http://local host/payments/confirm",
+        "",
+    ],
+)
+def test_unusable_callback_urls_are_refused(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_sources({}, {"PAYMENTS_CALLBACK_URL": url})
+    assert str(caught.value) == f"--callback-url (PAYMENTS_CALLBACK_URL) {URL_RULE}, got {url!r}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:8000/payments/confirm",
+        "https://shop.example/payments/confirm",
+        "http://[::1]:8000/payments/confirm",
+        "http://127.0.0.1/payments/confirm?token=abc",
+    ],
+)
+def test_usable_callback_urls_are_kept(url: str) -> None:
+    assert Settings(callback_url=url).callback_url == url
