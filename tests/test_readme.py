@@ -31,8 +31,8 @@ def test_every_readme_example_answers_as_shown() -> None:
     dead_store = f"http://127.0.0.1:{free_port()}/payments/confirm"
     with GatewayProcess("--callback-url", dead_store) as gateway:
         for command, expected in examples():
-            command = command.replace("http://localhost:5000", gateway.url)
+            local = command.replace("http://localhost:5000", gateway.url)
             result = subprocess.run(
-                ["bash", "-c", command], capture_output=True, text=True, timeout=30, check=True
+                ["bash", "-c", local], capture_output=True, text=True, timeout=30, check=True
             )
             assert exact_json(result.stdout) == exact_json(expected), command
