@@ -50,6 +50,11 @@ def serve(settings: Settings) -> None:
         )
     except OSError as exc:
         raise StartupError(_bind_problem(settings, exc)) from None
+    except ValueError:
+        # waitress's word for a host name that does not resolve.
+        raise StartupError(
+            f"cannot listen on {settings.host}:{settings.port}: the host name does not resolve"
+        ) from None
     log.info(
         "payments_server %s listening on %s (store callbacks to %s); press Ctrl+C to stop",
         __version__,

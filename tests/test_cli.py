@@ -71,6 +71,22 @@ def test_a_port_in_use_is_one_line_and_exit_2() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("host", "problem"),
+    [
+        ("nosuchhost.invalid", "the host name does not resolve"),
+        ("192.0.2.1", "Cannot assign requested address"),  # TEST-NET: never this machine's
+    ],
+)
+def test_a_host_that_cannot_be_listened_on_is_one_line_and_exit_2(host: str, problem: str) -> None:
+    port = free_port()
+    result = run_cli(["--host", host, "--port", str(port)])
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"payments-server: error: cannot listen on {host}:{port}: {problem}"
+    ]
+
+
 def test_the_seed_walk_through_over_real_http_with_a_real_store() -> None:
     with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
         http = requests.Session()
