@@ -56,7 +56,7 @@ class StoreNotifier:
                 self.url,
                 data=body,
                 headers=self._headers,
-                timeout=self._timeout,
+                timeout=self._timeout,  # type: ignore[arg-type]  # requests takes urllib3's
                 allow_redirects=False,
             )
             code = response.status_code

@@ -8,7 +8,7 @@ import signal
 import sys
 from types import FrameType
 
-import waitress
+from waitress.server import create_server
 
 from . import __version__, create_app
 from .accesslog import AccessLog
@@ -41,7 +41,7 @@ def serve(settings: Settings) -> None:
     """Serve the gateway until SIGINT or SIGTERM; raise StartupError if it cannot listen."""
     app = create_app(settings)
     try:
-        server = waitress.create_server(
+        server = create_server(
             AccessLog(app),
             host=settings.host,
             port=settings.port,

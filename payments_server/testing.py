@@ -90,7 +90,7 @@ class StoreStub:
     @property
     def base_url(self) -> str:
         """The stub's root URL, such as http://127.0.0.1:54321."""
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
     @property
