@@ -24,6 +24,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy payments_server
 
 format: install
 	$(BIN)/ruff check --fix .
