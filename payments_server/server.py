@@ -63,7 +63,8 @@ def serve(settings: Settings) -> None:
     )
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        server.run()  # returns after KeyboardInterrupt, once in-flight requests are done
+        # Returns after KeyboardInterrupt; waitress gives in-flight requests up to 5 s to finish.
+        server.run()
     finally:
         server.close()
         app.extensions[EXTENSION_KEY].close()
