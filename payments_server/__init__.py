@@ -7,9 +7,12 @@ from flask import Flask
 from .api import EXTENSION_KEY, bp
 from .callbacks import StoreNotifier
 from .config import Settings
+from .dispatcher import CallbackDispatcher
 from .errors import register_error_handlers
 from .gateway import Gateway
 from .ledger import Ledger
+from .retries import RetryPolicy
+from .signing import Signer
 
 __version__ = "0.1.0"
 
@@ -24,11 +27,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = Gateway(
         settings=settings,
         ledger=Ledger(settings.initial_balance),
-        notifier=StoreNotifier(
-            settings.callback_url,
-            settings.callback_timeout,
-            user_agent=f"payments_server/{__version__}",
-            pool_size=settings.threads,
+        callbacks=CallbackDispatcher(
+            StoreNotifier(
+                settings.callback_url,
+                settings.callback_timeout,
+                user_agent=f"payments_server/{__version__}",
+                signer=Signer(settings.webhook_secret),
+                pool_size=settings.threads,
+            ),
+            RetryPolicy(settings.callback_schedule, settings.callback_retries),
+            settings.callback_log_size,
         ),
     )
     app.register_blueprint(bp)

@@ -1,4 +1,4 @@
-"""The HTTP routes: parse the request, call the ledger and the notifier, shape the JSON."""
+"""The HTTP routes: parse the request, call the ledger and the callbacks, shape the JSON."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from . import jsonio
+from .deliveries import State
+from .dispatcher import UnknownCallbackError
 from .errors import ApiError
 from .gateway import Gateway
 from .jsonio import json_response
@@ -20,6 +22,7 @@ MAX_ORDER_ID_LENGTH = 255
 MAX_RECIPIENT_LENGTH = 2048
 ORDER_FIELDS_REQUIRED = "Both 'order_id' and 'amount' fields are required"
 PAY_FIELDS_REQUIRED = "Both 'amount' and 'recipient' fields are required"
+STATES = tuple(state.value for state in State)
 
 
 def _gateway() -> Gateway:
@@ -89,16 +92,16 @@ def pay_order() -> Response:
         raise ApiError(409, f"Order {order_id} has already been paid") from None
     except InsufficientFundsError as exc:
         # The store hears about the failure too, but only after the lock is released.
-        gateway.notifier.notify(order_id, "failed")
+        gateway.callbacks.notify(order_id, "failed")
         raise _insufficient(exc) from None
-    delivery = gateway.notifier.notify(order_id, "success")
+    delivery = gateway.callbacks.notify(order_id, "success")
     return json_response(
         {
             "status": "success",
             "message": f"Payment of {amount.sent} for order {order_id} completed",
             "balance": format_balance(transaction.balance_after),
             "transaction": transaction.to_json(),
-            "shop_notified": delivery.delivered,
+            "shop_notified": delivery.state is State.DELIVERED,
         }
     )
 
@@ -125,6 +128,53 @@ def reset() -> Response:
             "status": "success",
             "message": "Account reset to default balance",
             "balance": format_balance(balance),
+        }
+    )
+
+
+@bp.get("/callbacks")
+def callbacks() -> Response:
+    """List callback deliveries newest first, filtered by ?order_id= and ?state=."""
+    state = request.args.get("state")
+    if state is not None and state not in STATES:
+        raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
+    deliveries = _gateway().callbacks.deliveries(
+        request.args.get("order_id"), None if state is None else State(state)
+    )
+    return json_response(
+        {"status": "success", "callbacks": [delivery.to_json() for delivery in deliveries]}
+    )
+
+
+@bp.get("/callbacks/<delivery_id>")
+def callback(delivery_id: str) -> Response:
+    """Show one callback delivery with all its attempts."""
+    try:
+        delivery = _gateway().callbacks.get(delivery_id)
+    except UnknownCallbackError as exc:
+        raise ApiError(404, str(exc)) from None
+    return json_response({"status": "success", "callback": delivery.to_json()})
+
+
+@bp.post("/callbacks/<delivery_id>/retry")
+def retry_callback(delivery_id: str) -> Response:
+    """Send a callback again now, with the same webhook-id, and report this attempt."""
+    try:
+        attempt, delivery = _gateway().callbacks.resend(delivery_id)
+    except UnknownCallbackError as exc:
+        raise ApiError(404, str(exc)) from None
+    outcome = (
+        f"delivered: store answered {attempt.status_code}"
+        if attempt.delivered
+        else f"not delivered: {attempt.error}"
+    )
+    return json_response(
+        {
+            "status": "success",
+            "message": f"Callback {delivery_id} {outcome}",
+            "delivered": attempt.delivered,
+            "attempt": attempt.to_json(),
+            "callback": delivery.to_json(),
         }
     )
 

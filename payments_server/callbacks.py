@@ -1,10 +1,12 @@
-"""Telling the store how an order payment ended: POST {"order_id", "status"} to its callback URL."""
+"""Talking to the store: one signed POST of {"order_id", "status"} per attempt, never raising."""
 
 from __future__ import annotations
 
-import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -12,32 +14,86 @@ from urllib3.util import Timeout
 
 from . import jsonio
 from .ledger import OrderId
+from .signing import Signer, new_message_id
 
-log = logging.getLogger("payments_server.callbacks")
+GONE = 410
+# The statuses whose Retry-After header says when to come back.
+RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
-    """What happened to one callback: delivered (2xx in time) or not, and why."""
+class Callback:
+    """One event for the store: its webhook-id and the body every attempt sends unchanged."""
 
+    id: str
     order_id: OrderId
     status: str
-    delivered: bool
+    body: bytes
+
+    @classmethod
+    def new(cls, order_id: OrderId, status: str) -> Callback:
+        """A new event with a fresh webhook-id; the body is exactly {"order_id", "status"}."""
+        body = jsonio.dumps({"order_id": order_id, "status": status}).encode()
+        return cls(new_message_id(), order_id, status, body)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try at delivering a callback: when, what the store answered or why it did not."""
+
+    at: datetime
     status_code: int | None
     error: str | None
-    elapsed_ms: float
+    duration_ms: float
+    # Seconds the store asked us to wait, from Retry-After on a 429 or 503.
+    retry_after: float | None = None
+
+    @property
+    def delivered(self) -> bool:
+        """True when the store answered 2xx within the timeout."""
+        return self.error is None
+
+    @property
+    def gone(self) -> bool:
+        """True when the store answered 410 Gone: it wants no more attempts of this event."""
+        return self.status_code == GONE
+
+    def to_json(self) -> dict[str, object]:
+        """The attempt as the callback log shows it."""
+        return {
+            "at": format_time(self.at),
+            "status_code": self.status_code,
+            "error": self.error,
+            "duration_ms": round(self.duration_ms, 1),
+        }
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, such as 2026-11-22T10:15:02.123Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class StoreNotifier:
-    """Sends order results to the store over pooled keep-alive connections."""
+    """Sends signed callbacks to the store over pooled keep-alive connections."""
 
-    def __init__(self, url: str, timeout: float, user_agent: str, *, pool_size: int = 16) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float,
+        user_agent: str,
+        signer: Signer,
+        *,
+        pool_size: int = 16,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.url = url
+        self._clock = clock
         self.timeout = timeout
         # total= makes connect and the wait for the answer share one budget, instead of
         # requests' default of a full timeout for each.
         self._timeout = Timeout(total=timeout)
         self._headers = {"Content-Type": "application/json", "User-Agent": user_agent}
+        self._signer = signer
         self._session = requests.Session()
         # The store is local: a proxy from the environment would only get in the way.
         self._session.trust_env = False
@@ -45,21 +101,25 @@ class StoreNotifier:
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 
-    def notify(self, order_id: OrderId, status: str) -> Delivery:
-        """POST the order's result; never raises, whatever the store does."""
-        body = jsonio.dumps({"order_id": order_id, "status": status}).encode()
+    def send(self, callback: Callback) -> Attempt:
+        """POST the callback once, freshly timestamped and signed; never raises."""
+        at = self._clock()
+        headers = self._signer.headers(callback.id, int(at.timestamp()), callback.body)
         started = time.perf_counter()
         code: int | None = None
         error: str | None = None
+        retry_after: float | None = None
         try:
             response = self._session.post(
                 self.url,
-                data=body,
-                headers=self._headers,
+                data=callback.body,
+                headers={**self._headers, **headers},
                 timeout=self._timeout,  # type: ignore[arg-type]  # requests takes urllib3's
                 allow_redirects=False,
             )
             code = response.status_code
+            if code in RETRY_AFTER_STATUSES:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), at)
         except requests.RequestException as exc:
             error = _describe(exc)
         elapsed = time.perf_counter() - started
@@ -67,13 +127,27 @@ class StoreNotifier:
             error = f"store answered {code}"
         elif code is not None and elapsed > self.timeout:
             error = f"store answered after the {self.timeout:g} s timeout"
-        delivery = Delivery(order_id, status, error is None, code, error, elapsed * 1000)
-        _log(delivery, self.url)
-        return delivery
+        return Attempt(at, code, error, elapsed * 1000, retry_after)
 
     def close(self) -> None:
         """Close pooled connections."""
         self._session.close()
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from Retry-After (delta-seconds or an HTTP date); None if unusable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
 
 
 def _describe(exc: requests.RequestException) -> str:
@@ -82,11 +156,3 @@ def _describe(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.ConnectionError):
         return "could not connect"
     return type(exc).__name__
-
-
-def _log(delivery: Delivery, url: str) -> None:
-    what = f"callback order {delivery.order_id} {delivery.status} to {url}"
-    if delivery.delivered:
-        log.info("%s: %s in %.0f ms", what, delivery.status_code, delivery.elapsed_ms)
-    else:
-        log.warning("%s not delivered: %s (%.0f ms)", what, delivery.error, delivery.elapsed_ms)

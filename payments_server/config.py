@@ -8,10 +8,16 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
+from .deliveries import DEFAULT_LOG_SIZE
 from .money import AmountError, parse_amount
+from .retries import DEFAULT_SCHEDULE
+from .signing import DEV_WEBHOOK_SECRET, SecretError, decode_secret
 
 DEFAULT_CALLBACK_URL = "http://localhost:8000/payments/confirm"
 MAX_THREADS = 256
+MAX_RETRIES = 100
+MAX_RETRY_STEP = 86_400.0
+MAX_LOG_SIZE = 1_000_000
 
 
 class ConfigError(ValueError):
@@ -65,6 +71,17 @@ def _parse_decimal(text: str) -> Decimal:
         raise ValueError("must be a number") from None
 
 
+def _parse_schedule(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(step) for step in text.split(","))
+    except ValueError:
+        raise ValueError("must be seconds separated by commas, such as 1,5,30") from None
+
+
+def _format_schedule(schedule: tuple[float, ...]) -> str:
+    return ",".join(f"{step:g}" for step in schedule)
+
+
 OPTIONS = (
     Option(
         "host",
@@ -114,6 +131,41 @@ OPTIONS = (
         "request worker threads; a slow store holds one per order payment (default: 16)",
         _parse_int,
     ),
+    Option(
+        "webhook_secret",
+        "--webhook-secret",
+        "PAYMENTS_WEBHOOK_SECRET",
+        "SECRET",
+        "Standard Webhooks secret that signs callbacks: whsec_ and base64 of 24 to 64 bytes"
+        f" (default: the development secret {DEV_WEBHOOK_SECRET})",
+        str,
+    ),
+    Option(
+        "callback_retries",
+        "--callback-retries",
+        "PAYMENTS_CALLBACK_RETRIES",
+        "N",
+        "retries after a failed callback; 0 sends each callback once"
+        " (default: one per step of the schedule)",
+        _parse_int,
+    ),
+    Option(
+        "callback_schedule",
+        "--callback-schedule",
+        "PAYMENTS_CALLBACK_SCHEDULE",
+        "SECONDS,...",
+        "seconds before each retry, each varied by up to 20 percent; the last step repeats"
+        f" (default: {_format_schedule(DEFAULT_SCHEDULE)})",
+        _parse_schedule,
+    ),
+    Option(
+        "callback_log_size",
+        "--callback-log-size",
+        "PAYMENTS_CALLBACK_LOG_SIZE",
+        "N",
+        f"finished callbacks kept for GET /callbacks (default: {DEFAULT_LOG_SIZE})",
+        _parse_int,
+    ),
     Option("quiet", "--quiet", "PAYMENTS_QUIET", "", "do not log each request", _parse_bool),
 )
 OPTION_BY_FIELD = {option.field: option for option in OPTIONS}
@@ -129,6 +181,11 @@ class Settings:
     callback_timeout: float = 5.0
     initial_balance: Decimal = Decimal("50000.00")
     threads: int = 16
+    webhook_secret: str = DEV_WEBHOOK_SECRET
+    # None: one retry per step of callback_schedule.
+    callback_retries: int | None = None
+    callback_schedule: tuple[float, ...] = DEFAULT_SCHEDULE
+    callback_log_size: int = DEFAULT_LOG_SIZE
     quiet: bool = False
 
     def __post_init__(self) -> None:
@@ -153,10 +210,37 @@ class Settings:
         self._require(
             "threads", 1 <= self.threads <= MAX_THREADS, f"must be from 1 to {MAX_THREADS}"
         )
+        try:
+            decode_secret(self.webhook_secret)
+        except SecretError as exc:
+            # The value is a secret: the message names what is wrong without echoing it.
+            raise ConfigError(f"{OPTION_BY_FIELD['webhook_secret'].names} {exc}") from None
+        self._require(
+            "callback_retries",
+            self.callback_retries is None or 0 <= self.callback_retries <= MAX_RETRIES,
+            f"must be from 0 to {MAX_RETRIES}",
+        )
+        self._require(
+            "callback_schedule",
+            bool(self.callback_schedule)
+            and all(
+                math.isfinite(step) and 0 <= step <= MAX_RETRY_STEP
+                for step in self.callback_schedule
+            ),
+            f"must be one or more numbers of seconds from 0 to {MAX_RETRY_STEP:g},"
+            " separated by commas",
+        )
+        self._require(
+            "callback_log_size",
+            1 <= self.callback_log_size <= MAX_LOG_SIZE,
+            f"must be from 1 to {MAX_LOG_SIZE}",
+        )
 
     def _require(self, field: str, ok: bool, rule: str) -> None:
         if not ok:
             value = getattr(self, field)
+            if isinstance(value, tuple):
+                value = _format_schedule(value)
             raise ConfigError(f"{OPTION_BY_FIELD[field].names} {rule}, got {str(value)!r}")
 
     @classmethod

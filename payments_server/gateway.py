@@ -1,12 +1,12 @@
-"""The running gateway's state: its settings, the account and the store notifier."""
+"""The running gateway's state: its settings, the account and the store callbacks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .callbacks import StoreNotifier
 from .config import Settings
+from .dispatcher import CallbackDispatcher
 from .ledger import Ledger
 
 
@@ -16,12 +16,13 @@ class Gateway:
 
     settings: Settings
     ledger: Ledger
-    notifier: StoreNotifier
+    callbacks: CallbackDispatcher
 
     def reset(self) -> Decimal:
-        """Forget every payment and restore the initial balance; return it."""
+        """Forget every payment and callback, cancel retries, restore the balance; return it."""
+        self.callbacks.reset()
         return self.ledger.reset()
 
-    def close(self) -> None:
-        """Release network resources."""
-        self.notifier.close()
+    def close(self) -> int:
+        """Stop retrying and release connections; return how many callbacks were pending."""
+        return self.callbacks.close()

@@ -14,6 +14,7 @@ from . import __version__, create_app
 from .accesslog import AccessLog
 from .api import EXTENSION_KEY
 from .config import Settings
+from .signing import DEV_WEBHOOK_SECRET
 
 log = logging.getLogger("payments_server")
 
@@ -61,14 +62,34 @@ def serve(settings: Settings) -> None:
         base_url(settings.host, settings.port),
         settings.callback_url,
     )
+    gateway = app.extensions[EXTENSION_KEY]
+    log.info(
+        "callbacks are signed (Standard Webhooks) with %s; %s",
+        _describe_secret(settings.webhook_secret),
+        gateway.callbacks.policy.describe(),
+    )
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         # Returns after KeyboardInterrupt; waitress gives in-flight requests up to 5 s to finish.
         server.run()
     finally:
         server.close()
-        app.extensions[EXTENSION_KEY].close()
-        log.info("payments_server stopped")
+        pending = app.extensions[EXTENSION_KEY].close()
+        if pending:
+            log.warning(
+                "payments_server stopped with %d %s still pending; they will not be retried",
+                pending,
+                "callback" if pending == 1 else "callbacks",
+            )
+        else:
+            log.info("payments_server stopped")
+
+
+def _describe_secret(secret: str) -> str:
+    # The development secret is printed so it can be copied; a secret of your own is not.
+    if secret == DEV_WEBHOOK_SECRET:
+        return f"the development secret {secret}"
+    return "your secret from --webhook-secret (PAYMENTS_WEBHOOK_SECRET)"
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

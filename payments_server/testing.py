@@ -41,9 +41,11 @@ class _StubHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        status = self.server.stub._record(self, body)
+        status, headers = self.server.stub._record(self, body)
         answer = b"{}"
         self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
@@ -69,7 +71,7 @@ class StoreStub:
     """A store on 127.0.0.1 that records every request and answers as scripted.
 
     Answers default to 200; `respond_with` sets a default status, a queue of statuses used
-    first, and a delay. `hold()` keeps answers back until `release()`, so a test can act
+    first, extra response headers (such as Retry-After) and a delay. `hold()` keeps answers back until `release()`, so a test can act
     while the gateway waits on the store.
     """
 
@@ -79,6 +81,7 @@ class StoreStub:
         self._status = 200
         self._statuses: deque[int] = deque()
         self._delay = 0.0
+        self._headers: dict[str, str] = {}
         self._gate = threading.Event()
         self._gate.set()
         self._server = _StubServer((host, port), self)
@@ -122,13 +125,19 @@ class StoreStub:
         self.stop()
 
     def respond_with(
-        self, status: int = 200, *, then: Iterable[int] = (), delay: float = 0.0
+        self,
+        status: int = 200,
+        *,
+        then: Iterable[int] = (),
+        delay: float = 0.0,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """Answer the next requests with the statuses in `then`, after that with `status`."""
         with self._lock:
             self._status = status
             self._statuses = deque(then)
             self._delay = delay
+            self._headers = dict(headers or {})
 
     def hold(self) -> None:
         """Keep every answer back (requests are still recorded) until release()."""
@@ -162,10 +171,13 @@ class StoreStub:
         with self._lock:
             self._received.clear()
             self._status, self._statuses, self._delay = 200, deque(), 0.0
+            self._headers = {}
         self._gate.set()
 
-    def _record(self, handler: BaseHTTPRequestHandler, body: bytes) -> int:
-        """Record one request; wait while held; return the status to answer with."""
+    def _record(
+        self, handler: BaseHTTPRequestHandler, body: bytes
+    ) -> tuple[int, dict[str, str]]:
+        """Record one request; wait while held; return the status and headers to answer with."""
         record = ReceivedCallback(
             method=handler.command,
             path=handler.path,
@@ -177,9 +189,9 @@ class StoreStub:
         with self._lock:
             self._received.append(record)
             status = self._statuses.popleft() if self._statuses else self._status
-            delay = self._delay
+            delay, headers = self._delay, self._headers
             self._lock.notify_all()
         self._gate.wait()
         if delay:
             time.sleep(delay)
-        return status
+        return status, headers

@@ -1,4 +1,4 @@
-"""StoreNotifier: unit tests against `responses`, plus a real slow socket for the timeout."""
+"""StoreNotifier: one signed attempt per call, against `responses` and against real sockets."""
 
 from __future__ import annotations
 
@@ -7,21 +7,34 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import requests
 import responses
+from standardwebhooks import Webhook
 
 from payments_server import __version__
-from payments_server.callbacks import StoreNotifier
+from payments_server.callbacks import Attempt, Callback, StoreNotifier, parse_retry_after
+from payments_server.signing import DEV_WEBHOOK_SECRET, Signer
 from payments_server.testing import StoreStub
 
 URL = "http://store.test/payments/confirm"
 
 
+def make_notifier(url: str = URL, timeout: float = 5.0, **options: object) -> StoreNotifier:
+    return StoreNotifier(
+        url,
+        timeout,
+        user_agent=f"payments_server/{__version__}",
+        signer=Signer(DEV_WEBHOOK_SECRET),
+        **options,  # type: ignore[arg-type]
+    )
+
+
 @pytest.fixture
 def notifier() -> Iterator[StoreNotifier]:
-    notifier = StoreNotifier(URL, 5.0, user_agent=f"payments_server/{__version__}")
+    notifier = make_notifier()
     yield notifier
     notifier.close()
 
@@ -29,10 +42,10 @@ def notifier() -> Iterator[StoreNotifier]:
 @responses.activate
 def test_posts_exactly_order_id_and_status_as_json(notifier: StoreNotifier) -> None:
     responses.post(URL, status=200)
-    delivery = notifier.notify("abc123def456", "success")
-    assert delivery.delivered is True
-    assert delivery.status_code == 200
-    assert delivery.error is None
+    attempt = notifier.send(Callback.new("abc123def456", "success"))
+    assert attempt.delivered is True
+    assert attempt.status_code == 200
+    assert attempt.error is None
     (call,) = responses.calls
     assert call.request.body == b'{"order_id":"abc123def456","status":"success"}'
     assert call.request.headers["Content-Type"] == "application/json"
@@ -40,9 +53,49 @@ def test_posts_exactly_order_id_and_status_as_json(notifier: StoreNotifier) -> N
 
 
 @responses.activate
+def test_every_attempt_is_signed_so_a_store_using_standardwebhooks_accepts_it(
+    notifier: StoreNotifier,
+) -> None:
+    responses.post(URL, status=200)
+    callback = Callback.new(77, "failed")
+    notifier.send(callback)
+    (call,) = responses.calls
+    headers = dict(call.request.headers)
+    assert headers["webhook-id"] == callback.id
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 5
+    assert Webhook(DEV_WEBHOOK_SECRET).verify(call.request.body, headers) == {
+        "order_id": 77,
+        "status": "failed",
+    }
+
+
+@responses.activate
+def test_each_attempt_has_the_same_id_and_body_with_its_own_timestamp_and_signature() -> None:
+    moments = iter(
+        [datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC), datetime(2026, 11, 22, 10, 0, 5, tzinfo=UTC)]
+    )
+    notifier = make_notifier(clock=lambda: next(moments))
+    responses.post(URL, status=500)
+    callback = Callback.new("o-1", "success")
+    first, second = notifier.send(callback), notifier.send(callback)
+    one, two = (call.request for call in responses.calls)
+    assert one.body == two.body == callback.body
+    assert one.headers["webhook-id"] == two.headers["webhook-id"] == callback.id
+    assert (one.headers["webhook-timestamp"], two.headers["webhook-timestamp"]) == (
+        "1795341600",
+        "1795341605",
+    )
+    assert one.headers["webhook-signature"] != two.headers["webhook-signature"]
+    assert (first.at, second.at) == (
+        datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC),
+        datetime(2026, 11, 22, 10, 0, 5, tzinfo=UTC),
+    )
+
+
+@responses.activate
 def test_an_integer_order_id_stays_an_integer(notifier: StoreNotifier) -> None:
     responses.post(URL, status=200)
-    notifier.notify(42, "failed")
+    notifier.send(Callback.new(42, "failed"))
     assert json.loads(responses.calls[0].request.body) == {"order_id": 42, "status": "failed"}
 
 
@@ -57,12 +110,13 @@ def test_only_a_2xx_counts_as_delivered(
 ) -> None:
     responses.post(URL, status=status, headers={"Location": "http://store.test/elsewhere"})
     responses.post("http://store.test/elsewhere", status=200)
-    delivery = notifier.notify("o", "success")
-    assert delivery.delivered is delivered
-    assert delivery.status_code == status
+    attempt = notifier.send(Callback.new("o", "success"))
+    assert attempt.delivered is delivered
+    assert attempt.status_code == status
+    assert attempt.gone is (status == 410)
     assert len(responses.calls) == 1  # redirects are not followed
     if not delivered:
-        assert delivery.error == f"store answered {status}"
+        assert attempt.error == f"store answered {status}"
 
 
 @responses.activate
@@ -79,19 +133,47 @@ def test_network_failures_are_reported_never_raised(
     notifier: StoreNotifier, exception: Exception, error: str
 ) -> None:
     responses.post(URL, body=exception)
-    delivery = notifier.notify("o", "success")
-    assert delivery.delivered is False
-    assert delivery.status_code is None
-    assert delivery.error == error
+    attempt = notifier.send(Callback.new("o", "success"))
+    assert attempt.delivered is False
+    assert attempt.status_code is None
+    assert attempt.error == error
 
 
 @responses.activate
-def test_failures_are_logged_with_the_reason(
-    notifier: StoreNotifier, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("status", "header", "retry_after"),
+    [(429, "7", 7.0), (503, "0", 0.0), (503, " 120 ", 120.0),
+     (503, "Sun, 22 Nov 2026 10:00:30 GMT", 30.0), (503, "Sun, 22 Nov 2026 09:00:00 GMT", 0.0),
+     (503, "soon", None), (503, "-5", None), (503, "1.5", None),
+     (500, "7", None), (200, "7", None)],
+)  # fmt: skip
+def test_retry_after_is_read_only_from_429_and_503(
+    status: int, header: str, retry_after: float | None
 ) -> None:
-    responses.post(URL, status=500)
-    notifier.notify("ord-9", "success")
-    assert f"callback order ord-9 success to {URL} not delivered: store answered 500" in caplog.text
+    notifier = make_notifier(clock=lambda: datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC))
+    responses.post(URL, status=status, headers={"Retry-After": header})
+    assert notifier.send(Callback.new("o", "success")).retry_after == retry_after
+
+
+def test_retry_after_without_a_header_is_none() -> None:
+    now = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
+    assert parse_retry_after(None, now) is None
+    assert parse_retry_after("Sun, 22 Nov 2026 10:00:30 -0000", now) is None
+    assert parse_retry_after("Sun, 22 Nov 2026 10:00:30 +0000", now) == 30.0
+
+
+def test_an_attempt_shows_time_status_error_and_duration() -> None:
+    attempt = Attempt(
+        datetime(2026, 11, 22, 10, 0, 0, 123456, tzinfo=UTC), None, "could not connect", 1.26
+    )
+    assert attempt.to_json() == {
+        "at": "2026-11-22T10:00:00.123Z",
+        "status_code": None,
+        "error": "could not connect",
+        "duration_ms": 1.3,
+    }
+    paris = datetime(2026, 11, 22, 12, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert Attempt(paris, 200, None, 0.0).to_json()["at"] == "2026-11-22T11:00:00.000Z"
 
 
 def test_a_store_that_accepts_but_never_answers_times_out_in_the_timeout() -> None:
@@ -100,25 +182,25 @@ def test_a_store_that_accepts_but_never_answers_times_out_in_the_timeout() -> No
         accepted: list[socket.socket] = []
         thread = threading.Thread(target=lambda: accepted.append(listener.accept()[0]))
         thread.start()
-        notifier = StoreNotifier(f"http://127.0.0.1:{port}/payments/confirm", 0.3, "ua")
+        notifier = make_notifier(f"http://127.0.0.1:{port}/payments/confirm", 0.3)
         started = time.monotonic()
-        delivery = notifier.notify("o", "success")
+        attempt = notifier.send(Callback.new("o", "success"))
         elapsed = time.monotonic() - started
         thread.join()
         for connection in accepted:
             connection.close()
         notifier.close()
-    assert delivery.delivered is False
-    assert delivery.error == "no answer within the timeout"
+    assert attempt.delivered is False
+    assert attempt.error == "no answer within the timeout"
     # Generous upper bound: it is the timeout that ended the wait, not the peer.
     assert elapsed < 3
 
 
 def test_connections_to_the_store_are_reused() -> None:
     with StoreStub() as store:
-        notifier = StoreNotifier(store.url, 2.0, "ua")
+        notifier = make_notifier(store.url, 2.0)
         for index in range(5):
-            assert notifier.notify(index, "success").delivered
+            assert notifier.send(Callback.new(index, "success")).delivered
         notifier.close()
         received = store.received
     assert [c.json["order_id"] for c in received] == [0, 1, 2, 3, 4]

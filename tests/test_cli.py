@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import threading
@@ -143,7 +144,7 @@ def test_the_seed_walk_through_over_real_http_with_a_real_store() -> None:
         '"POST /reset" 200',
     ]:
         assert request_line in log
-    assert "callback order abc123def456 success" in log
+    assert re.search(r"callback msg_[0-9a-f]{24} order abc123def456 success to \S+: 200 in", log)
     assert "payments_server stopped" in log
     assert "Traceback" not in log
 
@@ -173,7 +174,9 @@ def test_a_dead_store_only_makes_shop_notified_false() -> None:
         assert response.status_code == 200
         assert response.json()["shop_notified"] is False
         assert requests.get(gateway.url + "/balance").json()["balance"] == 49995.0
-        gateway.wait_for_line("callback order o success")
+        line = gateway.wait_for_line(" order o success to ")
+        assert "not delivered: could not connect" in line
+        assert "; retry 1 of 5 in " in line
 
 
 def test_environment_configures_and_a_flag_wins() -> None:
