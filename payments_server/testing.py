@@ -71,8 +71,8 @@ class StoreStub:
     """A store on 127.0.0.1 that records every request and answers as scripted.
 
     Answers default to 200; `respond_with` sets a default status, a queue of statuses used
-    first, extra response headers (such as Retry-After) and a delay. `hold()` keeps answers back until `release()`, so a test can act
-    while the gateway waits on the store.
+    first, extra response headers (such as Retry-After) and a delay. `hold()` keeps answers
+    back until `release()`, so a test can act while the gateway waits on the store.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
