@@ -141,9 +141,7 @@ class CallbackDispatcher:
             )
         heapq.heappush(self._queue, (monotonic() + delay, next(self._order), current.id))
         if self._worker is None:
-            self._worker = threading.Thread(
-                target=self._run, name="callback-retries", daemon=True
-            )
+            self._worker = threading.Thread(target=self._run, name="callback-retries", daemon=True)
             self._worker.start()
         self._lock.notify_all()
         return current.attempted(

@@ -174,9 +174,7 @@ class StoreStub:
             self._headers = {}
         self._gate.set()
 
-    def _record(
-        self, handler: BaseHTTPRequestHandler, body: bytes
-    ) -> tuple[int, dict[str, str]]:
+    def _record(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str]]:
         """Record one request; wait while held; return the status and headers to answer with."""
         record = ReceivedCallback(
             method=handler.command,

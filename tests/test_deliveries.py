@@ -12,7 +12,9 @@ from payments_server.deliveries import Delivery, DeliveryLog, State
 AT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
-def record(order_id: str | int, state: State = State.DELIVERED, status: str = "success") -> Delivery:
+def record(
+    order_id: str | int, state: State = State.DELIVERED, status: str = "success"
+) -> Delivery:
     return Delivery(Callback.new(order_id, status), AT, state)
 
 
