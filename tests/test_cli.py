@@ -27,6 +27,10 @@ def test_help_explains_every_option_and_its_environment_variable() -> None:
         ("--callback-timeout", "PAYMENTS_CALLBACK_TIMEOUT"),
         ("--initial-balance", "PAYMENTS_INITIAL_BALANCE"),
         ("--threads", "PAYMENTS_THREADS"),
+        ("--webhook-secret", "PAYMENTS_WEBHOOK_SECRET"),
+        ("--callback-retries", "PAYMENTS_CALLBACK_RETRIES"),
+        ("--callback-schedule", "PAYMENTS_CALLBACK_SCHEDULE"),
+        ("--callback-log-size", "PAYMENTS_CALLBACK_LOG_SIZE"),
         ("--quiet", "PAYMENTS_QUIET"),
     ]:
         assert flag in result.stdout
@@ -48,6 +52,10 @@ def test_version() -> None:
         (["--initial-balance", "-1"], {}, "must be zero or a positive number, got '-1'"),
         (["--callback-url", "localhost:8000"], {}, "--callback-url (PAYMENTS_CALLBACK_URL) must"),
         ([], {"PAYMENTS_CALLBACK_TIMEOUT": "-3"}, "must be a positive number of seconds"),
+        (["--webhook-secret", "hunter2"], {}, "--webhook-secret (PAYMENTS_WEBHOOK_SECRET) must"),
+        ([], {"PAYMENTS_WEBHOOK_SECRET": "whsec_c2hvcnQ="}, "got 5 bytes"),
+        (["--callback-retries", "-2"], {}, "--callback-retries (PAYMENTS_CALLBACK_RETRIES) must"),
+        (["--callback-schedule", "1,x"], {}, "--callback-schedule (PAYMENTS_CALLBACK_SCHEDULE)"),
     ],
 )
 def test_bad_configuration_is_one_line_and_exit_2(
@@ -218,3 +226,12 @@ def test_a_slow_store_does_not_stall_balance_on_the_real_server() -> None:
             store.release()
             paying.join()
         assert json.loads(results[0].text)["shop_notified"] is True
+
+
+def test_a_bad_secret_is_refused_without_printing_it() -> None:
+    result = run_cli(["--webhook-secret", "whsec_hunter2!"])
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "payments-server: error: --webhook-secret (PAYMENTS_WEBHOOK_SECRET)"
+        " must be whsec_ followed by standard base64"
+    )

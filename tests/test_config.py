@@ -4,6 +4,8 @@ import pytest
 
 from payments_server.config import DEFAULT_CALLBACK_URL, ConfigError, Settings
 
+SECRET = "whsec_" + "QUJD" * 11  # base64 of 33 bytes
+
 
 def test_defaults_are_the_documented_ones() -> None:
     settings = Settings()
@@ -14,6 +16,10 @@ def test_defaults_are_the_documented_ones() -> None:
         callback_timeout=5.0,
         initial_balance=Decimal("50000.00"),
         threads=16,
+        webhook_secret="whsec_cGF5bWVudHNfc2VydmVyLWRldi1zZWNyZXQtbm90LWZvci1wcm9k",
+        callback_retries=None,
+        callback_schedule=(1.0, 5.0, 30.0, 120.0, 600.0),
+        callback_log_size=10_000,
         quiet=False,
     )
     assert settings.callback_url == DEFAULT_CALLBACK_URL
@@ -27,6 +33,10 @@ def test_environment_variables_set_every_option() -> None:
         "PAYMENTS_CALLBACK_TIMEOUT": "0.5",
         "PAYMENTS_INITIAL_BALANCE": "100.25",
         "PAYMENTS_THREADS": "4",
+        "PAYMENTS_WEBHOOK_SECRET": SECRET,
+        "PAYMENTS_CALLBACK_RETRIES": "2",
+        "PAYMENTS_CALLBACK_SCHEDULE": "0.5, 2,10",
+        "PAYMENTS_CALLBACK_LOG_SIZE": "50",
         "PAYMENTS_QUIET": "yes",
     }
     assert Settings.from_sources({}, environ) == Settings(
@@ -36,6 +46,10 @@ def test_environment_variables_set_every_option() -> None:
         callback_timeout=0.5,
         initial_balance=Decimal("100.25"),
         threads=4,
+        webhook_secret=SECRET,
+        callback_retries=2,
+        callback_schedule=(0.5, 2.0, 10.0),
+        callback_log_size=50,
         quiet=True,
     )
 
@@ -99,6 +113,38 @@ def test_an_integer_balance_given_in_code_becomes_a_decimal() -> None:
         ),
         ({"threads": "0"}, "--threads (PAYMENTS_THREADS) must be from 1 to 256, got '0'"),
         (
+            {"callback_retries": "-1"},
+            "--callback-retries (PAYMENTS_CALLBACK_RETRIES) must be from 0 to 100, got '-1'",
+        ),
+        (
+            {"callback_retries": "many"},
+            "--callback-retries (PAYMENTS_CALLBACK_RETRIES) must be a whole number, got 'many'",
+        ),
+        (
+            {"callback_schedule": "1,,5"},
+            "--callback-schedule (PAYMENTS_CALLBACK_SCHEDULE) must be seconds separated by"
+            " commas, such as 1,5,30, got '1,,5'",
+        ),
+        (
+            {"callback_schedule": "1 5"},
+            "--callback-schedule (PAYMENTS_CALLBACK_SCHEDULE) must be seconds separated by"
+            " commas, such as 1,5,30, got '1 5'",
+        ),
+        (
+            {"callback_schedule": "1,-5"},
+            "--callback-schedule (PAYMENTS_CALLBACK_SCHEDULE) must be one or more numbers of"
+            " seconds from 0 to 86400, separated by commas, got '1,-5'",
+        ),
+        (
+            {"callback_schedule": "1,inf"},
+            "--callback-schedule (PAYMENTS_CALLBACK_SCHEDULE) must be one or more numbers of"
+            " seconds from 0 to 86400, separated by commas, got '1,inf'",
+        ),
+        (
+            {"callback_log_size": "0"},
+            "--callback-log-size (PAYMENTS_CALLBACK_LOG_SIZE) must be from 1 to 1000000, got '0'",
+        ),
+        (
             {"quiet": "maybe"},
             "--quiet (PAYMENTS_QUIET) must be one of 1, true, yes, on, 0, false, no, off,"
             " got 'maybe'",
@@ -144,3 +190,26 @@ def test_unusable_callback_urls_are_refused(url: str) -> None:
 )
 def test_usable_callback_urls_are_kept(url: str) -> None:
     assert Settings(callback_url=url).callback_url == url
+
+
+@pytest.mark.parametrize(
+    ("secret", "rule"),
+    [
+        ("QUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJD", "must start with whsec_"),
+        ("whsec_%%%%", "must be whsec_ followed by standard base64"),
+        ("whsec_QUJD", "must decode to 24 to 64 bytes, got 3 bytes"),
+    ],
+)
+def test_a_bad_webhook_secret_says_what_is_wrong_without_echoing_it(secret: str, rule: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_sources({"webhook_secret": secret}, {})
+    assert str(caught.value) == f"--webhook-secret (PAYMENTS_WEBHOOK_SECRET) {rule}"
+
+
+def test_an_empty_schedule_given_in_code_is_refused() -> None:
+    with pytest.raises(ConfigError, match="must be one or more numbers of seconds"):
+        Settings(callback_schedule=())
+
+
+def test_a_zero_second_schedule_step_is_allowed() -> None:
+    assert Settings(callback_schedule=(0.0,)).callback_schedule == (0.0,)
