@@ -19,6 +19,9 @@ It holds one in-memory account (ACC-001, John Doe) and serves GET /balance,
 POST /pay, POST /payments/orders, POST /pay/order, GET /transactions and
 POST /reset. After each order payment it POSTs {"order_id", "status"} to the
 store's callback URL and reports whether the store got it in "shop_notified".
+Callbacks are signed with Standard Webhooks headers (webhook-id, webhook-timestamp,
+webhook-signature), retried in the background when the store fails, and kept in a
+log: GET /callbacks, GET /callbacks/<id>, POST /callbacks/<id>/retry.
 """
 
 EPILOG = """\

@@ -137,7 +137,7 @@ OPTIONS = (
         "PAYMENTS_WEBHOOK_SECRET",
         "SECRET",
         "Standard Webhooks secret that signs callbacks: whsec_ and base64 of 24 to 64 bytes"
-        f" (default: the development secret {DEV_WEBHOOK_SECRET})",
+        " (default: a fixed development secret, printed at startup)",
         str,
     ),
     Option(

@@ -7,8 +7,7 @@ import re
 import time
 
 import pytest
-from standardwebhooks import Webhook
-from standardwebhooks.webhooks import WebhookVerificationError
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from payments_server.signing import (
     DEV_WEBHOOK_SECRET,
