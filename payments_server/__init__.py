@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .api import EXTENSION_KEY, bp
+from . import api, callback_routes, simulation_routes
 from .callbacks import StoreNotifier
 from .config import Settings
 from .dispatcher import CallbackDispatcher
 from .errors import register_error_handlers
 from .gateway import Gateway
+from .idempotency import IdempotencyStore
 from .ledger import Ledger
 from .retries import RetryPolicy
 from .signing import Signer
+from .simulation import SimulationSettings, Simulator
+from .web import EXTENSION_KEY
 
 __version__ = "0.1.0"
 
@@ -38,8 +41,17 @@ def create_app(settings: Settings | None = None) -> Flask:
             RetryPolicy(settings.callback_schedule, settings.callback_retries),
             settings.callback_log_size,
         ),
+        simulator=Simulator(
+            SimulationSettings(
+                decline_rate=settings.decline_rate,
+                seed=settings.decline_seed,
+                latency_ms=settings.latency_ms,
+            )
+        ),
+        idempotency=IdempotencyStore(),
     )
-    app.register_blueprint(bp)
+    for blueprint in (api.bp, callback_routes.bp, simulation_routes.bp):
+        app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app
 

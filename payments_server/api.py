@@ -1,38 +1,81 @@
-"""The HTTP routes: parse the request, call the ledger and the callbacks, shape the JSON."""
+"""The payment routes: parse the request, call the ledger and the callbacks, shape the JSON."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import time
+from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from . import jsonio
 from .deliveries import State
-from .dispatcher import UnknownCallbackError
 from .errors import ApiError
-from .gateway import Gateway
-from .jsonio import json_response
-from .ledger import InsufficientFundsError, OrderAlreadyPaidError
+from .idempotency import BadKeyError, Claim, IdempotencyConflictError, fingerprint, parse_key
+from .jsonio import MIMETYPE, json_response
+from .ledger import (
+    InsufficientFundsError,
+    OrderAlreadyPaidError,
+    PaymentDeclinedError,
+    order_key,
+)
 from .money import Amount, AmountError, format_balance, parse_amount
+from .web import EXTENSION_KEY, gateway, json_object, optional_json_object, raw_body
 
 bp = Blueprint("payments", __name__)
 
-EXTENSION_KEY = "payments_server"
+__all__ = ["EXTENSION_KEY", "bp"]
+
 MAX_ORDER_ID_LENGTH = 255
 MAX_RECIPIENT_LENGTH = 2048
+MAX_PAGE = 1000
 ORDER_FIELDS_REQUIRED = "Both 'order_id' and 'amount' fields are required"
 PAY_FIELDS_REQUIRED = "Both 'amount' and 'recipient' fields are required"
-STATES = tuple(state.value for state in State)
 
 
-def _gateway() -> Gateway:
-    return current_app.extensions[EXTENSION_KEY]
+def idempotent(view: Callable[[], Response]) -> Callable[[], Response]:
+    """Honour an Idempotency-Key header: run the view once per key, replay its answer after."""
+
+    @functools.wraps(view)
+    def wrapper() -> Response:
+        header = request.headers.get("Idempotency-Key")
+        if header is None:
+            return view()
+        try:
+            key = parse_key(header)
+        except BadKeyError as exc:
+            raise ApiError(400, str(exc)) from None
+        store = gateway().idempotency
+        try:
+            claim = store.begin(key, fingerprint(request.path, raw_body()))
+        except IdempotencyConflictError as exc:
+            raise ApiError(exc.status, exc.message) from None
+        if not isinstance(claim, Claim):
+            replay = Response(claim.body, status=claim.status, mimetype=MIMETYPE)
+            replay.headers["Idempotent-Replayed"] = "true"
+            return replay
+        try:
+            try:
+                response = view()
+            except ApiError as exc:
+                response = exc.to_response()
+        except BaseException:
+            store.abandon(claim)
+            raise
+        # A request that was refused as invalid changed nothing, so it is not kept:
+        # the key can be used again once the request is fixed.
+        if response.status_code == 400 or response.status_code >= 500:
+            store.abandon(claim)
+        else:
+            store.finish(claim, response.status_code, response.get_data())
+        return response
+
+    return wrapper
 
 
 @bp.get("/balance")
 def balance() -> Response:
     """Show the account and its balance."""
-    ledger = _gateway().ledger
+    ledger = gateway().ledger
     return json_response(
         {
             "status": "success",
@@ -44,9 +87,10 @@ def balance() -> Response:
 
 
 @bp.post("/pay")
+@idempotent
 def pay() -> Response:
     """Pay an amount to a recipient."""
-    body = _json_object()
+    body = json_object()
     raw_amount, recipient = body.get("amount"), body.get("recipient")
     if raw_amount is None or recipient is None or recipient == "":
         raise ApiError(400, PAY_FIELDS_REQUIRED)
@@ -56,8 +100,12 @@ def pay() -> Response:
             400,
             f"'recipient' must be a non-empty string of at most {MAX_RECIPIENT_LENGTH} characters",
         )
+    state = gateway()
+    _simulated_latency()
     try:
-        transaction = _gateway().ledger.pay(amount, recipient)
+        transaction = state.ledger.pay(amount, recipient, state.simulator.decline)
+    except PaymentDeclinedError as exc:
+        raise _declined(exc) from None
     except InsufficientFundsError as exc:
         raise _insufficient(exc) from None
     return json_response(
@@ -72,9 +120,10 @@ def pay() -> Response:
 
 @bp.post("/payments/orders")
 @bp.post("/pay/order")
+@idempotent
 def pay_order() -> Response:
     """Pay for a store order once, then tell the store how it went."""
-    body = _json_object()
+    body = json_object()
     order_id, raw_amount = body.get("order_id"), body.get("amount")
     if order_id is None or raw_amount is None or order_id == "":
         raise ApiError(400, ORDER_FIELDS_REQUIRED)
@@ -85,16 +134,21 @@ def pay_order() -> Response:
             f"'order_id' must be a string of 1 to {MAX_ORDER_ID_LENGTH} characters"
             f" or an integer of at most {MAX_ORDER_ID_LENGTH} digits",
         )
-    gateway = _gateway()
+    state = gateway()
+    _simulated_latency()
     try:
-        transaction = gateway.ledger.pay_order(order_id, amount)
+        transaction = state.ledger.pay_order(
+            order_id, amount, lambda: state.simulator.decline(order_id)
+        )
     except OrderAlreadyPaidError:
         raise ApiError(409, f"Order {order_id} has already been paid") from None
-    except InsufficientFundsError as exc:
+    except (PaymentDeclinedError, InsufficientFundsError) as exc:
         # The store hears about the failure too, but only after the lock is released.
-        gateway.callbacks.notify(order_id, "failed")
+        state.callbacks.notify(order_id, "failed")
+        if isinstance(exc, PaymentDeclinedError):
+            raise _declined(exc) from None
         raise _insufficient(exc) from None
-    delivery = gateway.callbacks.notify(order_id, "success")
+    delivery = state.callbacks.notify(order_id, "success")
     return json_response(
         {
             "status": "success",
@@ -106,93 +160,80 @@ def pay_order() -> Response:
     )
 
 
+@bp.get("/payments/orders/<order_id>")
+def order(order_id: str) -> Response:
+    """Show what happened to an order: its attempts, its transaction, its latest callback."""
+    state = gateway()
+    record = state.ledger.order(order_id)
+    if record is None:
+        raise ApiError(404, f"No payment found for order {order_id}")
+    deliveries = state.callbacks.deliveries(order_id=order_key(order_id))
+    callback = {"id": deliveries[0].id, "state": deliveries[0].state.value} if deliveries else None
+    return json_response({"status": "success", **record.to_json(), "callback": callback})
+
+
 @bp.get("/transactions")
 def transactions() -> Response:
-    """List every successful payment, oldest first."""
-    ledger = _gateway().ledger
+    """List successful payments, oldest first: all of them, or a page with ?limit=&offset=."""
+    ledger = gateway().ledger
+    head = {"status": "success", "account_id": ledger.account_id}
+    if "limit" not in request.args and "offset" not in request.args:
+        return json_response({**head, "transactions": [t.to_json() for t in ledger.transactions()]})
+    limit = _int_arg("limit", 100, 1, MAX_PAGE)
+    offset = _int_arg("offset", 0, 0, None)
+    page, total = ledger.transactions_page(offset, limit)
     return json_response(
         {
-            "status": "success",
-            "account_id": ledger.account_id,
-            "transactions": [transaction.to_json() for transaction in ledger.transactions()],
+            **head,
+            "transactions": [t.to_json() for t in page],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
         }
     )
 
 
 @bp.post("/reset")
 def reset() -> Response:
-    """Restore the initial balance and forget every payment."""
-    balance = _gateway().reset()
+    """Forget every payment and callback; start from the initial or the given balance."""
+    body = optional_json_object()
+    raw_balance = None if body is None else body.get("balance")
+    balance: Amount | None = None
+    if raw_balance is not None:
+        try:
+            balance = parse_amount(raw_balance, name="Balance", allow_zero=True)
+        except AmountError as exc:
+            raise ApiError(400, str(exc)) from None
+    value = gateway().reset(None if balance is None else balance.value)
     return json_response(
         {
             "status": "success",
-            "message": "Account reset to default balance",
-            "balance": format_balance(balance),
+            "message": (
+                "Account reset to default balance"
+                if balance is None
+                else f"Account reset to balance {balance.sent}"
+            ),
+            "balance": format_balance(value),
         }
     )
 
 
-@bp.get("/callbacks")
-def callbacks() -> Response:
-    """List callback deliveries newest first, filtered by ?order_id= and ?state=."""
-    state = request.args.get("state")
-    if state is not None and state not in STATES:
-        raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
-    deliveries = _gateway().callbacks.deliveries(
-        request.args.get("order_id"), None if state is None else State(state)
-    )
-    return json_response(
-        {"status": "success", "callbacks": [delivery.to_json() for delivery in deliveries]}
-    )
+def _simulated_latency() -> None:
+    # Held by the request only: no lock is taken while waiting.
+    latency = gateway().simulator.latency
+    if latency:
+        time.sleep(latency)
 
 
-@bp.get("/callbacks/<delivery_id>")
-def callback(delivery_id: str) -> Response:
-    """Show one callback delivery with all its attempts."""
-    try:
-        delivery = _gateway().callbacks.get(delivery_id)
-    except UnknownCallbackError as exc:
-        raise ApiError(404, str(exc)) from None
-    return json_response({"status": "success", "callback": delivery.to_json()})
-
-
-@bp.post("/callbacks/<delivery_id>/retry")
-def retry_callback(delivery_id: str) -> Response:
-    """Send a callback again now, with the same webhook-id, and report this attempt."""
-    try:
-        attempt, delivery = _gateway().callbacks.resend(delivery_id)
-    except UnknownCallbackError as exc:
-        raise ApiError(404, str(exc)) from None
-    outcome = (
-        f"delivered: store answered {attempt.status_code}"
-        if attempt.delivered
-        else f"not delivered: {attempt.error}"
-    )
-    return json_response(
-        {
-            "status": "success",
-            "message": f"Callback {delivery_id} {outcome}",
-            "delivered": attempt.delivered,
-            "attempt": attempt.to_json(),
-            "callback": delivery.to_json(),
-        }
-    )
-
-
-def _json_object() -> dict[str, Any]:
-    # Whatever the Content-Type says: curl -d without -H sends form type with a JSON body.
-    data = request.get_data(cache=False)
-    if not data.strip():
-        raise ApiError(400, "Request body must be JSON")
-    try:
-        body = jsonio.loads(data)
-    except RecursionError:
-        raise ApiError(400, "Request body is nested too deeply") from None
-    except ValueError:
-        raise ApiError(400, "Request body must be JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "Request body must be a JSON object")
-    return body
+def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    value = int(text) if text.isascii() and text.isdigit() else None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise ApiError(400, f"'{name}' must be a whole number {bounds}, got {text!r}")
+    return value
 
 
 def _amount(raw: object) -> Amount:
@@ -211,6 +252,10 @@ def _is_order_id(order_id: object) -> bool:
         and not isinstance(order_id, bool)
         and len(str(abs(order_id))) <= MAX_ORDER_ID_LENGTH
     )
+
+
+def _declined(exc: PaymentDeclinedError) -> ApiError:
+    return ApiError(402, "Payment declined", decline_code=exc.decline_code)
 
 
 def _insufficient(exc: InsufficientFundsError) -> ApiError:

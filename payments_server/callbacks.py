@@ -13,6 +13,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util import Timeout
 
 from . import jsonio
+from .jsonio import format_time
 from .ledger import OrderId
 from .signing import Signer, new_message_id
 
@@ -66,11 +67,6 @@ class Attempt:
             "error": self.error,
             "duration_ms": round(self.duration_ms, 1),
         }
-
-
-def format_time(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds, such as 2026-11-22T10:15:02.123Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class StoreNotifier:

@@ -12,6 +12,7 @@ from .deliveries import DEFAULT_LOG_SIZE
 from .money import AmountError, parse_amount
 from .retries import DEFAULT_SCHEDULE
 from .signing import DEV_WEBHOOK_SECRET, SecretError, decode_secret
+from .simulation import MAX_LATENCY_MS
 
 DEFAULT_CALLBACK_URL = "http://localhost:8000/payments/confirm"
 MAX_THREADS = 256
@@ -166,6 +167,30 @@ OPTIONS = (
         f"finished callbacks kept for GET /callbacks (default: {DEFAULT_LOG_SIZE})",
         _parse_int,
     ),
+    Option(
+        "decline_rate",
+        "--decline-rate",
+        "PAYMENTS_DECLINE_RATE",
+        "RATE",
+        "share of payments declined with card_declined, 0 to 1 (default: 0, none)",
+        _parse_float,
+    ),
+    Option(
+        "decline_seed",
+        "--decline-seed",
+        "PAYMENTS_DECLINE_SEED",
+        "N",
+        "seed for --decline-rate, so that a run declines the same payments (default: random)",
+        _parse_int,
+    ),
+    Option(
+        "latency_ms",
+        "--latency-ms",
+        "PAYMENTS_LATENCY_MS",
+        "MS",
+        f"milliseconds to wait before answering each payment, up to {MAX_LATENCY_MS} (default: 0)",
+        _parse_int,
+    ),
     Option("quiet", "--quiet", "PAYMENTS_QUIET", "", "do not log each request", _parse_bool),
 )
 OPTION_BY_FIELD = {option.field: option for option in OPTIONS}
@@ -186,6 +211,9 @@ class Settings:
     callback_retries: int | None = None
     callback_schedule: tuple[float, ...] = DEFAULT_SCHEDULE
     callback_log_size: int = DEFAULT_LOG_SIZE
+    decline_rate: float = 0.0
+    decline_seed: int | None = None
+    latency_ms: int = 0
     quiet: bool = False
 
     def __post_init__(self) -> None:
@@ -234,6 +262,12 @@ class Settings:
             "callback_log_size",
             1 <= self.callback_log_size <= MAX_LOG_SIZE,
             f"must be from 1 to {MAX_LOG_SIZE}",
+        )
+        self._require("decline_rate", 0 <= self.decline_rate <= 1, "must be a number from 0 to 1")
+        self._require(
+            "latency_ms",
+            0 <= self.latency_ms <= MAX_LATENCY_MS,
+            f"must be a whole number from 0 to {MAX_LATENCY_MS}",
         )
 
     def _require(self, field: str, ok: bool, rule: str) -> None:

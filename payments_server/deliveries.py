@@ -8,7 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from itertools import islice
 
-from .callbacks import Attempt, Callback, format_time
+from .callbacks import Attempt, Callback
+from .jsonio import format_time
 from .ledger import order_key
 
 DEFAULT_LOG_SIZE = 10_000

@@ -1,4 +1,4 @@
-"""The running gateway's state: its settings, the account and the store callbacks."""
+"""The running gateway's state: settings, account, callbacks, idempotency keys, simulation."""
 
 from __future__ import annotations
 
@@ -7,21 +7,27 @@ from decimal import Decimal
 
 from .config import Settings
 from .dispatcher import CallbackDispatcher
+from .idempotency import IdempotencyStore
 from .ledger import Ledger
+from .simulation import Simulator
 
 
 @dataclass
 class Gateway:
-    """Everything one app instance holds; reset() returns all of it to the start."""
+    """Everything one app instance holds; reset() returns it to the start, simulation aside."""
 
     settings: Settings
     ledger: Ledger
     callbacks: CallbackDispatcher
+    simulator: Simulator
+    idempotency: IdempotencyStore
 
-    def reset(self) -> Decimal:
-        """Forget every payment and callback, cancel retries, restore the balance; return it."""
+    def reset(self, balance: Decimal | None = None) -> Decimal:
+        """Forget payments, callbacks and idempotency keys; start from `balance` or the
+        initial balance, which is returned. Simulation settings are configuration and stay."""
         self.callbacks.reset()
-        return self.ledger.reset()
+        self.idempotency.clear()
+        return self.ledger.reset(balance)
 
     def close(self) -> int:
         """Stop retrying and release connections; return how many callbacks were pending."""

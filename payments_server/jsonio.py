@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import simplejson
@@ -25,11 +26,16 @@ def loads(data: bytes | str) -> object:
     return json.loads(data, parse_float=Decimal, parse_int=_parse_int, parse_constant=Decimal)
 
 
-def dumps(obj: object) -> str:
+def dumps(obj: object, *, sort_keys: bool = False) -> str:
     """Serialise compactly, writing each Decimal exactly as its str() (179.98 stays 179.98)."""
-    return simplejson.dumps(obj, use_decimal=True, separators=(",", ":"))
+    return simplejson.dumps(obj, use_decimal=True, separators=(",", ":"), sort_keys=sort_keys)
 
 
 def json_response(payload: object, status: int = 200) -> Response:
     """Build a JSON response with a trailing newline, as Flask's jsonify does."""
     return Response(dumps(payload) + "\n", status=status, mimetype=MIMETYPE)
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, such as 2026-11-22T10:15:02.123Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from .money import Amount, format_balance
+from .orders import OrderAttempt, OrderRecord, Outcome
 
 OrderId = str | int
 
@@ -48,6 +51,22 @@ class OrderAlreadyPaidError(Exception):
         self.order_id = order_id
 
 
+class PaymentDeclinedError(Exception):
+    """The payment was declined on purpose (simulation); nothing was debited."""
+
+    def __init__(self, decline_code: str) -> None:
+        super().__init__(f"declined: {decline_code}")
+        self.decline_code = decline_code
+
+
+# Asked, under the account lock, whether a payment is declined: a decline code or None.
+DeclineCheck = Callable[[], str | None]
+
+
+def _never_decline() -> str | None:
+    return None
+
+
 def order_key(order_id: OrderId) -> str:
     """Key under which an order is remembered: 42 and "42" are the same order."""
     return str(order_id)
@@ -68,7 +87,7 @@ class Ledger:
         self._lock = threading.Lock()
         self._balance = initial_balance
         self._transactions: list[Transaction] = []
-        self._paid_orders: dict[str, Transaction] = {}
+        self._orders: dict[str, OrderRecord] = {}
 
     @property
     def balance(self) -> Decimal:
@@ -80,31 +99,68 @@ class Ledger:
         with self._lock:
             return list(self._transactions)
 
+    def transactions_page(self, offset: int, limit: int) -> tuple[list[Transaction], int]:
+        """Up to `limit` payments from position `offset`, oldest first, and the total count."""
+        with self._lock:
+            return self._transactions[offset : offset + limit], len(self._transactions)
+
+    def order(self, order_id: OrderId) -> OrderRecord | None:
+        """What happened to an order's payments, if any reached the account."""
+        return self._orders.get(order_key(order_id))
+
     def paid_order(self, order_id: OrderId) -> Transaction | None:
         """The transaction that paid this order, if it has been paid."""
-        return self._paid_orders.get(order_key(order_id))
+        record = self.order(order_id)
+        return None if record is None else record.transaction
 
-    def pay(self, amount: Amount, recipient: str) -> Transaction:
-        """Debit a payment to a recipient, or raise InsufficientFundsError."""
+    def pay(
+        self, amount: Amount, recipient: str, decline: DeclineCheck = _never_decline
+    ) -> Transaction:
+        """Debit a payment to a recipient; raise PaymentDeclinedError or InsufficientFundsError."""
         with self._lock:
+            code = decline()
+            if code is not None:
+                raise PaymentDeclinedError(code)
             return self._debit(amount, recipient=recipient)
 
-    def pay_order(self, order_id: OrderId, amount: Amount) -> Transaction:
-        """Debit an order once; raise OrderAlreadyPaidError or InsufficientFundsError."""
+    def pay_order(
+        self, order_id: OrderId, amount: Amount, decline: DeclineCheck = _never_decline
+    ) -> Transaction:
+        """Debit an order once, recording the attempt whatever its outcome.
+
+        Raises OrderAlreadyPaidError (nothing recorded), PaymentDeclinedError or
+        InsufficientFundsError.
+        """
         key = order_key(order_id)
         with self._lock:
-            if key in self._paid_orders:
+            record = self._orders.get(key) or OrderRecord(order_id)
+            if record.paid:
                 raise OrderAlreadyPaidError(order_id)
-            transaction = self._debit(amount, order_id=order_id)
-            self._paid_orders[key] = transaction
+            at = datetime.now(UTC)
+            code = decline()
+            if code is not None:
+                self._orders[key] = record.attempted(
+                    OrderAttempt(at, amount, Outcome.DECLINED, code)
+                )
+                raise PaymentDeclinedError(code)
+            try:
+                transaction = self._debit(amount, order_id=order_id)
+            except InsufficientFundsError:
+                self._orders[key] = record.attempted(
+                    OrderAttempt(at, amount, Outcome.INSUFFICIENT_FUNDS)
+                )
+                raise
+            self._orders[key] = record.attempted(
+                OrderAttempt(at, amount, Outcome.PAID), transaction
+            )
             return transaction
 
-    def reset(self) -> Decimal:
-        """Restore the initial balance and forget every transaction and paid order."""
+    def reset(self, balance: Decimal | None = None) -> Decimal:
+        """Forget every transaction and order; start from `balance` or the initial balance."""
         with self._lock:
-            self._balance = self.initial_balance
+            self._balance = self.initial_balance if balance is None else balance
             self._transactions.clear()
-            self._paid_orders.clear()
+            self._orders.clear()
             return self._balance
 
     def _debit(

@@ -12,9 +12,9 @@ from waitress.server import create_server
 
 from . import __version__, create_app
 from .accesslog import AccessLog
-from .api import EXTENSION_KEY
 from .config import Settings
 from .signing import DEV_WEBHOOK_SECRET
+from .web import EXTENSION_KEY
 
 log = logging.getLogger("payments_server")
 

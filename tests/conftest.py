@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from payments_server import Settings, create_app
-from payments_server.api import EXTENSION_KEY
 from payments_server.testing import StoreStub
+from payments_server.web import EXTENSION_KEY
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from werkzeug.test import TestResponse
 
 from helpers import Num, exact_json
 from payments_server import MAX_BODY_BYTES, Settings, create_app
-from payments_server.api import EXTENSION_KEY
 from payments_server.testing import StoreStub
+from payments_server.web import EXTENSION_KEY
 
 ORDER_ROUTES = ["/payments/orders", "/pay/order"]
 
@@ -399,11 +399,14 @@ def test_reset_forgets_paid_orders(client: FlaskClient) -> None:
     assert client.post("/payments/orders", json={"order_id": "o", "amount": 1}).status_code == 200
 
 
-def test_reset_ignores_a_body(client: FlaskClient) -> None:
+@pytest.mark.parametrize("data", ["", "  \n", "{}", '{"balance": null}', '{"other": 1}'])
+def test_reset_without_a_balance_is_the_legacy_reset(client: FlaskClient, data: str) -> None:
     client.post("/pay", json={"amount": 1, "recipient": "r"})
-    response = client.post("/reset", data="anything")
+    response = client.post("/reset", data=data)
     assert response.status_code == 200
-    assert body_of(response)["balance"] == Num("50000.0")
+    assert body_of(response) == exact_json(
+        '{"status": "success", "message": "Account reset to default balance", "balance": 50000.0}'
+    )
 
 
 def test_reset_restores_the_configured_initial_balance(store: StoreStub) -> None:

@@ -12,9 +12,9 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from helpers import Num, exact_json
 from payments_server import Settings, create_app
-from payments_server.api import EXTENSION_KEY
 from payments_server.signing import DEV_WEBHOOK_SECRET
 from payments_server.testing import StoreStub
+from payments_server.web import EXTENSION_KEY
 
 ISO_MILLIS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 MakeClient = Callable[..., FlaskClient]
