@@ -31,6 +31,9 @@ def test_help_explains_every_option_and_its_environment_variable() -> None:
         ("--callback-retries", "PAYMENTS_CALLBACK_RETRIES"),
         ("--callback-schedule", "PAYMENTS_CALLBACK_SCHEDULE"),
         ("--callback-log-size", "PAYMENTS_CALLBACK_LOG_SIZE"),
+        ("--decline-rate", "PAYMENTS_DECLINE_RATE"),
+        ("--decline-seed", "PAYMENTS_DECLINE_SEED"),
+        ("--latency-ms", "PAYMENTS_LATENCY_MS"),
         ("--quiet", "PAYMENTS_QUIET"),
     ]:
         assert flag in result.stdout
@@ -56,6 +59,9 @@ def test_version() -> None:
         ([], {"PAYMENTS_WEBHOOK_SECRET": "whsec_c2hvcnQ="}, "got 5 bytes"),
         (["--callback-retries", "-2"], {}, "--callback-retries (PAYMENTS_CALLBACK_RETRIES) must"),
         (["--callback-schedule", "1,x"], {}, "--callback-schedule (PAYMENTS_CALLBACK_SCHEDULE)"),
+        (["--decline-rate", "1.5"], {}, "--decline-rate (PAYMENTS_DECLINE_RATE) must be a number"),
+        ([], {"PAYMENTS_DECLINE_SEED": "x"}, "--decline-seed (PAYMENTS_DECLINE_SEED) must be a"),
+        (["--latency-ms", "-1"], {}, "--latency-ms (PAYMENTS_LATENCY_MS) must be a whole number"),
     ],
 )
 def test_bad_configuration_is_one_line_and_exit_2(

@@ -20,6 +20,9 @@ def test_defaults_are_the_documented_ones() -> None:
         callback_retries=None,
         callback_schedule=(1.0, 5.0, 30.0, 120.0, 600.0),
         callback_log_size=10_000,
+        decline_rate=0.0,
+        decline_seed=None,
+        latency_ms=0,
         quiet=False,
     )
     assert settings.callback_url == DEFAULT_CALLBACK_URL
@@ -37,6 +40,9 @@ def test_environment_variables_set_every_option() -> None:
         "PAYMENTS_CALLBACK_RETRIES": "2",
         "PAYMENTS_CALLBACK_SCHEDULE": "0.5, 2,10",
         "PAYMENTS_CALLBACK_LOG_SIZE": "50",
+        "PAYMENTS_DECLINE_RATE": "0.1",
+        "PAYMENTS_DECLINE_SEED": "42",
+        "PAYMENTS_LATENCY_MS": "250",
         "PAYMENTS_QUIET": "yes",
     }
     assert Settings.from_sources({}, environ) == Settings(
@@ -50,6 +56,9 @@ def test_environment_variables_set_every_option() -> None:
         callback_retries=2,
         callback_schedule=(0.5, 2.0, 10.0),
         callback_log_size=50,
+        decline_rate=0.1,
+        decline_seed=42,
+        latency_ms=250,
         quiet=True,
     )
 
@@ -139,6 +148,15 @@ def test_an_integer_balance_given_in_code_becomes_a_decimal() -> None:
             {"callback_schedule": "1,inf"},
             "--callback-schedule (PAYMENTS_CALLBACK_SCHEDULE) must be one or more numbers of"
             " seconds from 0 to 86400, separated by commas, got '1,inf'",
+        ),
+        (
+            {"decline_rate": "nan"},
+            "--decline-rate (PAYMENTS_DECLINE_RATE) must be a number from 0 to 1, got 'nan'",
+        ),
+        (
+            {"latency_ms": "60001"},
+            "--latency-ms (PAYMENTS_LATENCY_MS) must be a whole number from 0 to 60000,"
+            " got '60001'",
         ),
         (
             {"callback_log_size": "0"},

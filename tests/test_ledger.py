@@ -9,9 +9,11 @@ from payments_server.ledger import (
     InsufficientFundsError,
     Ledger,
     OrderAlreadyPaidError,
+    PaymentDeclinedError,
     Transaction,
 )
 from payments_server.money import Amount, parse_amount
+from payments_server.orders import Outcome
 
 
 @pytest.fixture
@@ -183,3 +185,61 @@ def test_many_threads_spending_cents_end_exactly_at_zero() -> None:
     assert sum(paid) == 2500
     assert ledger.balance == 0
     assert len(ledger.transactions()) == 2500
+
+
+def test_an_order_record_keeps_every_attempt_that_reached_the_account() -> None:
+    ledger = Ledger(Decimal("10"))
+    with pytest.raises(PaymentDeclinedError):
+        ledger.pay_order("o", parse_amount(5), lambda: "do_not_honor")
+    with pytest.raises(InsufficientFundsError):
+        ledger.pay_order("o", parse_amount(50))
+    transaction = ledger.pay_order("o", parse_amount(5))
+    with pytest.raises(OrderAlreadyPaidError):
+        ledger.pay_order("o", parse_amount(5))
+    record = ledger.order("o")
+    assert record is not None
+    assert [(a.amount.value, a.outcome, a.decline_code) for a in record.attempts] == [
+        (5, Outcome.DECLINED, "do_not_honor"),
+        (50, Outcome.INSUFFICIENT_FUNDS, None),
+        (5, Outcome.PAID, None),
+    ]
+    assert record.transaction is transaction
+    assert ledger.balance == Decimal("5")
+    ledger.reset()
+    assert ledger.order("o") is None
+
+
+def test_the_decline_check_runs_only_for_payments_that_can_happen() -> None:
+    ledger = Ledger(Decimal("10"))
+    ledger.pay_order("o", parse_amount(1))
+    asked: list[str] = []
+
+    def decline() -> str | None:
+        asked.append("asked")
+        return "card_declined"
+
+    with pytest.raises(OrderAlreadyPaidError):
+        ledger.pay_order("o", parse_amount(1), decline)
+    assert asked == []
+
+
+def test_a_declined_generic_payment_changes_nothing() -> None:
+    ledger = Ledger(Decimal("10"))
+    with pytest.raises(PaymentDeclinedError) as caught:
+        ledger.pay(parse_amount(1), "r", lambda: "lost_card")
+    assert caught.value.decline_code == "lost_card"
+    assert (ledger.balance, ledger.transactions()) == (Decimal("10"), [])
+
+
+def test_a_page_of_transactions_and_the_total() -> None:
+    ledger = Ledger(Decimal("100"))
+    for amount in range(1, 6):
+        ledger.pay(parse_amount(amount), "r")
+    page, total = ledger.transactions_page(1, 2)
+    assert ([t.amount.value for t in page], total) == ([2, 3], 5)
+
+
+def test_reset_to_a_given_balance() -> None:
+    ledger = Ledger(Decimal("100"))
+    assert ledger.reset(Decimal("7.50")) == Decimal("7.50")
+    assert ledger.reset() == Decimal("100")

@@ -97,6 +97,11 @@ def test_failed_attempts_are_recorded_until_the_order_is_paid(client: FlaskClien
     assert record["paid_at"] == record["attempts"][2]["at"]
 
 
+def test_an_order_id_with_a_slash_or_spaces_can_be_looked_up(client: FlaskClient) -> None:
+    client.post("/payments/orders", json={"order_id": "shop/ord 1", "amount": 1})
+    assert client.get("/payments/orders/shop/ord%201").json["order_id"] == "shop/ord 1"
+
+
 @pytest.mark.parametrize("order_id", ["nope", "42"])
 def test_an_unknown_order_is_404(client: FlaskClient, order_id: str) -> None:
     client.post("/pay", json={"amount": 1, "recipient": "42"})
