@@ -28,7 +28,7 @@ SIGNED_REQUEST = re.compile(
 )
 # Values that differ on every run: ids, clock times and durations. The README shows
 # realistic ones; the test compares their type and leaves the rest exact.
-VOLATILE_KEYS = {"id", "at", "created_at", "next_attempt_at", "duration_ms"}
+VOLATILE_KEYS = {"id", "at", "created_at", "next_attempt_at", "duration_ms", "paid_at"}
 MESSAGE_ID = re.compile(r"msg_[0-9a-f]{24}")
 
 
@@ -53,7 +53,8 @@ def masked(value: Any, key: str | None = None) -> Any:
 def test_the_readme_has_an_example_for_every_endpoint() -> None:
     commands = " ".join(command for command, _ in examples())
     for path in ["/balance", "/pay ", "/payments/orders", "/pay/order", "/transactions",
-                 "/reset", "/callbacks?", "/callbacks/$ID/retry"]:  # fmt: skip
+                 "/reset", "/callbacks?", "/callbacks/$ID/retry", "/payments/orders/ord_1001",
+                 "/simulation", "/transactions?limit"]:  # fmt: skip
         assert f"http://localhost:5000{path}" in commands
 
 
