@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from helpers import MakeClient
 from payments_server import Settings, create_app
 from payments_server.testing import StoreStub
 from payments_server.web import EXTENSION_KEY
@@ -38,3 +39,19 @@ def app(settings: Settings) -> Iterator[Flask]:
 def client(app: Flask) -> FlaskClient:
     """A test client for the app."""
     return app.test_client()
+
+
+@pytest.fixture
+def make_client(store: StoreStub) -> Iterator[MakeClient]:
+    """Build gateways calling the store stub with some settings changed; closed afterwards."""
+    apps = []
+
+    def build(**changes: object) -> FlaskClient:
+        options: dict[str, object] = {"callback_url": store.url, "callback_timeout": 2.0}
+        app = create_app(Settings(**{**options, **changes}))  # type: ignore[arg-type]
+        apps.append(app)
+        return app.test_client()
+
+    yield build
+    for app in apps:
+        app.extensions[EXTENSION_KEY].close()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from flask.testing import FlaskClient
+
+# make_client(**settings changed) -> a test client of a fresh gateway (see conftest.py).
+MakeClient = Callable[..., FlaskClient]
 
 
 @dataclass(frozen=True)

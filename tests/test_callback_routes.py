@@ -4,36 +4,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
 
 import pytest
 from flask.testing import FlaskClient
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from helpers import Num, exact_json
-from payments_server import Settings, create_app
+from helpers import MakeClient, Num, exact_json
 from payments_server.signing import DEV_WEBHOOK_SECRET
 from payments_server.testing import StoreStub
-from payments_server.web import EXTENSION_KEY
 
 ISO_MILLIS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-MakeClient = Callable[..., FlaskClient]
-
-
-@pytest.fixture
-def make_client(store: StoreStub) -> Iterator[MakeClient]:
-    """Build gateways calling the store stub with some settings changed; closed afterwards."""
-    apps = []
-
-    def build(**changes: object) -> FlaskClient:
-        options: dict[str, object] = {"callback_url": store.url, "callback_timeout": 2.0}
-        app = create_app(Settings(**{**options, **changes}))  # type: ignore[arg-type]
-        apps.append(app)
-        return app.test_client()
-
-    yield build
-    for app in apps:
-        app.extensions[EXTENSION_KEY].close()
 
 
 def get_json(client: FlaskClient, path: str, status: int = 200) -> dict:

@@ -5,36 +5,16 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
 
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from helpers import Num, exact_json
-from payments_server import Settings, create_app
+from helpers import MakeClient, Num, exact_json
 from payments_server.testing import StoreStub
-from payments_server.web import EXTENSION_KEY
 
 ISO_MILLIS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 KEY = {"Idempotency-Key": "8e03978e-40d5-43e8-bc93-6894a57f9324"}
-MakeClient = Callable[..., FlaskClient]
-
-
-@pytest.fixture
-def make_client(store: StoreStub) -> Iterator[MakeClient]:
-    """Build gateways calling the store stub with some settings changed; closed afterwards."""
-    apps = []
-
-    def build(**changes: object) -> FlaskClient:
-        options: dict[str, object] = {"callback_url": store.url, "callback_timeout": 2.0}
-        app = create_app(Settings(**{**options, **changes}))  # type: ignore[arg-type]
-        apps.append(app)
-        return app.test_client()
-
-    yield build
-    for app in apps:
-        app.extensions[EXTENSION_KEY].close()
 
 
 def exact(response: TestResponse) -> object:
