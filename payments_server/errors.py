@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, got_request_exception
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .jsonio import json_response
@@ -55,4 +55,6 @@ def _http_error(exc: HTTPException) -> Response:
 
 def _unexpected_error(exc: Exception) -> Response:
     log.exception("unexpected error while handling a request")
+    # Handled here, so Flask would not send its signal; GatewayServer listens for it.
+    got_request_exception.send(current_app._get_current_object(), exception=exc)  # type: ignore[attr-defined]
     return failure(500, "Internal server error")

@@ -7,6 +7,8 @@ import binascii
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Mapping
 
 SECRET_PREFIX = "whsec_"
 # Decodes to b"payments_server-dev-secret-not-for-prod". Fixed so that a store's developer can
@@ -14,6 +16,8 @@ SECRET_PREFIX = "whsec_"
 DEV_WEBHOOK_SECRET = "whsec_cGF5bWVudHNfc2VydmVyLWRldi1zZWNyZXQtbm90LWZvci1wcm9k"
 MIN_KEY_BYTES = 24
 MAX_KEY_BYTES = 64
+# How far a webhook-timestamp may be from the receiver's clock, as the standard suggests.
+TOLERANCE = 5 * 60
 
 
 class SecretError(ValueError):
@@ -61,3 +65,25 @@ class Signer:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": self.signature(message_id, timestamp, body),
         }
+
+    def verify(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        now: float | None = None,
+        tolerance: float = TOLERANCE,
+    ) -> bool:
+        """True if the headers carry a v1 signature of this body, made within the tolerance."""
+        lowered = {name.lower(): value for name, value in headers.items()}
+        message_id = lowered.get("webhook-id", "")
+        stamp = lowered.get("webhook-timestamp", "")
+        if not message_id or not stamp.isascii() or not stamp.isdigit():
+            return False
+        if abs((time.time() if now is None else now) - int(stamp)) > tolerance:
+            return False
+        expected = self.signature(message_id, int(stamp), body)
+        return any(
+            hmac.compare_digest(expected, candidate)
+            for candidate in lowered.get("webhook-signature", "").split()
+        )

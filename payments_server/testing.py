@@ -1,119 +1,104 @@
-"""Test helpers for stores and for this project: a real HTTP store stub that records callbacks."""
+"""For a store's tests: the real gateway in-process, and a store stub that records callbacks."""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import MappingProxyType, TracebackType
+from decimal import Decimal
+from types import TracebackType
 from typing import Any
 
-from . import jsonio
+from flask import Flask, got_request_exception
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-CONFIRM_PATH = "/payments/confirm"
+from . import create_app
+from .config import Settings
+from .gateway import Gateway
+from .money import parse_amount
+from .server import base_url
+from .store_stub import CONFIRM_PATH, ReceivedCallback, StoreStub
+from .web import EXTENSION_KEY
 
-
-@dataclass(frozen=True, slots=True)
-class ReceivedCallback:
-    """One request the store stub received, exactly as it arrived."""
-
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    body: bytes
-    received_at: float
-    client_port: int
-
-    @property
-    def json(self) -> Any:
-        """The body parsed as JSON (numbers that are not integers as Decimal)."""
-        return jsonio.loads(self.body)
+__all__ = ["CONFIRM_PATH", "GatewayServer", "GatewayServerError", "ReceivedCallback", "StoreStub"]
 
 
-class _StubHandler(BaseHTTPRequestHandler):
-    # HTTP/1.1 keeps connections open between callbacks, as a real store's server does.
-    protocol_version = "HTTP/1.1"
-    server: _StubServer
+class GatewayServerError(AssertionError):
+    """The gateway failed while serving a test: an unexpected error inside a request."""
 
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        status, headers = self.server.stub._record(self, body)
-        answer = b"{}"
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815 -- http.server names
-
-    def log_message(self, format: str, *args: Any) -> None:
+class _QuietHandler(WSGIRequestHandler):
+    # A line per request on stderr would bury the store's own test output.
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
 
-class _StubServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # The default backlog of 5 drops connections when many payments call back at once.
-    request_queue_size = 256
+class GatewayServer:
+    """The real gateway app on 127.0.0.1 in a daemon thread, listening before start() returns.
 
-    def __init__(self, address: tuple[str, int], stub: StoreStub) -> None:
-        super().__init__(address, _StubHandler)
-        self.stub = stub
-
-
-class StoreStub:
-    """A store on 127.0.0.1 that records every request and answers as scripted.
-
-    Answers default to 200; `respond_with` sets a default status, a queue of statuses used
-    first, extra response headers (such as Retry-After) and a delay. `hold()` keeps answers
-    back until `release()`, so a test can act while the gateway waits on the store.
+    Keyword options are the CLI's settings by their Settings names (callback_url,
+    webhook_secret, initial_balance, ...). Port 0, the default, picks a free port.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._lock = threading.Condition()
-        self._received: list[ReceivedCallback] = []
-        self._status = 200
-        self._statuses: deque[int] = deque()
-        self._delay = 0.0
-        self._headers: dict[str, str] = {}
-        self._gate = threading.Event()
-        self._gate.set()
-        self._server = _StubServer((host, port), self)
-        # A short poll interval makes stop() quick; the default would add half a second.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="store-stub", daemon=True
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, settings: Settings | None = None,
+        **options: Any,
+    ) -> None:  # fmt: skip
+        self.settings = settings or Settings(host=host, **options)
+        self.app: Flask = create_app(self.settings)
+        self._errors: list[BaseException] = []
+        got_request_exception.connect(self._record_error, self.app)
+        self._server: BaseWSGIServer = make_server(
+            host, port, self.app, threaded=True, request_handler=_QuietHandler
         )
+        self._thread = threading.Thread(target=self._serve, name="payments-gateway", daemon=True)
 
     @property
-    def base_url(self) -> str:
-        """The stub's root URL, such as http://127.0.0.1:54321."""
-        host, port = self._server.socket.getsockname()[:2]
-        return f"http://{host}:{port}"
+    def gateway(self) -> Gateway:
+        """The gateway's state (account, callbacks, simulation), for direct inspection."""
+        return self.app.extensions[EXTENSION_KEY]
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (the one picked, when asked for port 0)."""
+        return self._server.server_port
 
     @property
     def url(self) -> str:
-        """The callback URL to give the gateway: base_url + /payments/confirm."""
-        return self.base_url + CONFIRM_PATH
+        """The root URL, such as http://127.0.0.1:54321."""
+        return base_url(self.settings.host, self.port)
 
-    def start(self) -> StoreStub:
-        """Start answering; the socket is already listening, so this returns at once."""
+    def url_for(self, path: str) -> str:
+        """The URL of a path on the gateway: url_for("/balance")."""
+        return self.url + (path if path.startswith("/") else "/" + path)
+
+    def start(self) -> GatewayServer:
+        """Start serving; the socket already listens, so requests can be sent at once."""
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        """Release held answers, shut the server down and wait for its thread."""
-        self._gate.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+    def reset(self, balance: Decimal | int | str | None = None) -> None:
+        """Back to the start: payments, callbacks and keys forgotten, as POST /reset does."""
+        amount = None
+        if balance is not None:
+            amount = parse_amount(Decimal(str(balance)), name="balance", allow_zero=True).value
+        self.gateway.reset(amount)
 
-    def __enter__(self) -> StoreStub:
+    def check(self) -> None:
+        """Raise GatewayServerError for the first unexpected error since the last check."""
+        if self._errors:
+            first, self._errors = self._errors[0], []
+            raise GatewayServerError(f"the gateway failed during a request: {first!r}") from first
+
+    def stop(self) -> None:
+        """Shut down, wait for the thread, stop callback retries; then raise any error seen."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+        self.gateway.close()
+        got_request_exception.disconnect(self._record_error, self.app)
+        self.check()
+
+    def __enter__(self) -> GatewayServer:
         return self.start()
 
     def __exit__(
@@ -124,72 +109,11 @@ class StoreStub:
     ) -> None:
         self.stop()
 
-    def respond_with(
-        self,
-        status: int = 200,
-        *,
-        then: Iterable[int] = (),
-        delay: float = 0.0,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        """Answer the next requests with the statuses in `then`, after that with `status`."""
-        with self._lock:
-            self._status = status
-            self._statuses = deque(then)
-            self._delay = delay
-            self._headers = dict(headers or {})
+    def _serve(self) -> None:
+        try:
+            self._server.serve_forever(poll_interval=0.05)
+        except BaseException as exc:  # surfaced by check() and stop()
+            self._errors.append(exc)
 
-    def hold(self) -> None:
-        """Keep every answer back (requests are still recorded) until release()."""
-        self._gate.clear()
-
-    def release(self) -> None:
-        """Let held answers go."""
-        self._gate.set()
-
-    @property
-    def received(self) -> list[ReceivedCallback]:
-        """Every request received so far, oldest first."""
-        with self._lock:
-            return list(self._received)
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedCallback]:
-        """Wait until at least `count` requests arrived; raise TimeoutError naming what did."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while len(self._received) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(
-                        f"store stub received {len(self._received)} requests, expected {count}"
-                    )
-                self._lock.wait(remaining)
-            return list(self._received)
-
-    def clear(self) -> None:
-        """Forget received requests and go back to answering 200 at once."""
-        with self._lock:
-            self._received.clear()
-            self._status, self._statuses, self._delay = 200, deque(), 0.0
-            self._headers = {}
-        self._gate.set()
-
-    def _record(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str]]:
-        """Record one request; wait while held; return the status and headers to answer with."""
-        record = ReceivedCallback(
-            method=handler.command,
-            path=handler.path,
-            headers=MappingProxyType(dict(handler.headers.items())),
-            body=body,
-            received_at=time.time(),
-            client_port=handler.client_address[1],
-        )
-        with self._lock:
-            self._received.append(record)
-            status = self._statuses.popleft() if self._statuses else self._status
-            delay, headers = self._delay, self._headers
-            self._lock.notify_all()
-        self._gate.wait()
-        if delay:
-            time.sleep(delay)
-        return status, headers
+    def _record_error(self, sender: Flask, exception: BaseException, **extra: object) -> None:
+        self._errors.append(exception)

@@ -109,3 +109,21 @@ def test_message_ids_are_fresh_and_safe_in_a_url() -> None:
     ids = {new_message_id() for _ in range(1000)}
     assert len(ids) == 1000
     assert all(re.fullmatch(r"msg_[0-9a-f]{24}", message_id) for message_id in ids)
+
+
+def test_verify_accepts_exactly_what_standardwebhooks_accepts() -> None:
+    signer = Signer(DEV_WEBHOOK_SECRET)
+    now = int(time.time())
+    good = signer.headers("msg_1", now, BODY)
+    assert signer.verify(good, BODY)
+    assert signer.verify({k.title(): v for k, v in good.items()}, BODY)
+    several = {**good, "webhook-signature": "v1,bm90IGl0 " + good["webhook-signature"]}
+    assert signer.verify(several, BODY)
+    Webhook(DEV_WEBHOOK_SECRET).verify(BODY, several)
+    assert not signer.verify(good, BODY + b" ")
+    assert not Signer(secret_of(32)).verify(good, BODY)
+    assert not signer.verify(signer.headers("msg_1", now - 301, BODY), BODY)
+    assert not signer.verify(signer.headers("msg_1", now + 301, BODY), BODY)
+    assert not signer.verify({**good, "webhook-id": "msg_2"}, BODY)
+    assert not signer.verify({}, BODY)
+    assert not signer.verify({**good, "webhook-timestamp": "soon"}, BODY)
