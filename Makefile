@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install run test lint format clean
+.PHONY: install run store test lint format clean
 
 install: $(STAMP)
 
@@ -17,6 +17,9 @@ $(STAMP): requirements.txt pyproject.toml
 
 run: install
 	$(BIN)/payments-server $(ARGS)
+
+store: install
+	$(BIN)/python examples/store_server/app.py $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -40,6 +40,9 @@ def run_cli(
 class GatewayProcess:
     """`python -m payments_server` on a free port, started and stopped around a test."""
 
+    command: tuple[str, ...] = ("-m", "payments_server")
+    ready = READY
+
     def __init__(self, *args: str, env: Mapping[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -52,14 +55,14 @@ class GatewayProcess:
     def start(self, timeout: float = 15.0) -> GatewayProcess:
         """Start the server and wait for its startup line."""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "payments_server", *self.args],
+            [sys.executable, *self.command, *self.args],
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,
             env=self.env,
         )
         threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for_line(READY, timeout)
+        self.wait_for_line(self.ready, timeout)
         return self
 
     def _read(self) -> None:

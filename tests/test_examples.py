@@ -1,0 +1,117 @@
+"""The seed's checkout script, unchanged, against the example store and the real gateway."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+from live import GatewayProcess
+
+from payments_server.signing import DEV_WEBHOOK_SECRET, Signer
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CHECKOUT = EXAMPLES / "checkout.sh"
+
+
+class StoreProcess(GatewayProcess):
+    """examples/store_server/app.py on a free port."""
+
+    command = (str(EXAMPLES / "store_server" / "app.py"),)
+    ready = "store_server listening on"
+
+
+def run_checkout(gateway: GatewayProcess, store: StoreProcess) -> list[str]:
+    assert shutil.which("curl") and shutil.which("jq"), "checkout.sh needs curl and jq on PATH"
+    result = subprocess.run(
+        ["bash", str(CHECKOUT)],
+        env={**os.environ, "PAYMENTS_URL": gateway.url, "STORE_URL": store.url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stderr == ""
+    return result.stdout.splitlines()
+
+
+def payment_response(lines: list[str]) -> dict:
+    start = lines.index("Payment response:") + 1
+    end = next(i for i, line in enumerate(lines) if line.startswith(("✓", "✗")))
+    return json.loads("\n".join(lines[start:end]))
+
+
+def test_the_checkout_script_pays_the_order_and_the_store_marks_it_paid() -> None:
+    with (
+        StoreProcess() as store,
+        GatewayProcess("--callback-url", store.url + "/payments/confirm") as gateway,
+    ):
+        lines = run_checkout(gateway, store)
+        order_id = re.fullmatch(
+            r"Processing payment for order: (ord_[0-9a-f]{12}), amount: 179.98", lines[0]
+        ).group(1)
+        order = requests.get(f"{store.url}/orders/{order_id}", timeout=5).json()
+    payment = payment_response(lines)
+    assert payment["status"] == "success"
+    assert payment["message"] == f"Payment of 179.98 for order {order_id} completed"
+    assert payment["shop_notified"] is True
+    assert lines[-2:] == ["✓ Store was notified, checking order status...", '"paid"']
+    assert order == {"order_id": order_id, "total": 179.98, "status": "paid"}
+
+
+def test_with_the_account_emptied_the_script_takes_the_failure_branch() -> None:
+    with (
+        StoreProcess() as store,
+        GatewayProcess("--callback-url", store.url + "/payments/confirm") as gateway,
+    ):
+        requests.post(gateway.url + "/reset", json={"balance": 0}, timeout=5)
+        lines = run_checkout(gateway, store)
+    payment = payment_response(lines)
+    assert payment == {
+        "status": "failed",
+        "message": "Insufficient funds",
+        "balance": 0.0,
+        "requested": 179.98,
+    }
+    assert lines[-3:] == [
+        "✗ Payment failed: Insufficient funds",
+        "Order status at the store:",
+        '"failed"',
+    ]
+
+
+def test_the_store_refuses_a_forged_callback_and_acts_once_per_event() -> None:
+    with (
+        StoreProcess() as store,
+        GatewayProcess("--callback-url", store.url + "/payments/confirm") as gateway,
+    ):
+        cart = requests.post(store.url + "/carts", timeout=5).json()["cart_id"]
+        requests.post(f"{store.url}/carts/{cart}/items", json={"product_id": 2}, timeout=5)
+        order = requests.post(f"{store.url}/carts/{cart}/checkout", timeout=5).json()
+        forged = requests.post(
+            store.url + "/payments/confirm",
+            json={"order_id": order["order_id"], "status": "success"},
+            timeout=5,
+        )
+        assert forged.status_code == 400
+        assert requests.get(f"{store.url}/orders/{order['order_id']}").json()["status"] == "pending"
+        paid = requests.post(
+            gateway.url + "/payments/orders",
+            json={"order_id": order["order_id"], "amount": order["total"]},
+            timeout=10,
+        )
+        (callback,) = requests.get(gateway.url + "/callbacks", timeout=5).json()["callbacks"]
+        # A validly signed event with an id already handled changes nothing.
+        body = json.dumps({"order_id": order["order_id"], "status": "failed"}).encode()
+        headers = Signer(DEV_WEBHOOK_SECRET).headers(callback["id"], int(time.time()), body)
+        repeat = requests.post(store.url + "/payments/confirm", data=body, headers=headers)
+        status = requests.get(f"{store.url}/orders/{order['order_id']}", timeout=5).json()
+    assert order["total"] == 9.99
+    assert paid.json()["shop_notified"] is True
+    assert (repeat.status_code, repeat.json()) == (200, {"result": "already handled"})
+    assert status["status"] == "paid"
