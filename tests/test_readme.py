@@ -23,6 +23,9 @@ EXAMPLE = re.compile(r"```sh\n([^`]*?)```\s*```json\n(.*?)```", re.DOTALL)
 STORE_SNIPPET = re.compile(
     r"### Verifying callbacks in your store\n.*?```python\n(.*?)```", re.DOTALL
 )
+STORE_TEST = re.compile(
+    r"## Using payments_server in your store's tests\n.*?```python\n(.*?)```", re.DOTALL
+)
 SIGNED_REQUEST = re.compile(
     r"webhook-id: (\S+)\nwebhook-timestamp: (\d+)\nwebhook-signature: (\S+)\n\n(\{.*?\})\n"
 )
@@ -117,3 +120,10 @@ def test_the_store_snippet_verifies_callbacks_and_acts_once_per_event(
     forged = requests.post(readme_store["url"], data=body, headers=headers, timeout=5)
     assert forged.status_code == 400
     assert forged.json() == {"error": "Message timestamp too old"}
+
+
+def test_the_example_store_test_passes_in_a_project_that_only_installed_the_package(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_checkout=STORE_TEST.search(README.read_text()).group(1))
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
