@@ -172,10 +172,11 @@ class Simulator:
         Rules for the order win, then the first count rule (using one of its declines),
         then the decline rate.
         """
+        # The common case, nothing simulated, takes no lock: reading the reference is atomic.
+        if not self._settings.active:
+            return None
         with self._lock:
             settings = self._settings
-            if not settings.active:
-                return None
             key = None if order_id is None else order_key(order_id)
             for rule in settings.rules:
                 if rule.order_id is not None and order_key(rule.order_id) == key:
