@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask.testing import FlaskClient
+
+# A time as the API writes it: ISO 8601 in UTC with milliseconds.
+ISO_MILLIS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 # make_client(**settings changed) -> a test client of a fresh gateway (see conftest.py).
 MakeClient = Callable[..., FlaskClient]

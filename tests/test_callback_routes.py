@@ -9,11 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from helpers import MakeClient, Num, exact_json
+from helpers import ISO_MILLIS, MakeClient, Num, exact_json
 from payments_server.signing import DEV_WEBHOOK_SECRET
 from payments_server.testing import StoreStub
-
-ISO_MILLIS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def get_json(client: FlaskClient, path: str, status: int = 200) -> dict:
