@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install run store test lint format clean
+.PHONY: install run store test fuzz lint format clean
 
 install: $(STAMP)
 
@@ -23,6 +23,10 @@ store: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Schemathesis against the real server for about a minute (also part of `make test`).
+fuzz: install
+	$(BIN)/python -m pytest -s -q tests/test_fuzz.py
 
 lint: install
 	$(BIN)/ruff check .

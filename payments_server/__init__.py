@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, callback_routes, simulation_routes
+from . import api, callback_routes, simulation_routes, spec
 from .callbacks import StoreNotifier
 from .config import Settings
 from .dispatcher import CallbackDispatcher
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         ),
         idempotency=IdempotencyStore(),
     )
-    for blueprint in (api.bp, callback_routes.bp, simulation_routes.bp):
+    for blueprint in (api.bp, callback_routes.bp, simulation_routes.bp, spec.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

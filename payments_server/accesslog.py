@@ -6,10 +6,13 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 from werkzeug.wsgi import ClosingIterator
 
 log = logging.getLogger("payments_server.access")
+
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -32,7 +35,9 @@ class AccessLog:
             return start_response(line, headers, exc_info)
 
         def write_line() -> None:
-            path = environ.get("PATH_INFO", "")
+            # PATH_INFO holds the decoded bytes as latin-1; quoting them again gives the path
+            # as the client wrote it, and keeps control characters from breaking the line.
+            path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe=PATH_SAFE)
             if environ.get("QUERY_STRING"):
                 path += "?" + environ["QUERY_STRING"]
             log.info(

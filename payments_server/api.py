@@ -13,9 +13,11 @@ from .errors import ApiError
 from .idempotency import BadKeyError, Claim, IdempotencyConflictError, fingerprint, parse_key
 from .jsonio import MIMETYPE, json_response
 from .ledger import (
+    MAX_ORDER_ID_LENGTH,
     InsufficientFundsError,
     OrderAlreadyPaidError,
     PaymentDeclinedError,
+    as_order_id,
     order_key,
 )
 from .money import Amount, AmountError, format_balance, parse_amount
@@ -25,7 +27,6 @@ bp = Blueprint("payments", __name__)
 
 __all__ = ["EXTENSION_KEY", "bp"]
 
-MAX_ORDER_ID_LENGTH = 255
 MAX_RECIPIENT_LENGTH = 2048
 MAX_PAGE = 1000
 ORDER_FIELDS_REQUIRED = "Both 'order_id' and 'amount' fields are required"
@@ -124,11 +125,12 @@ def pay() -> Response:
 def pay_order() -> Response:
     """Pay for a store order once, then tell the store how it went."""
     body = json_object()
-    order_id, raw_amount = body.get("order_id"), body.get("amount")
-    if order_id is None or raw_amount is None or order_id == "":
+    raw_order_id, raw_amount = body.get("order_id"), body.get("amount")
+    if raw_order_id is None or raw_amount is None or raw_order_id == "":
         raise ApiError(400, ORDER_FIELDS_REQUIRED)
     amount = _amount(raw_amount)
-    if not _is_order_id(order_id):
+    order_id = as_order_id(raw_order_id)
+    if order_id is None:
         raise ApiError(
             400,
             f"'order_id' must be a string of 1 to {MAX_ORDER_ID_LENGTH} characters"
@@ -241,17 +243,6 @@ def _amount(raw: object) -> Amount:
         return parse_amount(raw)
     except AmountError as exc:
         raise ApiError(400, str(exc)) from None
-
-
-def _is_order_id(order_id: object) -> bool:
-    if isinstance(order_id, str):
-        return 0 < len(order_id) <= MAX_ORDER_ID_LENGTH
-    # bool is an int to Python but not to JSON.
-    return (
-        isinstance(order_id, int)
-        and not isinstance(order_id, bool)
-        and len(str(abs(order_id))) <= MAX_ORDER_ID_LENGTH
-    )
 
 
 def _declined(exc: PaymentDeclinedError) -> ApiError:

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from .jsonio import as_integer
 from .money import Amount, format_balance
 from .orders import OrderAttempt, OrderRecord, Outcome
 
 OrderId = str | int
+MAX_ORDER_ID_LENGTH = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,14 @@ DeclineCheck = Callable[[], str | None]
 
 def _never_decline() -> str | None:
     return None
+
+
+def as_order_id(value: object) -> OrderId | None:
+    """The value as an order id: a string of 1 to 255 characters or an integer of at most
+    255 digits (7.0 counts as the integer 7, as in JSON Schema); None if it is neither."""
+    if isinstance(value, str):
+        return value if 0 < len(value) <= MAX_ORDER_ID_LENGTH else None
+    return as_integer(value, MAX_ORDER_ID_LENGTH)
 
 
 def order_key(order_id: OrderId) -> str:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from .ledger import OrderId, order_key
+from .jsonio import as_integer
+from .ledger import MAX_ORDER_ID_LENGTH, OrderId, as_order_id, order_key
 
 # Stripe's decline code names.
 DECLINE_CODES = (
@@ -85,10 +86,10 @@ class SimulationSettings:
         if not _is_number(rate) or not 0 <= rate <= 1:
             raise SimulationError("'decline_rate' must be a number from 0 to 1")
         seed = body.get("seed")
-        if seed is not None and not _is_int(seed):
+        if seed is not None and (seed := as_integer(seed)) is None:
             raise SimulationError("'seed' must be an integer or null")
-        latency = body.get("latency_ms", 0)
-        if not _is_int(latency) or not 0 <= latency <= MAX_LATENCY_MS:
+        latency = as_integer(body.get("latency_ms", 0))
+        if latency is None or not 0 <= latency <= MAX_LATENCY_MS:
             raise SimulationError(f"'latency_ms' must be an integer from 0 to {MAX_LATENCY_MS}")
         rules = body.get("rules", [])
         if not isinstance(rules, list) or len(rules) > MAX_RULES:
@@ -100,10 +101,6 @@ class SimulationSettings:
             latency_ms=latency,
             rules=tuple(_rule(rule, f"rules[{index}].") for index, rule in enumerate(rules)),
         )
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: object) -> bool:
@@ -131,12 +128,15 @@ def _rule(raw: object, where: str) -> Rule:
         raise SimulationError(shape)
     code = _decline_code(raw["decline_code"], where)
     if "order_id" in raw:
-        order_id = raw["order_id"]
-        if isinstance(order_id, bool) or not isinstance(order_id, str | int) or order_id == "":
-            raise SimulationError(f"'{where}order_id' must be a non-empty string or an integer")
+        order_id = as_order_id(raw["order_id"])
+        if order_id is None:
+            raise SimulationError(
+                f"'{where}order_id' must be a string of 1 to {MAX_ORDER_ID_LENGTH} characters"
+                f" or an integer of at most {MAX_ORDER_ID_LENGTH} digits"
+            )
         return Rule(code, order_id=order_id)
-    count = raw["next"]
-    if not _is_int(count) or count < 1:
+    count = as_integer(raw["next"])
+    if count is None or count < 1:
         raise SimulationError(f"'{where}next' must be a whole number of at least 1")
     return Rule(code, count=count)
 

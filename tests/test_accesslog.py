@@ -22,3 +22,14 @@ def test_one_line_per_request_with_method_path_status_and_ms(
     assert lines[1].startswith('127.0.0.1 "POST /pay" 400 ')
     assert lines[2].startswith('127.0.0.1 "GET /missing" 404 ')
     assert all(line.endswith(" ms") for line in lines)
+
+
+def test_paths_are_logged_as_sent_with_control_characters_escaped(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Client(AccessLog(app))
+    with caplog.at_level(logging.INFO, logger="payments_server.access"):
+        client.get("/payments/orders/caf%C3%A9%0Aforged%20line", buffered=True)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "payments_server.access"]
+    assert '"GET /payments/orders/caf%C3%A9%0Aforged%20line" 404 ' in line
+    assert "\n" not in line

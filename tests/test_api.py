@@ -256,6 +256,9 @@ def test_bad_pay_amounts_are_refused(
         ('{"order_id": {"id": 1}, "amount": 10}', ORDER_ID_RULE),
         ('{"order_id": "' + "x" * 256 + '", "amount": 10}', ORDER_ID_RULE),
         ('{"order_id": ' + "9" * 256 + ', "amount": 10}', ORDER_ID_RULE),
+        ('{"order_id": 1e255, "amount": 10}', ORDER_ID_RULE),
+        ('{"order_id": 1e999999999, "amount": 10}', ORDER_ID_RULE),
+        ('{"order_id": NaN, "amount": 10}', ORDER_ID_RULE),
     ],
 )
 def test_bad_order_fields_are_refused(
@@ -282,6 +285,19 @@ def test_bad_pay_fields_are_refused(
     client: FlaskClient, store: StoreStub, data: str, message: str
 ) -> None:
     assert_refused(client, store, "/pay", data, 400, message)
+
+
+def test_an_order_id_written_as_a_whole_decimal_is_that_integer(
+    client: FlaskClient, store: StoreStub
+) -> None:
+    # JSON Schema, and so the OpenAPI document, calls 42.0 the integer 42.
+    paid = client.post("/payments/orders", data='{"order_id": 42.0, "amount": 10}')
+    assert paid.status_code == 200
+    assert paid.get_json()["transaction"]["order_id"] == 42
+    assert store.wait_for(1)[0].body == b'{"order_id":42,"status":"success"}'
+    again = client.post("/payments/orders", data='{"order_id": 4.2e1, "amount": 10}')
+    assert again.status_code == 409
+    assert again.get_json()["message"] == "Order 42 has already been paid"
 
 
 def test_the_longest_allowed_ids_and_recipients_are_accepted(client: FlaskClient) -> None:

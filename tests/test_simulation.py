@@ -120,6 +120,30 @@ def test_settings_show_as_json_with_their_rules() -> None:
     }  # fmt: skip
 
 
+def test_integers_may_be_written_as_json_schema_allows() -> None:
+    # JSON Schema calls 5.0 an integer, so the OpenAPI document does too.
+    settings = SimulationSettings.from_json(
+        {
+            "seed": Decimal("7.0"),
+            "latency_ms": Decimal("2.5E+2"),
+            "rules": [
+                {"next": Decimal("3.0"), "decline_code": "lost_card"},
+                {"order_id": Decimal("42.00"), "decline_code": "lost_card"},
+            ],
+        }
+    )
+    assert settings.to_json() == {
+        "decline_rate": 0.0,
+        "seed": 7,
+        "decline_code": "card_declined",
+        "latency_ms": 250,
+        "rules": [
+            {"next": 3, "decline_code": "lost_card"},
+            {"order_id": 42, "decline_code": "lost_card"},
+        ],
+    }
+
+
 CODES = ", ".join(DECLINE_CODES)
 RULE_SHAPE = 'must be {"order_id": ..., "decline_code": ...} or {"next": N, "decline_code": ...}'
 
@@ -148,7 +172,13 @@ RULE_SHAPE = 'must be {"order_id": ..., "decline_code": ...} or {"next": N, "dec
                     {"next": 0, "decline_code": "lost_card"}]},
          "'rules[1].next' must be a whole number of at least 1"),
         ({"rules": [{"order_id": "", "decline_code": "lost_card"}]},
-         "'rules[0].order_id' must be a non-empty string or an integer"),
+         "'rules[0].order_id' must be a string of 1 to 255 characters or an integer of at most"
+         " 255 digits"),
+        ({"rules": [{"order_id": Decimal("1.5"), "decline_code": "lost_card"}]},
+         "'rules[0].order_id' must be a string of 1 to 255 characters or an integer of at most"
+         " 255 digits"),
+        ({"rules": [{"next": Decimal("1E+999999999"), "decline_code": "lost_card"}]},
+         "'rules[0].next' must be a whole number of at least 1"),
         ({"rules": [{"order_id": 1, "decline_code": "bad"}]},
          f"'rules[0].decline_code' must be one of {CODES}"),
         ({"decline_rat": 0.5},
