@@ -39,6 +39,10 @@ class ReceivedCallback:
 class _StubHandler(BaseHTTPRequestHandler):
     # HTTP/1.1 keeps connections open between callbacks, as a real store's server does.
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in one segment, sent at once: written separately, Nagle's
+    # algorithm and the client's delayed ACK held every answer back by about 40 ms.
+    wbufsize = -1
+    disable_nagle_algorithm = True
     server: _StubServer
 
     def _handle(self) -> None:
