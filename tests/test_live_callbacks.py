@@ -187,12 +187,12 @@ def test_shutdown_does_not_wait_for_a_retry_stuck_on_a_slow_store() -> None:
     with (
         StoreStub() as store,
         GatewayProcess(
-            "--callback-url", store.url, "--callback-timeout", "30", "--callback-schedule", "0"
+            "--callback-url", store.url, "--callback-timeout", "30", "--callback-schedule", "1"
         ) as gateway,
     ):
         store.respond_with(200, then=[500])
         assert pay_order(gateway, "stuck")["shop_notified"] is False
-        store.hold()
+        store.hold()  # the retry comes at least 0.8 s later, so it meets the held store
         store.wait_for(2)  # the worker's retry now waits on the store for up to 30 s
         started = time.monotonic()
         assert gateway.stop() == 0
