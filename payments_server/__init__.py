@@ -11,6 +11,7 @@ from .dispatcher import CallbackDispatcher
 from .errors import register_error_handlers
 from .gateway import Gateway
 from .idempotency import IdempotencyStore
+from .journal import Journal
 from .ledger import Ledger
 from .retries import RetryPolicy
 from .signing import Signer
@@ -23,13 +24,20 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Create the gateway app with its own account; nothing is shared between apps."""
+    """Create the gateway app with its own account; nothing is shared between apps.
+
+    With settings.state_file the account is replayed from it; raises JournalError if the
+    file is damaged (a torn last line, from a crash, is dropped with a warning).
+    """
     settings = settings or Settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions[EXTENSION_KEY] = Gateway(
+    journal = (
+        None if settings.state_file is None else Journal(settings.state_file, fsync=settings.fsync)
+    )
+    gateway = Gateway(
         settings=settings,
-        ledger=Ledger(settings.initial_balance),
+        ledger=Ledger(settings.initial_balance, journal=journal),
         callbacks=CallbackDispatcher(
             StoreNotifier(
                 settings.callback_url,
@@ -48,8 +56,12 @@ def create_app(settings: Settings | None = None) -> Flask:
                 latency_ms=settings.latency_ms,
             )
         ),
-        idempotency=IdempotencyStore(),
+        idempotency=IdempotencyStore(journal=journal),
+        journal=journal,
     )
+    if journal is not None:
+        gateway.restore(journal)
+    app.extensions[EXTENSION_KEY] = gateway
     for blueprint in (api.bp, callback_routes.bp, simulation_routes.bp, spec.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from . import __version__
-from .config import OPTIONS, ConfigError, Settings
+from .config import OPTIONS, SWITCHES, ConfigError, Settings
 from .server import StartupError, configure_logging, serve
 
 PROG = "payments-server"
@@ -22,6 +22,8 @@ store's callback URL and reports whether the store got it in "shop_notified".
 Callbacks are signed with Standard Webhooks headers (webhook-id, webhook-timestamp,
 webhook-signature), retried in the background when the store fails, and kept in a
 log: GET /callbacks, GET /callbacks/<id>, POST /callbacks/<id>/retry.
+The whole API is described by the OpenAPI document at GET /openapi.json.
+With --state-file the account survives a restart or a crash.
 """
 
 EPILOG = """\
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for option in OPTIONS:
         help_text = f"{option.help} [env: {option.env}]"
-        if option.field == "quiet":
+        if option.field in SWITCHES:
             parser.add_argument(
                 option.flag, dest=option.field, action="store_const", const="1", help=help_text
             )

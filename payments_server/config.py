@@ -191,8 +191,26 @@ OPTIONS = (
         f"milliseconds to wait before answering each payment, up to {MAX_LATENCY_MS} (default: 0)",
         _parse_int,
     ),
+    Option(
+        "state_file",
+        "--state-file",
+        "PAYMENTS_STATE_FILE",
+        "PATH",
+        "keep the account in this JSON-lines file, replayed at start (default: in memory only)",
+        str,
+    ),
+    Option(
+        "fsync",
+        "--fsync",
+        "PAYMENTS_FSYNC",
+        "",
+        "with --state-file, fsync each change so it survives a power loss too",
+        _parse_bool,
+    ),
     Option("quiet", "--quiet", "PAYMENTS_QUIET", "", "do not log each request", _parse_bool),
 )
+# Options that are switches: a flag without a value.
+SWITCHES = frozenset({"fsync", "quiet"})
 OPTION_BY_FIELD = {option.field: option for option in OPTIONS}
 
 
@@ -214,6 +232,9 @@ class Settings:
     decline_rate: float = 0.0
     decline_seed: int | None = None
     latency_ms: int = 0
+    # None: the account lives in memory only.
+    state_file: str | None = None
+    fsync: bool = False
     quiet: bool = False
 
     def __post_init__(self) -> None:
@@ -269,6 +290,10 @@ class Settings:
             0 <= self.latency_ms <= MAX_LATENCY_MS,
             f"must be a whole number from 0 to {MAX_LATENCY_MS}",
         )
+        self._require(
+            "state_file", self.state_file is None or bool(self.state_file.strip()), "must be a path"
+        )
+        self._require("fsync", not self.fsync or self.state_file is not None, "needs --state-file")
 
     def _require(self, field: str, ok: bool, rule: str) -> None:
         if not ok:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from .config import Settings
 from .dispatcher import CallbackDispatcher
 from .idempotency import IdempotencyStore
+from .journal import Journal, JournalError
 from .ledger import Ledger
 from .simulation import Simulator
 
@@ -21,6 +22,7 @@ class Gateway:
     callbacks: CallbackDispatcher
     simulator: Simulator
     idempotency: IdempotencyStore
+    journal: Journal | None = None
 
     def reset(self, balance: Decimal | None = None) -> Decimal:
         """Forget payments, callbacks and idempotency keys; start from `balance` or the
@@ -29,6 +31,28 @@ class Gateway:
         self.idempotency.clear()
         return self.ledger.reset(balance)
 
+    def restore(self, journal: Journal) -> int:
+        """Replay the state file into the account and the idempotency keys; return how many
+        events were read. A new file is started with the initial balance.
+
+        Raises JournalError naming the first line that cannot be replayed.
+        """
+        lines = journal.read()
+        if not lines:
+            self.ledger.start_journal()
+        for line in lines:
+            try:
+                if line.event["event"] == "idempotency":
+                    self.idempotency.restore(line.event)
+                else:
+                    self.ledger.replay(line.event)
+            except ValueError as exc:
+                raise JournalError(f"{journal.path} line {line.number}: {exc}") from None
+        return len(lines)
+
     def close(self) -> int:
-        """Stop retrying and release connections; return how many callbacks were pending."""
+        """Stop retrying, release connections and the state file; return how many callbacks
+        were pending."""
+        if self.journal is not None:
+            self.journal.close()
         return self.callbacks.close()

@@ -6,11 +6,14 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import islice
+from typing import Any
 
 from . import jsonio
+from .journal import Journal
 
 KEY_TTL = 24 * 60 * 60.0
 MAX_KEYS = 100_000
@@ -89,8 +92,10 @@ class IdempotencyStore:
         ttl: float = KEY_TTL,
         limit: int = MAX_KEYS,
         clock: Callable[[], float] = time.monotonic,
+        journal: Journal | None = None,
     ) -> None:
         self.ttl = ttl
+        self._journal = journal
         self.limit = limit
         self._clock = clock
         self._lock = threading.Lock()
@@ -123,8 +128,42 @@ class IdempotencyStore:
 
     def finish(self, claim: Claim, status: int, body: bytes) -> None:
         """Keep the answer for replay (unless a reset forgot the key meanwhile)."""
+        if self._journal is not None:
+            age = self._clock() - claim.created
+            self._journal.append(
+                {
+                    "event": "idempotency",
+                    "key": claim.key,
+                    "fingerprint": claim.fingerprint,
+                    "status": status,
+                    "body": body.decode(),
+                    "at": time.time() - age,
+                }
+            )
         with self._lock:
             claim.response = StoredResponse(status, body)
+
+    def restore(self, event: Mapping[str, Any]) -> None:
+        """Keep an answer read back from the state file, unless it has expired since."""
+        key, fingerprint = event.get("key"), event.get("fingerprint")
+        status, body, at = event.get("status"), event.get("body"), event.get("at")
+        if not (
+            isinstance(key, str)
+            and isinstance(fingerprint, str)
+            and isinstance(status, int)
+            and isinstance(body, str)
+            and isinstance(at, int | Decimal)
+        ):
+            raise ValueError("an idempotency event without key, fingerprint, status, body and at")
+        age = time.time() - float(at)
+        if age >= self.ttl:
+            return
+        with self._lock:
+            claim = Claim(key, fingerprint, self._clock() - max(age, 0.0))
+            claim.response = StoredResponse(status, body.encode())
+            self._claims.pop(key, None)
+            self._claims[key] = claim
+            self._evict()
 
     def abandon(self, claim: Claim) -> None:
         """Free the key without keeping an answer: the next request with it runs afresh."""

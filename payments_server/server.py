@@ -13,6 +13,9 @@ from waitress.server import create_server
 from . import __version__, create_app
 from .accesslog import AccessLog
 from .config import Settings
+from .gateway import Gateway
+from .journal import JournalError
+from .money import format_balance
 from .signing import DEV_WEBHOOK_SECRET
 from .web import EXTENSION_KEY
 
@@ -39,8 +42,11 @@ def base_url(host: str, port: int) -> str:
 
 
 def serve(settings: Settings) -> None:
-    """Serve the gateway until SIGINT or SIGTERM; raise StartupError if it cannot listen."""
-    app = create_app(settings)
+    """Serve the gateway until SIGINT or SIGTERM; raise StartupError if it cannot start."""
+    try:
+        app = create_app(settings)
+    except JournalError as exc:
+        raise StartupError(str(exc)) from None
     try:
         server = create_server(
             AccessLog(app),
@@ -56,22 +62,14 @@ def serve(settings: Settings) -> None:
         raise StartupError(
             f"cannot listen on {settings.host}:{settings.port}: the host name does not resolve"
         ) from None
-    log.info(
-        "payments_server %s listening on %s (store callbacks to %s); press Ctrl+C to stop",
-        __version__,
-        base_url(settings.host, settings.port),
-        settings.callback_url,
-    )
-    gateway = app.extensions[EXTENSION_KEY]
-    log.info(
-        "callbacks are signed (Standard Webhooks) with %s; %s",
-        _describe_secret(settings.webhook_secret),
-        gateway.callbacks.policy.describe(),
-    )
+    # Installed before the startup lines: whoever reads them may send SIGTERM at once.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        _announce(settings, app.extensions[EXTENSION_KEY])
         # Returns after KeyboardInterrupt; waitress gives in-flight requests up to 5 s to finish.
         server.run()
+    except KeyboardInterrupt:
+        pass  # stopped before run() had started
     finally:
         server.close()
         pending = app.extensions[EXTENSION_KEY].close()
@@ -83,6 +81,28 @@ def serve(settings: Settings) -> None:
             )
         else:
             log.info("payments_server stopped")
+
+
+def _announce(settings: Settings, gateway: Gateway) -> None:
+    log.info(
+        "payments_server %s listening on %s (store callbacks to %s); press Ctrl+C to stop",
+        __version__,
+        base_url(settings.host, settings.port),
+        settings.callback_url,
+    )
+    log.info(
+        "callbacks are signed (Standard Webhooks) with %s; %s",
+        _describe_secret(settings.webhook_secret),
+        gateway.callbacks.policy.describe(),
+    )
+    if settings.state_file is not None:
+        log.info(
+            "state kept in %s%s: %d transactions, balance %s",
+            settings.state_file,
+            " (fsync after each change)" if settings.fsync else "",
+            len(gateway.ledger.transactions()),
+            format_balance(gateway.ledger.balance),
+        )
 
 
 def _describe_secret(secret: str) -> str:
