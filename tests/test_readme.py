@@ -58,7 +58,7 @@ def test_the_readme_has_an_example_for_every_endpoint() -> None:
     assert "curl -s http://localhost:5000/simulation\n" in commands  # GET, not only PUT
     for path in ["/balance", "/pay ", "/payments/orders", "/pay/order", "/transactions",
                  "/reset", "/callbacks?", "/callbacks/$ID/retry", "/payments/orders/ord_1001",
-                 "/simulation", "/transactions?limit", '/callbacks/$ID"']:  # fmt: skip
+                 "/simulation", "/transactions?limit", '/callbacks/$ID"', "/openapi.json"]:  # fmt: skip
         assert f"http://localhost:5000{path}" in commands
 
 
