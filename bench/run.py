@@ -17,12 +17,14 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -62,34 +64,37 @@ def free_port() -> int:
 @contextmanager
 def serving(command: Sequence[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
     """Run a server until the block ends; yield its URL once it accepts connections."""
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise SystemExit(f"{command[0]} exited: {process.stderr.read() if process.stderr else ''}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise SystemExit(f"{' '.join(command)} did not listen on {port}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
+    # A file, not a pipe: a server that logs every request would fill a pipe nobody reads
+    # and stop answering (the naive baseline does, as Flask's development server logs).
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL, stderr=log, text=True,
+        )  # fmt: skip
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            _wait_until_listening(process, port, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_listening(process: subprocess.Popen[str], port: int, log: IO[str]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise SystemExit(f"{' '.join(map(str, process.args))} exited: {log.read()}")  # type: ignore[arg-type]
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"{' '.join(map(str, process.args))} did not listen on {port}")  # type: ignore[arg-type]
 
 
 def _ms(text: str) -> float:
@@ -170,11 +175,64 @@ def flat_costs(payments: int) -> dict[str, float]:
     return json.loads(out)
 
 
-def ratio(name: str, value: float, target: float, higher_is_better: bool = True) -> str:
+def ratio(
+    name: str, numerator: float, denominator: float, target: float, higher: bool = True
+) -> str:
     """A ratio line with whether its target is met."""
-    met = value >= target if higher_is_better else value <= target
-    sign = ">=" if higher_is_better else "<="
+    if denominator <= 0:
+        return f"  {name:<58} {'n/a':>7}   (nothing measured to compare with)"
+    value = numerator / denominator
+    met = value >= target if higher else value <= target
+    sign = ">=" if higher else "<="
     return f"  {name:<58} {value:>7.2f}   target {sign} {target:<5g} {'met' if met else 'MISSED'}"
+
+
+def report(
+    ours: dict[str, Load],
+    floor: Load,
+    naive: dict[str, Load],
+    servers: dict[str, dict[str, Load]],
+    flat: dict[str, float],
+    payments: int,
+) -> None:
+    """Print the tables and the ratios."""
+    header = f"  {'':<44} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9}"
+    print("\npayments_server (CLI, waitress)\n" + header)
+    for name, load in ours.items():
+        print(load.row(name))
+    print("\nreference points\n" + header)
+    print(floor.row("floor: minimal Flask GET /balance, waitress"))
+    for name, load in naive.items():
+        print(load.row(f"naive baseline {name}"))
+    print("\nthis app under other WSGI servers (one process)\n" + header)
+    for name in ("GET /balance", "POST /payments/orders"):
+        print(ours[name].row(f"waitress {name}"))
+    for server, loads in servers.items():
+        for name, load in loads.items():
+            print(load.row(f"{server} {name}"))
+    print(f"\nflat costs, in-process ({payments:,} payments)")
+    for name, value in flat.items():
+        print(f"  {name:<58} {value:>12.3f}")
+    balance, orders = ours["GET /balance"], ours["POST /payments/orders"]
+    naive_balance, naive_orders = naive["GET /balance"], naive["POST /payments/orders"]
+    lines = [
+        ratio("GET /balance / floor", balance.requests_per_s, floor.requests_per_s, 0.85),
+        ratio("GET /balance / naive", balance.requests_per_s, naive_balance.requests_per_s, 4),
+        ratio("POST /payments/orders / naive", orders.requests_per_s,
+              naive_orders.requests_per_s, 4),
+        ratio("p99 GET /balance / naive p99", balance.p99_ms, naive_balance.p99_ms, 1, False),
+        ratio("p99 POST /payments/orders / naive p99", orders.p99_ms, naive_orders.p99_ms, 1,
+              False),
+        ratio("payments/s with full history / empty", flat["payments_per_s_full"],
+              flat["payments_per_s_empty"], 0.9),
+        ratio("bytes per stored transaction / 300", flat["bytes_per_transaction"], 300, 1,
+              False),
+        ratio("page at the end of the history / page of a small one", flat["page_ms_full"],
+              flat["page_ms_small"], 1.5, False),
+        ratio("GET /transactions of 100,000 / json.dumps of it", flat["list_100k_ms"],
+              flat["json_dumps_100k_ms"], 1.5, False),
+    ]  # fmt: skip
+    print("\nratios\n" + "\n".join(lines))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -182,19 +240,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--payments", type=int, default=1_000_000,
-                        help="history size for the flat-cost measurements")  # fmt: skip
-    parser.add_argument("--smoke", action="store_true",
-                        help="1 s runs and a small history: checks the harness, not the numbers")  # fmt: skip
+    parser.add_argument(
+        "--payments", type=int, default=1_000_000, help="history size for the flat costs"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="2 s runs, a small history: checks the harness"
+    )
     args = parser.parse_args(argv)
     if args.smoke:
-        args.duration, args.payments = 1, 20_000
+        args.duration, args.payments = 2, 20_000
     if shutil.which("wrk") is None:
         print(f"make bench: error: {INSTALL_WRK}", file=sys.stderr)
         return 2
     duration, connections = args.duration, args.connections
-    print(f"payments_server benchmark: wrk, 2 threads, {connections} connections, "
-          f"{duration:g} s per run, on {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")  # fmt: skip
+    python = sys.version.split()[0]
+    print(
+        f"payments_server benchmark: wrk, 2 threads, {connections} connections,"
+        f" {duration:g} s per run, {os.cpu_count()} CPUs, Python {python}"
+    )
     store_port = free_port()
     with serving([PYTHON, str(BENCH / "store.py"), str(store_port)], store_port) as store:
         store_url = store + "/payments/confirm"
@@ -212,44 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
         servers = other_servers(store_url, duration, connections)
     flat = flat_costs(args.payments)
-
-    header = f"  {'':<44} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9}"
-    print("\npayments_server (CLI, waitress)\n" + header)
-    for name, load in ours.items():
-        print(load.row(name))
-    print("\nreference points\n" + header)
-    print(floor.row("floor: minimal Flask GET /balance, waitress"))
-    for name, load in naive.items():
-        print(load.row(f"naive baseline {name}"))
-    print("\nthis app under other WSGI servers (one process)\n" + header)
-    print(ours["GET /balance"].row("waitress GET /balance"))
-    print(ours["POST /payments/orders"].row("waitress POST /payments/orders"))
-    for server, loads in servers.items():
-        for name, load in loads.items():
-            print(load.row(f"{server} {name}"))
-    print(f"\nflat costs, in-process ({args.payments:,} payments)")
-    for name, value in flat.items():
-        print(f"  {name:<58} {value:>12.3f}")
-
-    balance, orders = ours["GET /balance"], ours["POST /payments/orders"]
-    print("\nratios")
-    print(ratio("GET /balance / floor", balance.requests_per_s / floor.requests_per_s, 0.85))
-    print(ratio("GET /balance / naive", balance.requests_per_s / naive["GET /balance"].requests_per_s, 4))  # fmt: skip
-    print(ratio("POST /payments/orders / naive",
-                orders.requests_per_s / naive["POST /payments/orders"].requests_per_s, 4))  # fmt: skip
-    print(ratio("p99 GET /balance / naive p99", balance.p99_ms / naive["GET /balance"].p99_ms, 1, False))  # fmt: skip
-    print(ratio("p99 POST /payments/orders / naive p99",
-                orders.p99_ms / naive["POST /payments/orders"].p99_ms, 1, False))  # fmt: skip
-    print(ratio("payments/s with full history / empty",
-                flat["payments_per_s_full"] / flat["payments_per_s_empty"], 0.9))  # fmt: skip
-    print(ratio("bytes per stored transaction / 300", flat["bytes_per_transaction"] / 300, 1, False))  # fmt: skip
-    print(ratio("page at the end of the history / page of a small one",
-                flat["page_ms_full"] / flat["page_ms_small"], 1.5, False))  # fmt: skip
-    print(ratio("GET /transactions of 100,000 / json.dumps of it",
-                flat["list_100k_ms"] / flat["json_dumps_100k_ms"], 1.5, False))  # fmt: skip
+    report(ours, floor, naive, servers, flat, args.payments)
     failures = sum(load.failures for load in [*ours.values(), floor, *naive.values()])
     if failures:
-        print(f"\n{failures} requests failed; the numbers above are not comparable", file=sys.stderr)
+        print(f"\n{failures} requests failed; these numbers are not comparable", file=sys.stderr)
         return 1
     return 0
 

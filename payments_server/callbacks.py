@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
+from urllib3 import exceptions
 from urllib3.util import Timeout
 
 from . import jsonio
@@ -90,12 +90,11 @@ class StoreNotifier:
         self._timeout = Timeout(total=timeout)
         self._headers = {"Content-Type": "application/json", "User-Agent": user_agent}
         self._signer = signer
-        self._session = requests.Session()
-        # The store is local: a proxy from the environment would only get in the way.
-        self._session.trust_env = False
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        # urllib3 itself, not requests: requests' own layers cost about 1 ms of CPU per
+        # callback, half of what an order payment spends on it. No proxy from the
+        # environment is read (the store is local) and nothing is retried or redirected.
+        self._pool = urllib3.connection_from_url(url, maxsize=pool_size, block=False)
+        self._path = urllib3.util.parse_url(url).request_uri
 
     def send(self, callback: Callback) -> Attempt:
         """POST the callback once, freshly timestamped and signed; never raises."""
@@ -106,17 +105,19 @@ class StoreNotifier:
         error: str | None = None
         retry_after: float | None = None
         try:
-            response = self._session.post(
-                self.url,
-                data=callback.body,
+            response = self._pool.urlopen(
+                "POST",
+                self._path,
+                body=callback.body,
                 headers={**self._headers, **headers},
-                timeout=self._timeout,  # type: ignore[arg-type]  # requests takes urllib3's
-                allow_redirects=False,
+                timeout=self._timeout,
+                retries=False,
+                redirect=False,
             )
-            code = response.status_code
+            code = response.status
             if code in RETRY_AFTER_STATUSES:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"), at)
-        except requests.RequestException as exc:
+        except exceptions.HTTPError as exc:
             error = _describe(exc)
         elapsed = time.perf_counter() - started
         if code is not None and not 200 <= code < 300:
@@ -127,7 +128,7 @@ class StoreNotifier:
 
     def close(self) -> None:
         """Close pooled connections."""
-        self._session.close()
+        self._pool.close()
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -146,9 +147,12 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def _describe(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.Timeout):
-        return "no answer within the timeout"
-    if isinstance(exc, requests.ConnectionError):
+def _describe(exc: exceptions.HTTPError) -> str:
+    # First: urllib3 makes a refused connection a kind of ConnectTimeoutError too.
+    if isinstance(exc, exceptions.NewConnectionError):
         return "could not connect"
+    if isinstance(exc, exceptions.TimeoutError):
+        return "no answer within the timeout"
+    if isinstance(exc, exceptions.ProtocolError):
+        return "the store closed the connection without an answer"
     return type(exc).__name__

@@ -1,4 +1,4 @@
-"""StoreNotifier: one signed attempt per call, against `responses` and against real sockets."""
+"""StoreNotifier: one signed attempt per call, against the store stub and raw sockets."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-import requests
-import responses
 from standardwebhooks import Webhook
 
 from payments_server import __version__
@@ -19,10 +17,8 @@ from payments_server.callbacks import Attempt, Callback, StoreNotifier, parse_re
 from payments_server.signing import DEV_WEBHOOK_SECRET, Signer
 from payments_server.testing import StoreStub
 
-URL = "http://store.test/payments/confirm"
 
-
-def make_notifier(url: str = URL, timeout: float = 5.0, **options: object) -> StoreNotifier:
+def make_notifier(url: str, timeout: float = 5.0, **options: object) -> StoreNotifier:
     return StoreNotifier(
         url,
         timeout,
@@ -33,52 +29,54 @@ def make_notifier(url: str = URL, timeout: float = 5.0, **options: object) -> St
 
 
 @pytest.fixture
-def notifier() -> Iterator[StoreNotifier]:
-    notifier = make_notifier()
+def notifier(store: StoreStub) -> Iterator[StoreNotifier]:
+    notifier = make_notifier(store.url)
     yield notifier
     notifier.close()
 
 
-@responses.activate
-def test_posts_exactly_order_id_and_status_as_json(notifier: StoreNotifier) -> None:
-    responses.post(URL, status=200)
+def test_posts_exactly_order_id_and_status_as_json(
+    notifier: StoreNotifier, store: StoreStub
+) -> None:
     attempt = notifier.send(Callback.new("abc123def456", "success"))
     assert attempt.delivered is True
     assert attempt.status_code == 200
     assert attempt.error is None
-    (call,) = responses.calls
-    assert call.request.body == b'{"order_id":"abc123def456","status":"success"}'
-    assert call.request.headers["Content-Type"] == "application/json"
-    assert call.request.headers["User-Agent"] == f"payments_server/{__version__}"
+    (call,) = store.received
+    assert (call.method, call.path) == ("POST", "/payments/confirm")
+    assert call.body == b'{"order_id":"abc123def456","status":"success"}'
+    assert call.headers["Content-Type"] == "application/json"
+    assert call.headers["User-Agent"] == f"payments_server/{__version__}"
 
 
-@responses.activate
 def test_every_attempt_is_signed_so_a_store_using_standardwebhooks_accepts_it(
-    notifier: StoreNotifier,
+    notifier: StoreNotifier, store: StoreStub
 ) -> None:
-    responses.post(URL, status=200)
     callback = Callback.new(77, "failed")
     notifier.send(callback)
-    (call,) = responses.calls
-    headers = dict(call.request.headers)
+    (call,) = store.received
+    headers = dict(call.headers)
     assert headers["webhook-id"] == callback.id
     assert abs(int(headers["webhook-timestamp"]) - time.time()) < 5
-    assert Webhook(DEV_WEBHOOK_SECRET).verify(call.request.body, headers) == {
+    assert call.signature_valid
+    assert Webhook(DEV_WEBHOOK_SECRET).verify(call.body, headers) == {
         "order_id": 77,
         "status": "failed",
     }
 
 
-@responses.activate
-def test_each_attempt_has_the_same_id_and_body_with_its_own_timestamp_and_signature() -> None:
+def test_each_attempt_has_the_same_id_and_body_with_its_own_timestamp_and_signature(
+    store: StoreStub,
+) -> None:
     moments = iter(
         [datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC), datetime(2026, 11, 22, 10, 0, 5, tzinfo=UTC)]
     )
-    notifier = make_notifier(clock=lambda: next(moments))
-    responses.post(URL, status=500)
+    notifier = make_notifier(store.url, clock=lambda: next(moments))
+    store.respond_with(500)
     callback = Callback.new("o-1", "success")
     first, second = notifier.send(callback), notifier.send(callback)
-    one, two = (call.request for call in responses.calls)
+    notifier.close()
+    one, two = store.received
     assert one.body == two.body == callback.body
     assert one.headers["webhook-id"] == two.headers["webhook-id"] == callback.id
     assert (one.headers["webhook-timestamp"], two.headers["webhook-timestamp"]) == (
@@ -92,54 +90,66 @@ def test_each_attempt_has_the_same_id_and_body_with_its_own_timestamp_and_signat
     )
 
 
-@responses.activate
-def test_an_integer_order_id_stays_an_integer(notifier: StoreNotifier) -> None:
-    responses.post(URL, status=200)
+def test_an_integer_order_id_stays_an_integer(notifier: StoreNotifier, store: StoreStub) -> None:
     notifier.send(Callback.new(42, "failed"))
-    assert json.loads(responses.calls[0].request.body) == {"order_id": 42, "status": "failed"}
+    assert json.loads(store.received[0].body) == {"order_id": 42, "status": "failed"}
 
 
-@responses.activate
+def test_the_query_string_of_the_callback_url_is_kept(store: StoreStub) -> None:
+    notifier = make_notifier(store.url + "?shop=7")
+    assert notifier.send(Callback.new(1, "success")).delivered
+    notifier.close()
+    assert store.received[0].path == "/payments/confirm?shop=7"
+
+
 @pytest.mark.parametrize(
     ("status", "delivered"),
     [(200, True), (201, True), (204, True), (299, True), (301, False), (302, False),
      (400, False), (404, False), (410, False), (500, False), (503, False)],
 )  # fmt: skip
 def test_only_a_2xx_counts_as_delivered(
-    notifier: StoreNotifier, status: int, delivered: bool
+    notifier: StoreNotifier, store: StoreStub, status: int, delivered: bool
 ) -> None:
-    responses.post(URL, status=status, headers={"Location": "http://store.test/elsewhere"})
-    responses.post("http://store.test/elsewhere", status=200)
+    store.respond_with(status, headers={"Location": store.base_url + "/elsewhere"})
     attempt = notifier.send(Callback.new("o", "success"))
     assert attempt.delivered is delivered
     assert attempt.status_code == status
     assert attempt.gone is (status == 410)
-    assert len(responses.calls) == 1  # redirects are not followed
+    assert [call.path for call in store.received] == ["/payments/confirm"]  # no redirect
     if not delivered:
         assert attempt.error == f"store answered {status}"
 
 
-@responses.activate
-@pytest.mark.parametrize(
-    ("exception", "error"),
-    [
-        (requests.ConnectionError("refused"), "could not connect"),
-        (requests.ConnectTimeout("slow"), "no answer within the timeout"),
-        (requests.ReadTimeout("slow"), "no answer within the timeout"),
-        (requests.exceptions.ChunkedEncodingError("broken"), "ChunkedEncodingError"),
-    ],
-)
-def test_network_failures_are_reported_never_raised(
-    notifier: StoreNotifier, exception: Exception, error: str
-) -> None:
-    responses.post(URL, body=exception)
+def test_a_store_that_is_not_running_is_reported_never_raised() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    notifier = make_notifier(f"http://127.0.0.1:{port}/payments/confirm")
     attempt = notifier.send(Callback.new("o", "success"))
-    assert attempt.delivered is False
-    assert attempt.status_code is None
-    assert attempt.error == error
+    notifier.close()
+    assert (attempt.delivered, attempt.status_code) == (False, None)
+    assert attempt.error == "could not connect"
 
 
-@responses.activate
+def test_a_store_that_hangs_up_without_answering_is_reported_never_raised() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def hang_up() -> None:
+            connection, _ = listener.accept()
+            connection.recv(65536)
+            connection.close()
+
+        thread = threading.Thread(target=hang_up)
+        thread.start()
+        notifier = make_notifier(f"http://127.0.0.1:{port}/payments/confirm")
+        attempt = notifier.send(Callback.new("o", "success"))
+        thread.join()
+        notifier.close()
+    assert (attempt.delivered, attempt.status_code) == (False, None)
+    assert attempt.error == "the store closed the connection without an answer"
+
+
 @pytest.mark.parametrize(
     ("status", "header", "retry_after"),
     [(429, "7", 7.0), (503, "0", 0.0), (503, " 120 ", 120.0),
@@ -148,11 +158,12 @@ def test_network_failures_are_reported_never_raised(
      (500, "7", None), (200, "7", None)],
 )  # fmt: skip
 def test_retry_after_is_read_only_from_429_and_503(
-    status: int, header: str, retry_after: float | None
+    store: StoreStub, status: int, header: str, retry_after: float | None
 ) -> None:
-    notifier = make_notifier(clock=lambda: datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC))
-    responses.post(URL, status=status, headers={"Retry-After": header})
+    notifier = make_notifier(store.url, clock=lambda: datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC))
+    store.respond_with(status, headers={"Retry-After": header})
     assert notifier.send(Callback.new("o", "success")).retry_after == retry_after
+    notifier.close()
 
 
 def test_retry_after_without_a_header_is_none() -> None:
