@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install run store test fuzz lint format clean
+.PHONY: install run store test fuzz bench bench-smoke lint format clean
 
 install: $(STAMP)
 
@@ -27,6 +27,20 @@ test: install
 # Schemathesis against the real server for about a minute (also part of `make test`).
 fuzz: install
 	$(BIN)/python -m pytest -s -q tests/test_fuzz.py
+
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) bench/requirements.txt
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+# wrk drives the load: `sudo apt-get install wrk` or `brew install wrk` (docs/performance.md).
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py $(ARGS)
+
+# A few seconds per run: checks that the harness works and computes its ratios (CI).
+bench-smoke: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py --smoke
 
 lint: install
 	$(BIN)/ruff check .
