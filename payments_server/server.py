@@ -33,6 +33,8 @@ def configure_logging(quiet: bool) -> None:
     )
     # waitress announces itself at INFO; our startup line says more.
     logging.getLogger("waitress").setLevel(logging.WARNING)
+    # "Task queue depth is N" only says every thread is busy: normal under load, not a fault.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     logging.getLogger("payments_server.access").setLevel(logging.WARNING if quiet else logging.INFO)
 
 
@@ -49,7 +51,8 @@ def serve(settings: Settings) -> None:
         raise StartupError(str(exc)) from None
     try:
         server = create_server(
-            AccessLog(app),
+            # --quiet drops the per-request lines, and with them the wrapper that times them.
+            app if settings.quiet else AccessLog(app),
             host=settings.host,
             port=settings.port,
             threads=settings.threads,
