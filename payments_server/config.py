@@ -293,7 +293,8 @@ class Settings:
         self._require(
             "state_file", self.state_file is None or bool(self.state_file.strip()), "must be a path"
         )
-        self._require("fsync", not self.fsync or self.state_file is not None, "needs --state-file")
+        if self.fsync and self.state_file is None:
+            raise ConfigError(f"{OPTION_BY_FIELD['fsync'].names} needs --state-file")
 
     def _require(self, field: str, ok: bool, rule: str) -> None:
         if not ok:

@@ -23,6 +23,8 @@ def test_defaults_are_the_documented_ones() -> None:
         decline_rate=0.0,
         decline_seed=None,
         latency_ms=0,
+        state_file=None,
+        fsync=False,
         quiet=False,
     )
     assert settings.callback_url == DEFAULT_CALLBACK_URL
@@ -43,6 +45,8 @@ def test_environment_variables_set_every_option() -> None:
         "PAYMENTS_DECLINE_RATE": "0.1",
         "PAYMENTS_DECLINE_SEED": "42",
         "PAYMENTS_LATENCY_MS": "250",
+        "PAYMENTS_STATE_FILE": "/tmp/account.jsonl",
+        "PAYMENTS_FSYNC": "1",
         "PAYMENTS_QUIET": "yes",
     }
     assert Settings.from_sources({}, environ) == Settings(
@@ -59,6 +63,8 @@ def test_environment_variables_set_every_option() -> None:
         decline_rate=0.1,
         decline_seed=42,
         latency_ms=250,
+        state_file="/tmp/account.jsonl",
+        fsync=True,
         quiet=True,
     )
 
@@ -161,6 +167,14 @@ def test_an_integer_balance_given_in_code_becomes_a_decimal() -> None:
         (
             {"callback_log_size": "0"},
             "--callback-log-size (PAYMENTS_CALLBACK_LOG_SIZE) must be from 1 to 1000000, got '0'",
+        ),
+        (
+            {"state_file": " "},
+            "--state-file (PAYMENTS_STATE_FILE) must be a path, got ' '",
+        ),
+        (
+            {"fsync": "yes"},
+            "--fsync (PAYMENTS_FSYNC) needs --state-file",
         ),
         (
             {"quiet": "maybe"},
