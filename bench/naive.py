@@ -22,34 +22,35 @@ def balance():  # type: ignore[no-untyped-def]
                    balance=state["balance"])  # fmt: skip
 
 
-@app.post("/pay")
-def pay():  # type: ignore[no-untyped-def]
-    body = request.get_json()
-    amount = float(body["amount"])
+def debit(head: dict) -> dict | None:  # type: ignore[type-arg]
+    """Take the amount off the float balance; None if it is too low."""
+    amount = float(request.get_json()["amount"])
     with lock:
         if amount > state["balance"]:
-            return jsonify(status="failed", message="Insufficient funds"), 402
+            return None
         state["balance"] -= amount
-        transaction = {"recipient": body["recipient"], "amount": amount,
-                       "balance_after": state["balance"]}  # fmt: skip
+        transaction = {**head, "amount": amount, "balance_after": state["balance"]}
         state["transactions"].append(transaction)
+    return transaction
+
+
+@app.post("/pay")
+def pay():  # type: ignore[no-untyped-def]
+    transaction = debit({"recipient": request.get_json()["recipient"]})
+    if transaction is None:
+        return jsonify(status="failed", message="Insufficient funds"), 402
     return jsonify(status="success", balance=state["balance"], transaction=transaction)
 
 
 @app.post("/payments/orders")
 def pay_order():  # type: ignore[no-untyped-def]
-    body = request.get_json()
-    amount = float(body["amount"])
-    with lock:
-        if amount > state["balance"]:
-            return jsonify(status="failed", message="Insufficient funds"), 402
-        state["balance"] -= amount
-        transaction = {"order_id": body["order_id"], "amount": amount,
-                       "balance_after": state["balance"]}  # fmt: skip
-        state["transactions"].append(transaction)
+    order_id = request.get_json()["order_id"]
+    transaction = debit({"order_id": order_id})
+    if transaction is None:
+        return jsonify(status="failed", message="Insufficient funds"), 402
     try:
         notified = requests.post(
-            CALLBACK_URL, json={"order_id": body["order_id"], "status": "success"}, timeout=5
+            CALLBACK_URL, json={"order_id": order_id, "status": "success"}, timeout=5
         ).ok
     except requests.RequestException:
         notified = False

@@ -6,18 +6,17 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from helpers import exact_json
+from helpers import MakeClient, exact_json
 from payments_server import Settings, create_app
 from payments_server.journal import Journal, JournalError
 from payments_server.testing import StoreStub
-from payments_server.web import EXTENSION_KEY
 
 # open_gateway(**settings changed) -> a client of a gateway started on the state file.
 StartGateway = Callable[..., FlaskClient]
@@ -30,19 +29,11 @@ def state_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def open_gateway(store: StoreStub, state_file: Path) -> Iterator[StartGateway]:
+def open_gateway(make_client: MakeClient, state_file: Path) -> StartGateway:
     """Start gateways on the state file, as a restart would; each is closed afterwards."""
-    apps = []
-
-    def start(**changes: object) -> FlaskClient:
-        options = {"callback_url": store.url, "callback_retries": 0, "state_file": str(state_file)}
-        app = create_app(Settings(**{**options, **changes}))  # type: ignore[arg-type]
-        apps.append(app)
-        return app.test_client()
-
-    yield start
-    for app in apps:
-        app.extensions[EXTENSION_KEY].close()
+    return lambda **changes: make_client(
+        **{"callback_retries": 0, "state_file": str(state_file), **changes}
+    )
 
 
 def _views(client: FlaskClient, *orders: str) -> list[object]:
