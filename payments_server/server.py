@@ -65,8 +65,11 @@ def serve(settings: Settings) -> None:
         raise StartupError(
             f"cannot listen on {settings.host}:{settings.port}: the host name does not resolve"
         ) from None
-    # Installed before the startup lines: whoever reads them may send SIGTERM at once.
+    # Installed before the startup lines: whoever reads them may send a signal at once.
+    # SIGINT too, explicitly: a shell script starting us in the background leaves SIGINT
+    # ignored, and Python then never turns it into KeyboardInterrupt.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         _announce(settings, app.extensions[EXTENSION_KEY])
         # Returns after KeyboardInterrupt; waitress gives in-flight requests up to 5 s to finish.
@@ -116,7 +119,7 @@ def _describe_secret(secret: str) -> str:
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM takes the same clean path as Ctrl+C.
+    # SIGTERM and SIGINT take the same clean path as Ctrl+C.
     raise KeyboardInterrupt
 
 

@@ -51,6 +51,8 @@ class GatewayProcess:
         self.lines: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
         self.process: subprocess.Popen[str] | None = None
+        # Extra subprocess.Popen arguments, such as preexec_fn.
+        self.popen_options: dict[str, object] = {}
 
     def start(self, timeout: float = 15.0) -> GatewayProcess:
         """Start the server and wait for its startup line."""
@@ -60,6 +62,7 @@ class GatewayProcess:
             stdout=subprocess.DEVNULL,
             text=True,
             env=self.env,
+            **self.popen_options,  # type: ignore[arg-type]
         )
         threading.Thread(target=self._read, daemon=True).start()
         self.wait_for_line(self.ready, timeout)

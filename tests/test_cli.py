@@ -211,6 +211,15 @@ def test_sigint_and_sigterm_stop_cleanly(sig: int) -> None:
     assert "Traceback" not in "\n".join(gateway.lines)
 
 
+def test_sigint_stops_the_server_even_when_it_was_started_with_sigint_ignored() -> None:
+    # What a shell script does to a command it starts in the background.
+    gateway = GatewayProcess()
+    gateway.popen_options = {"preexec_fn": lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)}
+    with gateway:
+        assert gateway.stop(signal.SIGINT, timeout=10) == 0
+    assert gateway.lines[-1].endswith("payments_server stopped")
+
+
 def test_a_slow_store_does_not_stall_balance_on_the_real_server() -> None:
     with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
         store.hold()
