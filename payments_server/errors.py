@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, current_app, got_request_exception
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from .journal import JournalError
 from .jsonio import json_response
 
 log = logging.getLogger("payments_server.errors")
@@ -41,6 +42,7 @@ def failure(status: int, message: str, **extra: object) -> Response:
 def register_error_handlers(app: Flask) -> None:
     """Make every error, expected or not, answer with the JSON envelope and never HTML."""
     app.register_error_handler(ApiError, ApiError.to_response)
+    app.register_error_handler(JournalError, _journal_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 
@@ -51,6 +53,12 @@ def _http_error(exc: HTTPException) -> Response:
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
     return response
+
+
+def _journal_error(exc: JournalError) -> Response:
+    # The change was refused before it touched the account: nothing happened.
+    log.error("%s; the request changed nothing", exc)
+    return failure(503, f"{exc}; nothing was changed")
 
 
 def _unexpected_error(exc: Exception) -> Response:

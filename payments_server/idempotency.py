@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -13,7 +14,9 @@ from itertools import islice
 from typing import Any
 
 from . import jsonio
-from .journal import Journal
+from .journal import Journal, JournalError
+
+log = logging.getLogger("payments_server.idempotency")
 
 KEY_TTL = 24 * 60 * 60.0
 MAX_KEYS = 100_000
@@ -130,16 +133,19 @@ class IdempotencyStore:
         """Keep the answer for replay (unless a reset forgot the key meanwhile)."""
         if self._journal is not None:
             age = self._clock() - claim.created
-            self._journal.append(
-                {
-                    "event": "idempotency",
-                    "key": claim.key,
-                    "fingerprint": claim.fingerprint,
-                    "status": status,
-                    "body": body.decode(),
-                    "at": time.time() - age,
-                }
-            )
+            event = {
+                "event": "idempotency",
+                "key": claim.key,
+                "fingerprint": claim.fingerprint,
+                "status": status,
+                "body": body.decode(),
+                "at": time.time() - age,
+            }
+            try:
+                self._journal.append(event)
+            except JournalError as exc:
+                # The request itself is done; its answer is still replayed until a restart.
+                log.warning("%s; Idempotency-Key %r is kept in memory only", exc, claim.key)
         with self._lock:
             claim.response = StoredResponse(status, body)
 

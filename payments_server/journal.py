@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import threading
@@ -15,6 +17,7 @@ from . import jsonio
 log = logging.getLogger("payments_server.journal")
 
 Event = dict[str, Any]
+PARTIAL_WRITE = "no room for the whole line (a full disk or a size limit)"
 
 
 class JournalError(Exception):
@@ -79,27 +82,42 @@ class Journal:
         return events
 
     def append(self, event: Event) -> None:
-        """Write one event; it is in the file (and on disk, with fsync) when this returns."""
+        """Write one event; it is in the file (and on disk, with fsync) when this returns.
+
+        Raises JournalError if it cannot be written; the file is then as it was before.
+        """
         line = (jsonio.dumps(event) + "\n").encode()
         with self._lock:
             handle = self._open()
-            handle.write(line)
-            if self.fsync:
-                os.fsync(handle.fileno())
+            # The file's size, not tell(): appends go to the end wherever the position is.
+            size = os.fstat(handle.fileno()).st_size
+            try:
+                if handle.write(line) != len(line):
+                    raise OSError(errno.ENOSPC, PARTIAL_WRITE)
+                if self.fsync:
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                # A partial line left in place would glue itself to the next one.
+                with contextlib.suppress(OSError):
+                    handle.truncate(size)
+                raise self._write_error(exc) from None
 
     def rewrite(self, events: list[Event]) -> None:
         """Replace the whole file with these events, atomically (used by /reset to compact)."""
         data = b"".join((jsonio.dumps(event) + "\n").encode() for event in events)
         temporary = self.path.with_name(self.path.name + ".tmp")
         with self._lock:
-            with open(temporary, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            self._close()
-            os.replace(temporary, self.path)
-            if self.fsync:
-                _fsync_directory(self.path.parent)
+            try:
+                with open(temporary, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                self._close()
+                os.replace(temporary, self.path)
+                if self.fsync:
+                    _fsync_directory(self.path.parent)
+            except OSError as exc:
+                raise self._write_error(exc) from None
 
     def close(self) -> None:
         """Close the file; a later append() opens it again."""
@@ -112,10 +130,11 @@ class Journal:
                 # Unbuffered: each write() is one system call, nothing waits in our memory.
                 self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115 -- kept open
             except OSError as exc:
-                raise JournalError(
-                    f"cannot write the state file {self.path}: {exc.strerror}"
-                ) from None
+                raise self._write_error(exc) from None
         return self._file
+
+    def _write_error(self, exc: OSError) -> JournalError:
+        return JournalError(f"cannot write the state file {self.path}: {exc.strerror or exc}")
 
     def _close(self) -> None:
         if self._file is not None:

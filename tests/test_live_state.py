@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import signal
 import threading
 import time
@@ -134,3 +135,45 @@ def test_sigkill_under_load_loses_no_acknowledged_payment(
     assert balance == running == START - sum((t["amount"] for t in ledger), Decimal(0))
     # Keys whose answer was acknowledged are replayed, not paid again.
     assert replays and all(r.headers.get("Idempotent-Replayed") == "true" for r in replays)
+
+
+def _limit_file_size() -> None:
+    # Writes past 2,000 bytes fail with EFBIG, as a full disk fails with ENOSPC.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def test_a_state_file_that_cannot_be_written_refuses_the_change_with_503(tmp_path: Path) -> None:
+    state = tmp_path / "account.jsonl"
+    with StoreStub() as store:
+        gateway = GatewayProcess("--callback-url", store.url, "--state-file", str(state))
+        gateway.popen_options = {"preexec_fn": _limit_file_size}
+        with gateway:
+            answers = [
+                requests.post(
+                    gateway.url + "/pay",
+                    json={"amount": 1, "recipient": f"r{n}"},
+                    # Every other one also writes its key: a payment whose key line finds
+                    # no room is still made and answered, its key kept in memory.
+                    headers={"Idempotency-Key": f"k{n}"} if n % 2 else {},
+                    timeout=5,
+                )
+                for n in range(40)
+            ]
+            refused = [answer for answer in answers if answer.status_code == 503]
+            balance = requests.get(gateway.url + "/balance", timeout=5).json()["balance"]
+            assert gateway.stop() == 0
+        paid = sum(1 for answer in answers if answer.status_code == 200)
+        assert 0 < paid < 40 and len(refused) == 40 - paid  # no 500 among them
+        # Each refused line was cut back off, so the next one again finds a little room.
+        assert {answer.text for answer in refused} == {
+            '{"status":"failed","message":"cannot write the state file'
+            f" {state}: no room for the whole line (a full disk or a size limit);"
+            ' nothing was changed"}\n'
+        }
+        assert balance == 50000 - paid
+        # No torn line was left behind: the file replays to exactly what was acknowledged.
+        assert state.read_bytes().endswith(b"\n")
+        with GatewayProcess("--callback-url", store.url, "--state-file", str(state)) as again:
+            assert requests.get(again.url + "/balance", timeout=5).json()["balance"] == balance
+    assert any("cannot write the state file" in line for line in gateway.lines)
