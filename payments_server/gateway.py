@@ -27,9 +27,12 @@ class Gateway:
     def reset(self, balance: Decimal | None = None) -> Decimal:
         """Forget payments, callbacks and idempotency keys; start from `balance` or the
         initial balance, which is returned. Simulation settings are configuration and stay."""
+        # The account first: with a state file it may refuse (JournalError), and then
+        # nothing else may have been forgotten either.
+        value = self.ledger.reset(balance)
         self.callbacks.reset()
         self.idempotency.clear()
-        return self.ledger.reset(balance)
+        return value
 
     def restore(self, journal: Journal) -> int:
         """Replay the state file into the account and the idempotency keys; return how many

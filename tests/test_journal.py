@@ -211,3 +211,22 @@ def test_journal_append_and_read_round_trip_exact_numbers(state_file: Path) -> N
 def test_an_unreadable_path_is_an_error(store: StoreStub, tmp_path: Path) -> None:
     with pytest.raises(JournalError, match="cannot read the state file"):
         create_app(Settings(callback_url=store.url, state_file=str(tmp_path)))
+
+
+def test_a_reset_that_cannot_be_written_forgets_nothing(
+    open_gateway: StartGateway, state_file: Path, store: StoreStub
+) -> None:
+    client = open_gateway()
+    key = {"Idempotency-Key": "k"}
+    client.post("/payments/orders", json={"order_id": 1, "amount": 5}, headers=key)
+    before = _views(client, "1")
+    # The compacted file is written beside the old one and renamed over it: a directory
+    # in the way of the temporary file makes that fail, as a full disk would.
+    (state_file.parent / (state_file.name + ".tmp")).mkdir()
+    refused = client.post("/reset")
+    assert refused.status_code == 503
+    assert refused.get_json()["message"].startswith(f"cannot write the state file {state_file}: ")
+    assert _views(client, "1") == before
+    assert client.get("/callbacks").get_json()["callbacks"] != []
+    replay = client.post("/payments/orders", json={"order_id": 1, "amount": 5}, headers=key)
+    assert replay.headers["Idempotent-Replayed"] == "true"
