@@ -34,9 +34,9 @@ class Gateway:
         self.idempotency.clear()
         return value
 
-    def restore(self, journal: Journal) -> int:
-        """Replay the state file into the account and the idempotency keys; return how many
-        events were read. A new file is started with the initial balance.
+    def restore(self, journal: Journal) -> None:
+        """Replay the state file into the account and the idempotency keys; a new file is
+        started with the initial balance.
 
         Raises JournalError naming the first line that cannot be replayed.
         """
@@ -51,7 +51,6 @@ class Gateway:
                     self.ledger.replay(line.event)
             except ValueError as exc:
                 raise JournalError(f"{journal.path} line {line.number}: {exc}") from None
-        return len(lines)
 
     def close(self) -> int:
         """Stop retrying, release connections and the state file; return how many callbacks
