@@ -26,7 +26,7 @@ test: install
 
 # Schemathesis against the real server for about a minute (also part of `make test`).
 fuzz: install
-	$(BIN)/python -m pytest -s -q tests/test_fuzz.py
+	$(BIN)/python -m pytest -s -q tests/live/test_fuzz.py
 
 BENCH_STAMP := $(VENV)/.bench-installed
 

@@ -1,16 +1,19 @@
-"""The running gateway's state: settings, account, callbacks, idempotency keys, simulation."""
+"""The running gateway: its parts (account, callbacks, idempotency keys, simulation) composed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .callbacks.client import StoreNotifier
+from .callbacks.dispatcher import CallbackDispatcher
+from .callbacks.retries import RetryPolicy
+from .callbacks.signing import Signer
 from .config import Settings
-from .dispatcher import CallbackDispatcher
-from .idempotency import IdempotencyStore
-from .journal import Journal, JournalError
-from .ledger import Ledger
-from .simulation import Simulator
+from .core.idempotency import IdempotencyStore
+from .core.journal import Journal, JournalError
+from .core.ledger import Ledger
+from .core.simulation import SimulationSettings, Simulator
 
 
 @dataclass
@@ -23,6 +26,46 @@ class Gateway:
     simulator: Simulator
     idempotency: IdempotencyStore
     journal: Journal | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, user_agent: str) -> Gateway:
+        """Build every part from the settings; with a state file, replay it.
+
+        Raises JournalError if the file is damaged (a torn last line, from a crash, is
+        dropped with a warning).
+        """
+        journal = (
+            None
+            if settings.state_file is None
+            else Journal(settings.state_file, fsync=settings.fsync)
+        )
+        gateway = cls(
+            settings=settings,
+            ledger=Ledger(settings.initial_balance, journal=journal),
+            callbacks=CallbackDispatcher(
+                StoreNotifier(
+                    settings.callback_url,
+                    settings.callback_timeout,
+                    user_agent=user_agent,
+                    signer=Signer(settings.webhook_secret),
+                    pool_size=settings.threads,
+                ),
+                RetryPolicy(settings.callback_schedule, settings.callback_retries),
+                settings.callback_log_size,
+            ),
+            simulator=Simulator(
+                SimulationSettings(
+                    decline_rate=settings.decline_rate,
+                    seed=settings.decline_seed,
+                    latency_ms=settings.latency_ms,
+                )
+            ),
+            idempotency=IdempotencyStore(journal=journal),
+            journal=journal,
+        )
+        if journal is not None:
+            gateway.restore(journal)
+        return gateway
 
     def reset(self, balance: Decimal | None = None) -> Decimal:
         """Forget payments, callbacks and idempotency keys; start from `balance` or the

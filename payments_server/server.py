@@ -11,13 +11,13 @@ from types import FrameType
 from waitress.server import create_server
 
 from . import __version__, create_app
-from .accesslog import AccessLog
+from .api.accesslog import AccessLog
+from .api.web import EXTENSION_KEY
+from .callbacks.signing import DEV_WEBHOOK_SECRET
 from .config import Settings
+from .core.journal import JournalError
+from .core.money import format_balance
 from .gateway import Gateway
-from .journal import JournalError
-from .money import format_balance
-from .signing import DEV_WEBHOOK_SECRET
-from .web import EXTENSION_KEY
 
 log = logging.getLogger("payments_server")
 

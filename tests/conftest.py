@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from helpers import MakeClient
 from payments_server import Settings, create_app
+from payments_server.api.web import EXTENSION_KEY
 from payments_server.testing import StoreStub
-from payments_server.web import EXTENSION_KEY
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import requests
-from live import GatewayProcess
 
-from payments_server.signing import DEV_WEBHOOK_SECRET, Signer
+from gateway_process import GatewayProcess
+from payments_server.callbacks.signing import DEV_WEBHOOK_SECRET, Signer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CHECKOUT = EXAMPLES / "checkout.sh"

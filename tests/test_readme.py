@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 import requests
-from live import GatewayProcess, free_port
 from werkzeug.serving import make_server
 
+from gateway_process import GatewayProcess, free_port
 from helpers import Num, exact_json
-from payments_server.signing import DEV_WEBHOOK_SECRET, Signer
+from payments_server.callbacks.signing import DEV_WEBHOOK_SECRET, Signer
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 EXAMPLE = re.compile(r"```sh\n([^`]*?)```\s*```json\n(.*?)```", re.DOTALL)

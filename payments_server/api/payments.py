@@ -1,0 +1,256 @@
+"""The payment routes: parse the request, call the ledger and the callbacks, shape the JSON."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+
+from flask import Blueprint, Response, request
+
+from ..callbacks.deliveries import State
+from ..core import jsonio
+from ..core.idempotency import BadKeyError, Claim, IdempotencyConflictError, fingerprint, parse_key
+from ..core.ledger import InsufficientFundsError, OrderAlreadyPaidError, PaymentDeclinedError
+from ..core.money import Amount, AmountError, format_balance, parse_amount
+from ..core.transactions import MAX_ORDER_ID_LENGTH, as_order_id, order_key
+from .errors import ApiError
+from .responses import MIMETYPE, json_response
+from .web import EXTENSION_KEY, gateway, json_object, optional_json_object, raw_body
+
+bp = Blueprint("payments", __name__)
+
+__all__ = ["EXTENSION_KEY", "bp"]
+
+MAX_RECIPIENT_LENGTH = 2048
+MAX_PAGE = 1000
+ORDER_FIELDS_REQUIRED = "Both 'order_id' and 'amount' fields are required"
+PAY_FIELDS_REQUIRED = "Both 'amount' and 'recipient' fields are required"
+
+
+def idempotent(view: Callable[[], Response]) -> Callable[[], Response]:
+    """Honour an Idempotency-Key header: run the view once per key, replay its answer after."""
+
+    @functools.wraps(view)
+    def wrapper() -> Response:
+        header = request.headers.get("Idempotency-Key")
+        if header is None:
+            return view()
+        try:
+            key = parse_key(header)
+        except BadKeyError as exc:
+            raise ApiError(400, str(exc)) from None
+        store = gateway().idempotency
+        try:
+            claim = store.begin(key, fingerprint(request.path, raw_body()))
+        except IdempotencyConflictError as exc:
+            raise ApiError(exc.status, exc.message) from None
+        if not isinstance(claim, Claim):
+            replay = Response(claim.body, status=claim.status, mimetype=MIMETYPE)
+            replay.headers["Idempotent-Replayed"] = "true"
+            return replay
+        try:
+            try:
+                response = view()
+            except ApiError as exc:
+                response = exc.to_response()
+        except BaseException:
+            store.abandon(claim)
+            raise
+        # A request that was refused as invalid changed nothing, so it is not kept:
+        # the key can be used again once the request is fixed.
+        if response.status_code == 400 or response.status_code >= 500:
+            store.abandon(claim)
+        else:
+            store.finish(claim, response.status_code, response.get_data())
+        return response
+
+    return wrapper
+
+
+@bp.get("/balance")
+def balance() -> Response:
+    """Show the account and its balance."""
+    ledger = gateway().ledger
+    return json_response(
+        {
+            "status": "success",
+            "account_id": ledger.account_id,
+            "holder": ledger.holder,
+            "balance": format_balance(ledger.balance),
+        }
+    )
+
+
+@bp.post("/pay")
+@idempotent
+def pay() -> Response:
+    """Pay an amount to a recipient."""
+    body = json_object()
+    raw_amount, recipient = body.get("amount"), body.get("recipient")
+    if raw_amount is None or recipient is None or recipient == "":
+        raise ApiError(400, PAY_FIELDS_REQUIRED)
+    amount = _amount(raw_amount)
+    if not isinstance(recipient, str) or len(recipient) > MAX_RECIPIENT_LENGTH:
+        raise ApiError(
+            400,
+            f"'recipient' must be a non-empty string of at most {MAX_RECIPIENT_LENGTH} characters",
+        )
+    state = gateway()
+    _simulated_latency()
+    try:
+        transaction = state.ledger.pay(amount, recipient, state.simulator.decline)
+    except PaymentDeclinedError as exc:
+        raise _declined(exc) from None
+    except InsufficientFundsError as exc:
+        raise _insufficient(exc) from None
+    return json_response(
+        {
+            "status": "success",
+            "message": f"Payment of {amount.sent} to {recipient} completed",
+            "balance": format_balance(transaction.balance_after),
+            "transaction": transaction.to_json(),
+        }
+    )
+
+
+@bp.post("/payments/orders")
+@bp.post("/pay/order")
+@idempotent
+def pay_order() -> Response:
+    """Pay for a store order once, then tell the store how it went."""
+    body = json_object()
+    raw_order_id, raw_amount = body.get("order_id"), body.get("amount")
+    if raw_order_id is None or raw_amount is None or raw_order_id == "":
+        raise ApiError(400, ORDER_FIELDS_REQUIRED)
+    amount = _amount(raw_amount)
+    order_id = as_order_id(raw_order_id)
+    if order_id is None:
+        raise ApiError(
+            400,
+            f"'order_id' must be a string of 1 to {MAX_ORDER_ID_LENGTH} characters"
+            f" or an integer of at most {MAX_ORDER_ID_LENGTH} digits",
+        )
+    state = gateway()
+    _simulated_latency()
+    try:
+        transaction = state.ledger.pay_order(
+            order_id, amount, lambda: state.simulator.decline(order_id)
+        )
+    except OrderAlreadyPaidError:
+        raise ApiError(409, f"Order {order_id} has already been paid") from None
+    except (PaymentDeclinedError, InsufficientFundsError) as exc:
+        # The store hears about the failure too, but only after the lock is released.
+        state.callbacks.notify(order_id, "failed")
+        if isinstance(exc, PaymentDeclinedError):
+            raise _declined(exc) from None
+        raise _insufficient(exc) from None
+    delivery = state.callbacks.notify(order_id, "success")
+    return json_response(
+        {
+            "status": "success",
+            "message": f"Payment of {amount.sent} for order {order_id} completed",
+            "balance": format_balance(transaction.balance_after),
+            "transaction": transaction.to_json(),
+            "shop_notified": delivery.state is State.DELIVERED,
+        }
+    )
+
+
+@bp.get("/payments/orders/<path:order_id>")
+def order(order_id: str) -> Response:
+    """Show what happened to an order: its attempts, its transaction, its latest callback."""
+    state = gateway()
+    record = state.ledger.order(order_id)
+    if record is None:
+        raise ApiError(404, f"No payment found for order {order_id}")
+    deliveries = state.callbacks.deliveries(order_id=order_key(order_id))
+    callback = {"id": deliveries[0].id, "state": deliveries[0].state.value} if deliveries else None
+    return json_response({"status": "success", **record.to_json(), "callback": callback})
+
+
+@bp.get("/transactions")
+def transactions() -> Response:
+    """List successful payments, oldest first: all of them, or a page with ?limit=&offset=."""
+    ledger = gateway().ledger
+    head = {"status": "success", "account_id": ledger.account_id}
+    if "limit" not in request.args and "offset" not in request.args:
+        # The whole history can be long: each transaction writes its own JSON.
+        listed = ",".join(t.json_text() for t in ledger.transactions())
+        text = f'{jsonio.dumps(head)[:-1]},"transactions":[{listed}]}}\n'
+        return Response(text, mimetype=MIMETYPE)
+    limit = _int_arg("limit", 100, 1, MAX_PAGE)
+    offset = _int_arg("offset", 0, 0, None)
+    page, total = ledger.transactions_page(offset, limit)
+    return json_response(
+        {
+            **head,
+            "transactions": [t.to_json() for t in page],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
+    )
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    """Forget every payment and callback; start from the initial or the given balance."""
+    body = optional_json_object()
+    raw_balance = None if body is None else body.get("balance")
+    balance: Amount | None = None
+    if raw_balance is not None:
+        try:
+            balance = parse_amount(raw_balance, name="Balance", allow_zero=True)
+        except AmountError as exc:
+            raise ApiError(400, str(exc)) from None
+    value = gateway().reset(None if balance is None else balance.value)
+    return json_response(
+        {
+            "status": "success",
+            "message": (
+                "Account reset to default balance"
+                if balance is None
+                else f"Account reset to balance {balance.sent}"
+            ),
+            "balance": format_balance(value),
+        }
+    )
+
+
+def _simulated_latency() -> None:
+    # Held by the request only: no lock is taken while waiting.
+    latency = gateway().simulator.latency
+    if latency:
+        time.sleep(latency)
+
+
+def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    value = int(text) if text.isascii() and text.isdigit() else None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise ApiError(400, f"'{name}' must be a whole number {bounds}, got {text!r}")
+    return value
+
+
+def _amount(raw: object) -> Amount:
+    try:
+        return parse_amount(raw)
+    except AmountError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def _declined(exc: PaymentDeclinedError) -> ApiError:
+    return ApiError(402, "Payment declined", decline_code=exc.decline_code)
+
+
+def _insufficient(exc: InsufficientFundsError) -> ApiError:
+    return ApiError(
+        402,
+        "Insufficient funds",
+        balance=format_balance(exc.balance),
+        requested=exc.requested.sent,
+    )

@@ -1,0 +1,36 @@
+"""Scenario control over HTTP: GET and PUT /simulation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from ..core.simulation import SimulationError, SimulationSettings
+from .errors import ApiError
+from .responses import json_response
+from .web import gateway, json_object
+
+bp = Blueprint("simulation", __name__)
+
+
+@bp.get("/simulation")
+def show() -> Response:
+    """Show the simulation settings, with what is left of each count rule."""
+    return _settings_response()
+
+
+@bp.put("/simulation")
+def replace() -> Response:
+    """Replace every simulation setting; {} turns the simulation off."""
+    body = json_object()
+    try:
+        settings = SimulationSettings.from_json(body)
+    except SimulationError as exc:
+        raise ApiError(400, str(exc)) from None
+    gateway().simulator.configure(settings)
+    return _settings_response()
+
+
+def _settings_response() -> Response:
+    return json_response(
+        {"status": "success", "simulation": gateway().simulator.settings.to_json()}
+    )

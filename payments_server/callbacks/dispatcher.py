@@ -1,0 +1,202 @@
+"""Delivering callbacks: the first attempt in the request, retries on one background worker."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import random
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from time import monotonic
+
+from ..core.transactions import OrderId
+from .client import Attempt, Callback, StoreNotifier
+from .deliveries import Delivery, DeliveryLog, State
+from .retries import RetryPolicy
+
+log = logging.getLogger("payments_server.callbacks")
+
+# How long close() waits for an attempt the worker has in flight before it stops waiting.
+CLOSE_WAIT = 1.0
+
+
+class UnknownCallbackError(LookupError):
+    """No callback with this webhook-id is in the log."""
+
+    def __init__(self, delivery_id: str) -> None:
+        super().__init__(f"No callback with id {delivery_id!r}")
+        self.delivery_id = delivery_id
+
+
+class Kind(Enum):
+    """Why an attempt was made."""
+
+    FIRST = "first attempt"
+    RETRY = "retry"
+    RESEND = "resend"
+
+
+class CallbackDispatcher:
+    """Sends each callback, retries failures on schedule, and keeps the delivery log.
+
+    One lock guards the log and the retry queue, and it is never held while talking to the
+    store, so a slow store delays neither requests nor the account.
+    """
+
+    def __init__(
+        self,
+        notifier: StoreNotifier,
+        policy: RetryPolicy,
+        log_size: int,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.notifier = notifier
+        self.policy = policy
+        self._rng = rng or random.Random()
+        self._lock = threading.Condition()
+        self._log = DeliveryLog(log_size)
+        # (monotonic due time, tie-breaker, webhook-id) of every scheduled retry.
+        self._queue: list[tuple[float, int, str]] = []
+        self._order = itertools.count()
+        self._worker: threading.Thread | None = None
+        self._closed = False
+
+    def notify(self, order_id: OrderId, status: str) -> Delivery:
+        """Send a new event now and return its record; failures are queued for retry."""
+        callback = Callback.new(order_id, status)
+        delivery = Delivery(callback, datetime.now(UTC))
+        with self._lock:
+            self._log.put(delivery)
+        attempt = self.notifier.send(callback)
+        return self._after(delivery, attempt, Kind.FIRST)
+
+    def resend(self, delivery_id: str) -> tuple[Attempt, Delivery]:
+        """Send a logged event again now, with its webhook-id; return the attempt and record."""
+        delivery = self.get(delivery_id)
+        attempt = self.notifier.send(delivery.callback)
+        return attempt, self._after(delivery, attempt, Kind.RESEND)
+
+    def get(self, delivery_id: str) -> Delivery:
+        """The record with this webhook-id; raise UnknownCallbackError if there is none."""
+        with self._lock:
+            delivery = self._log.get(delivery_id)
+        if delivery is None:
+            raise UnknownCallbackError(delivery_id)
+        return delivery
+
+    def deliveries(self, order_id: str | None = None, state: State | None = None) -> list[Delivery]:
+        """Records newest first, optionally only for one order id (as text) or state."""
+        with self._lock:
+            return self._log.newest_first(order_id, state)
+
+    def reset(self) -> None:
+        """Cancel every pending retry and forget the log."""
+        with self._lock:
+            self._log.clear()
+            self._queue.clear()
+            self._lock.notify_all()
+
+    def close(self) -> int:
+        """Stop the worker and close connections; return how many events were still pending."""
+        with self._lock:
+            self._closed = True
+            pending = self._log.pending()
+            self._lock.notify_all()
+        if self._worker is not None:
+            # An attempt in flight ends within the callback timeout; shutdown does not wait that.
+            self._worker.join(CLOSE_WAIT)
+        self.notifier.close()
+        return pending
+
+    def _after(self, sent: Delivery, attempt: Attempt, kind: Kind) -> Delivery:
+        """Record an attempt and decide what comes next; return the updated record."""
+        with self._lock:
+            current = self._log.get(sent.id)
+            if current is None:
+                # POST /reset forgot this event while the attempt was in flight.
+                updated = sent.attempted(attempt)
+            else:
+                updated = self._next_step(current, attempt, kind)
+                self._log.put(updated)
+        _log_attempt(updated, attempt, kind, self.notifier.url, self.policy.max_retries)
+        return updated
+
+    def _next_step(self, current: Delivery, attempt: Attempt, kind: Kind) -> Delivery:
+        retries_done = current.retries_done + (kind is Kind.RETRY)
+        if attempt.delivered:
+            return current.attempted(
+                attempt, state=State.DELIVERED, retries_done=retries_done, next_attempt_at=None
+            )
+        # A resend by hand, or a retry that a resend overtook, does not change the plan.
+        if kind is Kind.RESEND or current.state is not State.PENDING:
+            return current.attempted(attempt, retries_done=retries_done)
+        delay = self.policy.next_delay(attempt, retries_done, self._rng)
+        if delay is None or self._closed:
+            return current.attempted(
+                attempt, state=State.FAILED, retries_done=retries_done, next_attempt_at=None
+            )
+        heapq.heappush(self._queue, (monotonic() + delay, next(self._order), current.id))
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._run, name="callback-retries", daemon=True)
+            self._worker.start()
+        self._lock.notify_all()
+        return current.attempted(
+            attempt,
+            retries_done=retries_done,
+            next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
+        )
+
+    def _run(self) -> None:
+        while (delivery := self._next_due()) is not None:
+            self._after(delivery, self.notifier.send(delivery.callback), Kind.RETRY)
+
+    def _next_due(self) -> Delivery | None:
+        """Wait for the next scheduled retry and take it; None once closed."""
+        with self._lock:
+            while not self._closed:
+                if not self._queue:
+                    self._lock.wait()
+                    continue
+                wait = self._queue[0][0] - monotonic()
+                if wait > 0:
+                    self._lock.wait(wait)
+                    continue
+                delivery_id = heapq.heappop(self._queue)[2]
+                delivery = self._log.get(delivery_id)
+                # Gone after a reset, or delivered by a resend in the meantime.
+                if delivery is not None and delivery.state is State.PENDING:
+                    in_flight = replace(delivery, next_attempt_at=None)
+                    self._log.put(in_flight)
+                    return in_flight
+            return None
+
+
+def _log_attempt(
+    delivery: Delivery, attempt: Attempt, kind: Kind, url: str, max_retries: int
+) -> None:
+    callback = delivery.callback
+    what = f"callback {callback.id} order {callback.order_id} {callback.status} to {url}"
+    if kind is not Kind.FIRST:
+        what += f" ({kind.value})"
+    if attempt.delivered:
+        log.info("%s: %s in %.0f ms", what, attempt.status_code, attempt.duration_ms)
+        return
+    if kind is Kind.RESEND:
+        outcome = ""
+    elif delivery.next_attempt_at is not None:
+        wait = max((delivery.next_attempt_at - datetime.now(UTC)).total_seconds(), 0)
+        outcome = f"; retry {delivery.retries_done + 1} of {max_retries} in {wait:.3g} s"
+    elif attempt.gone:
+        outcome = "; the store answered 410 Gone, so no more retries"
+    elif delivery.state is State.FAILED:
+        count = len(delivery.attempts)
+        outcome = f"; giving up after {count} {'attempt' if count == 1 else 'attempts'}"
+    else:
+        outcome = ""
+    log.warning(
+        "%s not delivered: %s (%.0f ms)%s", what, attempt.error, attempt.duration_ms, outcome
+    )

@@ -1,0 +1,51 @@
+"""JSON in and out with exact numbers: floats parse as Decimal, Decimals print as written."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import simplejson
+
+
+def _parse_int(text: str) -> int | Decimal:
+    # int() refuses more than 4300 digits; such a number is still valid JSON, and an amount
+    # check will reject it with a clear message rather than "not JSON".
+    try:
+        return int(text)
+    except ValueError:
+        return Decimal(text)
+
+
+def loads(data: bytes | str) -> object:
+    """Parse JSON, with non-integers (and NaN, Infinity) as Decimal so no float appears."""
+    return json.loads(data, parse_float=Decimal, parse_int=_parse_int, parse_constant=Decimal)
+
+
+def as_integer(value: object, max_digits: int = 4300) -> int | None:
+    """The value as an int if JSON Schema calls it an integer (7, 7.0, 7E+2), else None."""
+    # bool is an int to Python but not to JSON.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if len(str(abs(value))) <= max_digits else None
+    # adjusted() is checked first: int(Decimal("1E+999999999")) would never finish.
+    if (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and value == value.to_integral_value()
+        and (value.is_zero() or value.adjusted() < max_digits)
+    ):
+        return int(value)
+    return None
+
+
+def dumps(obj: object, *, sort_keys: bool = False) -> str:
+    """Serialise compactly, writing each Decimal exactly as its str() (179.98 stays 179.98)."""
+    return simplejson.dumps(obj, use_decimal=True, separators=(",", ":"), sort_keys=sort_keys)
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, such as 2026-11-22T10:15:02.123Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,241 @@
+"""The account: balance, transactions and paid orders, changed only under one lock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from .journal import Journal
+from .money import Amount, AmountError, parse_amount
+from .orders import OrderAttempt, OrderRecord, Outcome
+from .transactions import OrderId, Transaction, as_order_id, order_key
+
+
+class InsufficientFundsError(Exception):
+    """The balance is lower than the amount asked for; nothing was debited."""
+
+    def __init__(self, balance: Decimal, requested: Amount) -> None:
+        super().__init__(f"balance {balance} is lower than {requested.value}")
+        self.balance = balance
+        self.requested = requested
+
+
+class OrderAlreadyPaidError(Exception):
+    """The order has a successful payment already; nothing was debited."""
+
+    def __init__(self, order_id: OrderId) -> None:
+        super().__init__(f"order {order_id} has already been paid")
+        self.order_id = order_id
+
+
+class PaymentDeclinedError(Exception):
+    """The payment was declined on purpose (simulation); nothing was debited."""
+
+    def __init__(self, decline_code: str) -> None:
+        super().__init__(f"declined: {decline_code}")
+        self.decline_code = decline_code
+
+
+# Asked, under the account lock, whether a payment is declined: a decline code or None.
+DeclineCheck = Callable[[], str | None]
+
+
+def _never_decline() -> str | None:
+    return None
+
+
+class Ledger:
+    """One in-memory bank account. Every check-and-change happens under its lock."""
+
+    def __init__(
+        self,
+        initial_balance: Decimal,
+        account_id: str = "ACC-001",
+        holder: str = "John Doe",
+        journal: Journal | None = None,
+    ) -> None:
+        self.account_id = account_id
+        self.holder = holder
+        self.initial_balance = initial_balance
+        self._lock = threading.Lock()
+        self._balance = initial_balance
+        self._transactions: list[Transaction] = []
+        self._orders: dict[str, OrderRecord] = {}
+        self._journal = journal
+
+    @property
+    def balance(self) -> Decimal:
+        """The current balance."""
+        return self._balance
+
+    def transactions(self) -> list[Transaction]:
+        """A snapshot of every successful payment, oldest first."""
+        with self._lock:
+            return list(self._transactions)
+
+    def transactions_page(self, offset: int, limit: int) -> tuple[list[Transaction], int]:
+        """Up to `limit` payments from position `offset`, oldest first, and the total count."""
+        with self._lock:
+            return self._transactions[offset : offset + limit], len(self._transactions)
+
+    def order(self, order_id: OrderId) -> OrderRecord | None:
+        """What happened to an order's payments, if any reached the account."""
+        return self._orders.get(order_key(order_id))
+
+    def paid_order(self, order_id: OrderId) -> Transaction | None:
+        """The transaction that paid this order, if it has been paid."""
+        record = self.order(order_id)
+        return None if record is None else record.transaction
+
+    def pay(
+        self, amount: Amount, recipient: str, decline: DeclineCheck = _never_decline
+    ) -> Transaction:
+        """Debit a payment to a recipient; raise PaymentDeclinedError or InsufficientFundsError."""
+        with self._lock:
+            code = decline()
+            if code is not None:
+                raise PaymentDeclinedError(code)
+            transaction = self._transaction(amount, recipient=recipient)
+            self._write({"event": "payment", **transaction.to_json()})
+            self._commit(transaction)
+            return transaction
+
+    def pay_order(
+        self, order_id: OrderId, amount: Amount, decline: DeclineCheck = _never_decline
+    ) -> Transaction:
+        """Debit an order once, recording the attempt whatever its outcome.
+
+        Raises OrderAlreadyPaidError (nothing recorded), PaymentDeclinedError or
+        InsufficientFundsError.
+        """
+        with self._lock:
+            if self._order_paid(order_id):
+                raise OrderAlreadyPaidError(order_id)
+            at = datetime.now(UTC)
+            code = decline()
+            if code is not None:
+                self._attempt(order_id, OrderAttempt(at, amount, Outcome.DECLINED, code))
+                raise PaymentDeclinedError(code)
+            try:
+                transaction = self._transaction(amount, order_id=order_id)
+            except InsufficientFundsError:
+                self._attempt(order_id, OrderAttempt(at, amount, Outcome.INSUFFICIENT_FUNDS))
+                raise
+            self._attempt(order_id, OrderAttempt(at, amount, Outcome.PAID), transaction)
+            return transaction
+
+    def reset(self, balance: Decimal | None = None) -> Decimal:
+        """Forget every transaction and order; start from `balance` or the initial balance."""
+        with self._lock:
+            value = self.initial_balance if balance is None else balance
+            if self._journal is not None:
+                # Nothing before a reset matters any more, so the file starts again.
+                self._journal.rewrite([{"event": "reset", "balance": value}])
+            self._clear(value)
+            return value
+
+    def start_journal(self) -> None:
+        """Record the starting balance in a new state file, so a restart begins from it."""
+        with self._lock:
+            self._write({"event": "reset", "balance": self._balance})
+
+    def replay(self, event: dict[str, Any]) -> None:
+        """Apply one event read back from the state file; raise ValueError if it cannot be."""
+        with self._lock:
+            kind = event.get("event")
+            if kind == "reset":
+                self._clear(_stored_amount(event, "balance", allow_zero=True).value)
+            elif kind == "payment":
+                recipient = event.get("recipient")
+                if not isinstance(recipient, str):
+                    raise ValueError("a payment without a recipient")
+                transaction = self._transaction(_stored_amount(event), recipient=recipient)
+                _check_balance_after(event, transaction)
+                self._commit(transaction)
+            elif kind == "order":
+                self._replay_order(event)
+            else:
+                raise ValueError(f"unknown event {kind!r}")
+
+    def _replay_order(self, event: dict[str, Any]) -> None:
+        order_id = as_order_id(event.get("order_id"))
+        if order_id is None:
+            raise ValueError("an order event without a valid order_id")
+        if self._order_paid(order_id):
+            raise ValueError(f"order {order_id} is paid twice")
+        try:
+            outcome = Outcome(event["outcome"])
+            at = datetime.fromisoformat(event["at"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("an order event without a valid outcome and time") from None
+        code = event.get("decline_code")
+        if code is not None and not isinstance(code, str):
+            raise ValueError("an order event with a decline_code that is not text")
+        amount = _stored_amount(event)
+        attempt = OrderAttempt(at, amount, outcome, code)
+        if outcome is not Outcome.PAID:
+            self._orders[order_key(order_id)] = self._record(order_id).attempted(attempt)
+            return
+        transaction = self._transaction(amount, order_id=order_id)
+        _check_balance_after(event, transaction)
+        self._commit(transaction)
+        self._orders[order_key(order_id)] = self._record(order_id).attempted(attempt, transaction)
+
+    def _order_paid(self, order_id: OrderId) -> bool:
+        record = self._orders.get(order_key(order_id))
+        return record is not None and record.paid
+
+    def _record(self, order_id: OrderId) -> OrderRecord:
+        return self._orders.get(order_key(order_id)) or OrderRecord(order_id)
+
+    def _attempt(
+        self, order_id: OrderId, attempt: OrderAttempt, transaction: Transaction | None = None
+    ) -> None:
+        event: dict[str, Any] = {"event": "order", **attempt.to_json(), "order_id": order_id}
+        if transaction is not None:
+            event["balance_after"] = transaction.balance_after
+        self._write(event)
+        if transaction is not None:
+            self._commit(transaction)
+        self._orders[order_key(order_id)] = self._record(order_id).attempted(attempt, transaction)
+
+    def _transaction(
+        self, amount: Amount, recipient: str | None = None, order_id: OrderId | None = None
+    ) -> Transaction:
+        if amount.value > self._balance:
+            raise InsufficientFundsError(self._balance, amount)
+        return Transaction(amount.sent, self._balance - amount.value, recipient, order_id)
+
+    def _commit(self, transaction: Transaction) -> None:
+        self._balance = transaction.balance_after
+        self._transactions.append(transaction)
+
+    def _clear(self, balance: Decimal) -> None:
+        self._balance = balance
+        self._transactions.clear()
+        self._orders.clear()
+
+    def _write(self, event: dict[str, Any]) -> None:
+        # Written before memory changes: a change the file does not hold never happened.
+        if self._journal is not None:
+            self._journal.append(event)
+
+
+def _stored_amount(event: dict[str, Any], name: str = "amount", **rules: bool) -> Amount:
+    try:
+        return parse_amount(event.get(name), name=name, **rules)
+    except AmountError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _check_balance_after(event: dict[str, Any], transaction: Transaction) -> None:
+    stored = event.get("balance_after")
+    if not isinstance(stored, int | Decimal) or Decimal(stored) != transaction.balance_after:
+        raise ValueError(
+            f"balance_after {stored} does not follow from the balance before it"
+            f" ({transaction.balance_after + transaction.amount.value}"
+            f" - {transaction.amount.value} = {transaction.balance_after})"
+        )

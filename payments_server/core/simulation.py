@@ -1,0 +1,199 @@
+"""Failing on purpose: declines by rate, forced declines by order or count, and latency."""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from .jsonio import as_integer
+from .transactions import MAX_ORDER_ID_LENGTH, OrderId, as_order_id, order_key
+
+# Stripe's decline code names.
+DECLINE_CODES = (
+    "do_not_honor",
+    "insufficient_funds",
+    "card_declined",
+    "expired_card",
+    "processing_error",
+    "lost_card",
+    "stolen_card",
+)
+DEFAULT_DECLINE_CODE = "card_declined"
+MAX_LATENCY_MS = 60_000
+MAX_RULES = 1_000
+FIELDS = ("decline_rate", "seed", "decline_code", "latency_ms", "rules")
+
+
+class SimulationError(ValueError):
+    """Simulation settings that cannot be used; str() names the field and the rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A forced decline: every payment for `order_id`, or the next `count` payments."""
+
+    decline_code: str
+    order_id: OrderId | None = None
+    count: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The rule as GET /simulation shows it; `next` is how many declines are left."""
+        head: dict[str, object] = (
+            {"order_id": self.order_id} if self.order_id is not None else {"next": self.count}
+        )
+        return {**head, "decline_code": self.decline_code}
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationSettings:
+    """What the simulator does; the defaults do nothing, which is the faithful gateway."""
+
+    decline_rate: float = 0.0
+    seed: int | None = None
+    decline_code: str = DEFAULT_DECLINE_CODE
+    latency_ms: int = 0
+    rules: tuple[Rule, ...] = field(default=())
+
+    @property
+    def active(self) -> bool:
+        """True when some payment could be declined or delayed."""
+        return bool(self.decline_rate or self.latency_ms or self.rules)
+
+    def to_json(self) -> dict[str, object]:
+        """The settings as GET and PUT /simulation show them."""
+        return {
+            "decline_rate": self.decline_rate,
+            "seed": self.seed,
+            "decline_code": self.decline_code,
+            "latency_ms": self.latency_ms,
+            "rules": [rule.to_json() for rule in self.rules],
+        }
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> SimulationSettings:
+        """Validate a PUT /simulation body; missing fields are off; raise SimulationError."""
+        unknown = sorted(set(body) - set(FIELDS))
+        if unknown:
+            raise SimulationError(
+                f"'{unknown[0]}' is not a simulation setting; use {', '.join(FIELDS)}"
+            )
+        rate = body.get("decline_rate", 0)
+        if not _is_number(rate) or not 0 <= rate <= 1:
+            raise SimulationError("'decline_rate' must be a number from 0 to 1")
+        seed = body.get("seed")
+        if seed is not None and (seed := as_integer(seed)) is None:
+            raise SimulationError("'seed' must be an integer or null")
+        latency = as_integer(body.get("latency_ms", 0))
+        if latency is None or not 0 <= latency <= MAX_LATENCY_MS:
+            raise SimulationError(f"'latency_ms' must be an integer from 0 to {MAX_LATENCY_MS}")
+        rules = body.get("rules", [])
+        if not isinstance(rules, list) or len(rules) > MAX_RULES:
+            raise SimulationError(f"'rules' must be a list of at most {MAX_RULES} rules")
+        return cls(
+            decline_rate=float(rate),
+            seed=seed,
+            decline_code=_decline_code(body.get("decline_code", DEFAULT_DECLINE_CODE), ""),
+            latency_ms=latency,
+            rules=tuple(_rule(rule, f"rules[{index}].") for index, rule in enumerate(rules)),
+        )
+
+
+def _is_number(value: object) -> bool:
+    # Decimal is how the JSON parser gives fractions.
+    return (
+        isinstance(value, int | float | Decimal)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+
+
+def _decline_code(code: object, where: str) -> str:
+    if code not in DECLINE_CODES:
+        raise SimulationError(f"'{where}decline_code' must be one of {', '.join(DECLINE_CODES)}")
+    return code
+
+
+def _rule(raw: object, where: str) -> Rule:
+    shape = (
+        f'\'{where[:-1]}\' must be {{"order_id": ..., "decline_code": ...}}'
+        ' or {"next": N, "decline_code": ...}'
+    )
+    if not isinstance(raw, dict) or set(raw) not in ({"order_id", "decline_code"},
+                                                     {"next", "decline_code"}):  # fmt: skip
+        raise SimulationError(shape)
+    code = _decline_code(raw["decline_code"], where)
+    if "order_id" in raw:
+        order_id = as_order_id(raw["order_id"])
+        if order_id is None:
+            raise SimulationError(
+                f"'{where}order_id' must be a string of 1 to {MAX_ORDER_ID_LENGTH} characters"
+                f" or an integer of at most {MAX_ORDER_ID_LENGTH} digits"
+            )
+        return Rule(code, order_id=order_id)
+    count = as_integer(raw["next"])
+    if count is None or count < 1:
+        raise SimulationError(f"'{where}next' must be a whole number of at least 1")
+    return Rule(code, count=count)
+
+
+class Simulator:
+    """Decides, for each payment, whether it is declined; thread-safe and reproducible."""
+
+    def __init__(self, settings: SimulationSettings | None = None) -> None:
+        self._lock = threading.Lock()
+        self._settings = SimulationSettings()
+        self._rng = random.Random()
+        self.configure(settings or SimulationSettings())
+
+    @property
+    def settings(self) -> SimulationSettings:
+        """The current settings, with what is left of each count rule."""
+        return self._settings
+
+    @property
+    def latency(self) -> float:
+        """Seconds to wait before answering a payment."""
+        return self._settings.latency_ms / 1000
+
+    def configure(self, settings: SimulationSettings) -> None:
+        """Replace every setting; the random sequence starts again from the seed."""
+        with self._lock:
+            self._settings = settings
+            self._rng = random.Random(settings.seed)
+
+    def decline(self, order_id: OrderId | None = None) -> str | None:
+        """The decline code for this payment, or None to let it through to the account.
+
+        Rules for the order win, then the first count rule (using one of its declines),
+        then the decline rate.
+        """
+        # The common case, nothing simulated, takes no lock: reading the reference is atomic.
+        if not self._settings.active:
+            return None
+        with self._lock:
+            settings = self._settings
+            key = None if order_id is None else order_key(order_id)
+            for rule in settings.rules:
+                if rule.order_id is not None and order_key(rule.order_id) == key:
+                    return rule.decline_code
+            for index, rule in enumerate(settings.rules):
+                if rule.count is not None:
+                    self._use_one(index, rule.count)
+                    return rule.decline_code
+            if settings.decline_rate and self._rng.random() < settings.decline_rate:
+                return settings.decline_code
+            return None
+
+    def _use_one(self, index: int, count: int) -> None:
+        # A count rule that has declined its last payment is removed.
+        rules = list(self._settings.rules)
+        if count > 1:
+            rules[index] = replace(rules[index], count=count - 1)
+        else:
+            del rules[index]
+        self._settings = replace(self._settings, rules=tuple(rules))

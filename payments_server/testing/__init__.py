@@ -1,0 +1,8 @@
+"""For a store's tests: the real gateway in-process, and a store stub that records callbacks."""
+
+from __future__ import annotations
+
+from .gateway_server import GatewayServer, GatewayServerError
+from .store_stub import CONFIRM_PATH, ReceivedCallback, StoreStub
+
+__all__ = ["CONFIRM_PATH", "GatewayServer", "GatewayServerError", "ReceivedCallback", "StoreStub"]

@@ -1,0 +1,148 @@
+"""The OpenAPI document: served as stored, in step with the routes, true to the answers."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from payments_server import __version__
+from payments_server.api.spec import spec, spec_bytes
+from payments_server.testing import StoreStub
+
+SPEC = spec()
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        path = node["$ref"].removeprefix("#/").split("/")
+        node = SPEC
+        for part in path:
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _schema_for(path: str, method: str, status: int) -> dict[str, Any]:
+    responses = SPEC["paths"][path][method.lower()]["responses"]
+    assert str(status) in responses, f"{method} {path} answered {status}, which is not documented"
+    content = _resolve(responses[str(status)])["content"]
+    return content["application/json"]["schema"]
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    # The component schemas travel with it, so their $refs resolve.
+    return jsonschema_rs.Draft202012Validator({**schema, "components": SPEC["components"]})
+
+
+def conforms(response: TestResponse, path: str, method: str) -> dict[str, Any]:
+    """Check the answer against the document for its status; return its JSON."""
+    assert response.mimetype == "application/json"
+    body = json.loads(response.get_data())
+    errors = [e.message for e in _validator(_schema_for(path, method, response.status_code))
+              .iter_errors(body)]  # fmt: skip
+    assert errors == [], f"{method} {path} {response.status_code}: {errors}"
+    return body
+
+
+def test_the_document_is_served_as_stored(client: FlaskClient) -> None:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_data() == spec_bytes()
+    assert SPEC["openapi"] == "3.1.0"
+    assert SPEC["info"]["version"] == __version__
+
+
+def test_every_route_is_documented_and_every_documented_operation_exists(app: Flask) -> None:
+    routes = {
+        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
+    documented = {(path, method) for path, item in SPEC["paths"].items() for method in item}
+    assert routes == documented
+
+
+def test_every_operation_has_an_id_a_summary_and_json_answers() -> None:
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            assert operation["operationId"] and operation["summary"], (method, path)
+            for status, response in operation["responses"].items():
+                assert "application/json" in _resolve(response)["content"], (method, path, status)
+
+
+def test_the_seed_walk_through_conforms(client: FlaskClient, store: StoreStub) -> None:
+    conforms(client.get("/balance"), "/balance", "GET")
+    order = {"order_id": "abc123def456", "amount": 179.98}
+    body = conforms(client.post("/payments/orders", json=order), "/payments/orders", "POST")
+    assert body["shop_notified"] is True
+    conforms(client.post("/pay/order", json=order), "/pay/order", "POST")  # 409
+    conforms(client.post("/pay", json={"amount": 20, "recipient": "x"}), "/pay", "POST")
+    conforms(client.post("/pay", json={"amount": 10**9, "recipient": "x"}), "/pay", "POST")
+    conforms(client.post("/pay", data="nope"), "/pay", "POST")
+    conforms(client.get("/transactions"), "/transactions", "GET")
+    conforms(client.get("/transactions?limit=1&offset=1"), "/transactions", "GET")
+    conforms(client.get("/transactions?limit=0"), "/transactions", "GET")
+    conforms(client.post("/reset"), "/reset", "POST")
+    conforms(client.post("/reset", json={"balance": 10}), "/reset", "POST")
+
+
+def test_order_callback_and_simulation_answers_conform(
+    client: FlaskClient, store: StoreStub
+) -> None:
+    store.respond_with(500)
+    conforms(client.put("/simulation", json={"rules": [{"next": 1, "decline_code": "lost_card"}]}),
+             "/simulation", "PUT")  # fmt: skip
+    conforms(client.get("/simulation"), "/simulation", "GET")
+    conforms(client.put("/simulation", json={"latency_ms": -1}), "/simulation", "PUT")
+    declined = conforms(client.post("/payments/orders", json={"order_id": 7, "amount": 5}),
+                        "/payments/orders", "POST")  # fmt: skip
+    assert declined["decline_code"] == "lost_card"
+    conforms(client.post("/payments/orders", json={"order_id": 7, "amount": 5}),
+             "/payments/orders", "POST")  # fmt: skip
+    record = conforms(client.get("/payments/orders/7"), "/payments/orders/{order_id}", "GET")
+    assert [a["outcome"] for a in record["attempts"]] == ["declined", "paid"]
+    conforms(client.get("/payments/orders/8"), "/payments/orders/{order_id}", "GET")
+    listing = conforms(client.get("/callbacks?order_id=7"), "/callbacks", "GET")
+    delivery_id = listing["callbacks"][0]["id"]
+    conforms(client.get("/callbacks?state=nope"), "/callbacks", "GET")
+    conforms(client.get(f"/callbacks/{delivery_id}"), "/callbacks/{delivery_id}", "GET")
+    conforms(client.get("/callbacks/msg_x"), "/callbacks/{delivery_id}", "GET")
+    retry = client.post(f"/callbacks/{delivery_id}/retry")
+    conforms(retry, "/callbacks/{delivery_id}/retry", "POST")
+    conforms(client.post("/callbacks/msg_x/retry"), "/callbacks/{delivery_id}/retry", "POST")
+
+
+def test_idempotency_answers_conform(client: FlaskClient, store: StoreStub) -> None:
+    key = {"Idempotency-Key": "k1"}
+    first = client.post("/pay", json={"amount": 1, "recipient": "r"}, headers=key)
+    replay = client.post("/pay", json={"amount": 1, "recipient": "r"}, headers=key)
+    conforms(replay, "/pay", "POST")
+    assert replay.get_data() == first.get_data()
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    conforms(client.post("/pay", json={"amount": 2, "recipient": "r"}, headers=key), "/pay", "POST")
+    conforms(client.post("/pay", json={"amount": 2, "recipient": "r"},
+                         headers={"Idempotency-Key": "a b"}), "/pay", "POST")  # fmt: skip
+    conforms(client.post("/pay", data="x" * 70_000), "/pay", "POST")  # 413
+
+
+@pytest.mark.parametrize(
+    ("schema", "body"),
+    [
+        ("Balance", {"status": "success", "account_id": "ACC-001", "holder": "J", "balance": 1,
+                     "currency": "USD"}),
+        ("Failure", {"status": "failed", "message": "x", "code": 1}),
+        ("Failure", {"status": "success", "message": "x"}),
+        ("Transaction", {"recipient": "r", "order_id": 1, "amount": 1, "balance_after": 1}),
+    ],
+)  # fmt: skip
+def test_the_legacy_shapes_admit_no_extra_keys(schema: str, body: dict[str, Any]) -> None:
+    assert not _validator({"$ref": f"#/components/schemas/{schema}"}).is_valid(body)

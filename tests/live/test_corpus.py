@@ -1,0 +1,74 @@
+"""A corpus of malformed requests (tests/data/malformed.json) replayed on the real server."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from gateway_process import GatewayProcess
+from payments_server.testing import StoreStub
+
+CORPUS = json.loads((Path(__file__).parents[1] / "data" / "malformed.json").read_text("utf-8"))
+REQUESTS: list[dict[str, Any]] = CORPUS["requests"]
+
+
+def _body(entry: dict[str, Any]) -> bytes | None:
+    if "body_hex" in entry:
+        return bytes.fromhex(entry["body_hex"])
+    if "body_repeat" in entry:
+        text, times = entry["body_repeat"]
+        return (text * times).encode()
+    return None if entry.get("body") is None else entry["body"].encode()
+
+
+def _state(url: str, store: StoreStub) -> dict[str, object]:
+    views = ("/balance", "/transactions", "/callbacks", "/simulation", "/payments/orders/o-1")
+    state: dict[str, object] = {path: requests.get(url + path, timeout=5).text for path in views}
+    state["store"] = len(store.received)
+    return state
+
+
+def test_the_corpus_is_large_and_every_entry_is_complete() -> None:
+    assert len(REQUESTS) >= 60
+    assert len({entry["name"] for entry in REQUESTS}) == len(REQUESTS)
+    for entry in REQUESTS:
+        assert 400 <= entry["status"] < 500, entry["name"]
+
+
+@pytest.fixture(scope="module")
+def live() -> Any:
+    with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
+        # Some state to keep: a payment, a paid order with its callback, a simulation rule.
+        requests.post(gateway.url + "/pay", json={"amount": 12.5, "recipient": "r"}, timeout=5)
+        requests.post(gateway.url + "/payments/orders", json={"order_id": "o-1", "amount": 7}, timeout=5)  # fmt: skip
+        rule = {"rules": [{"order_id": "blocked", "decline_code": "lost_card"}]}
+        requests.put(gateway.url + "/simulation", json=rule, timeout=5)
+        store.wait_for(1)
+        yield gateway, store
+
+
+@pytest.mark.parametrize("entry", REQUESTS, ids=[entry["name"] for entry in REQUESTS])
+def test_a_malformed_request_gets_a_json_4xx_and_changes_nothing(
+    live: tuple[GatewayProcess, StoreStub], entry: dict[str, Any]
+) -> None:
+    gateway, store = live
+    before = _state(gateway.url, store)
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=10)
+    headers = {"Content-Type": "application/json", **entry.get("headers", {})}
+    connection.request(entry["method"], entry["path"], body=_body(entry), headers=headers)
+    response = connection.getresponse()
+    raw = response.read()
+    connection.close()
+    assert response.status == entry["status"], raw
+    assert response.getheader("Content-Type") == "application/json"
+    body = json.loads(raw)
+    assert body["status"] == "failed"
+    assert isinstance(body["message"], str) and body["message"]
+    if "message" in entry:
+        assert body["message"] == entry["message"]
+    assert _state(gateway.url, store) == before
