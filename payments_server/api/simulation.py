@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from ..core.simulation import SimulationError, SimulationSettings
 from .errors import ApiError
@@ -10,6 +10,10 @@ from .responses import json_response
 from .web import gateway, json_object
 
 bp = Blueprint("simulation", __name__)
+
+# A thousand rules with the longest order ids, each character JSON-escaped, fit in this;
+# the app's 64 KiB limit would refuse some valid settings with 413 before they are read.
+MAX_SETTINGS_BYTES = 4 * 1024 * 1024
 
 
 @bp.get("/simulation")
@@ -21,6 +25,7 @@ def show() -> Response:
 @bp.put("/simulation")
 def replace() -> Response:
     """Replace every simulation setting; {} turns the simulation off."""
+    request.max_content_length = MAX_SETTINGS_BYTES
     body = json_object()
     try:
         settings = SimulationSettings.from_json(body)

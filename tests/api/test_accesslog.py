@@ -13,12 +13,12 @@ def test_one_line_per_request_with_method_path_status_and_ms(
     client = Client(AccessLog(app))
     remote = {"REMOTE_ADDR": "127.0.0.1"}
     with caplog.at_level(logging.INFO, logger="payments_server.access"):
-        client.get("/balance?verbose=1", buffered=True, environ_base=remote)
+        client.get("/transactions?limit=5", buffered=True, environ_base=remote)
         client.post("/pay", data="not json", buffered=True, environ_base=remote)
         client.get("/missing", buffered=True, environ_base=remote)
     lines = [r.getMessage() for r in caplog.records if r.name == "payments_server.access"]
     assert len(lines) == 3
-    assert lines[0].startswith('127.0.0.1 "GET /balance?verbose=1" 200 ')
+    assert lines[0].startswith('127.0.0.1 "GET /transactions?limit=5" 200 ')
     assert lines[1].startswith('127.0.0.1 "POST /pay" 400 ')
     assert lines[2].startswith('127.0.0.1 "GET /missing" 404 ')
     assert all(line.endswith(" ms") for line in lines)

@@ -156,7 +156,6 @@ def test_the_list_is_newest_first_and_filters_by_order_id_and_state(
     assert listed("?order_id=7&state=delivered") == [(7, "success", "delivered")]
     assert listed("?state=pending") == []
     assert listed("?order_id=nope") == []
-    assert listed("?page=2") == listed("")  # unknown parameters are ignored
 
 
 @pytest.mark.parametrize("state", ["bogus", "", "PENDING"])
@@ -254,3 +253,42 @@ def test_the_log_keeps_the_configured_number_of_finished_callbacks(
     for order_id in range(4):
         pay_order(client, order_id)
     assert [r["order_id"] for r in get_json(client, "/callbacks")["callbacks"]] == [3, 2]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (
+            "/callbacks?orderid=7",
+            "'orderid' is not a query parameter of GET /callbacks; use order_id, state",
+        ),
+        (
+            "/callbacks?state=failed&page=2",
+            "'page' is not a query parameter of GET /callbacks; use order_id, state",
+        ),
+        ("/balance?verbose=1", "'verbose' is not a query parameter of GET /balance; it takes none"),
+        (
+            "/transactions?limit=5&sort=desc",
+            "'sort' is not a query parameter of GET /transactions; use limit, offset",
+        ),
+        (
+            "/callbacks/msg_1?x=1",
+            "'x' is not a query parameter of GET /callbacks/{delivery_id}; it takes none",
+        ),
+        (
+            "/payments/orders/7?full=1",
+            "'full' is not a query parameter of GET /payments/orders/{order_id}; it takes none",
+        ),
+    ],
+)
+def test_a_query_parameter_the_document_does_not_list_is_400(
+    client: FlaskClient, path: str, message: str
+) -> None:
+    # A misspelt filter would otherwise list everything, silently.
+    assert get_json(client, path, 400) == {"status": "failed", "message": message}
+
+
+def test_a_refused_query_parameter_changes_nothing(client: FlaskClient) -> None:
+    response = client.post("/pay?dry_run=1", json={"amount": 5, "recipient": "Bob"})
+    assert response.status_code == 400
+    assert get_json(client, "/balance")["balance"] == 50000.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -452,3 +453,24 @@ def test_bad_paging_parameters_are_400(client: FlaskClient, query: str, message:
     response = client.get("/transactions?" + query)
     assert response.status_code == 400
     assert exact(response) == {"status": "failed", "message": message}
+
+
+def test_a_thousand_rules_with_the_longest_escaped_ids_fit_but_a_bigger_body_is_413(
+    client: FlaskClient,
+) -> None:
+    # Each of 255 astral characters is 12 bytes once JSON-escaped: about 3 MB in all.
+    rules = [{"order_id": f"{n:03}" + "\U0001f600" * 252, "decline_code": "lost_card"}
+             for n in range(1000)]  # fmt: skip
+    body = json.dumps({"rules": rules})
+    assert len(body) > 3_000_000
+    response = client.put("/simulation", data=body, content_type="application/json")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(response.get_json()["simulation"]["rules"]) == 1000
+    too_big = json.dumps({"rules": rules, "seed": 1, "pad": "x" * 4 * 1024 * 1024})
+    response = client.put("/simulation", data=too_big, content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json() == {"status": "failed", "message": "Request body too large"}
+    assert len(client.get("/simulation").get_json()["simulation"]["rules"]) == 1000
+    # Payments keep their 64 KiB limit.
+    payment = json.dumps({"amount": 1, "recipient": "x" * 70_000})
+    assert client.post("/pay", data=payment, content_type="application/json").status_code == 413
