@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 
 from . import __version__
 from .config import OPTIONS, SWITCHES, ConfigError, Settings
-from .server import StartupError, configure_logging, serve
+from .logs import configure_logging
+from .server import StartupError, serve
 
 PROG = "payments-server"
 

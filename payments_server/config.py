@@ -21,6 +21,7 @@ MAX_THREADS = 256
 MAX_RETRIES = 100
 MAX_RETRY_STEP = 86_400.0
 MAX_LOG_SIZE = 1_000_000
+SERVER_NAMES = ("granian", "waitress")
 
 
 class ConfigError(ValueError):
@@ -49,6 +50,7 @@ class Settings:
     state_file: str | None = None
     fsync: bool = False
     quiet: bool = False
+    server: str = "granian"
 
     def __post_init__(self) -> None:
         self._require("host", bool(self.host.strip()), "must not be empty")
@@ -106,6 +108,7 @@ class Settings:
         self._require(
             "state_file", self.state_file is None or bool(self.state_file.strip()), "must be a path"
         )
+        self._require("server", self.server in SERVER_NAMES, "must be granian or waitress")
         if self.fsync and self.state_file is None:
             raise ConfigError(f"{OPTION_BY_FIELD['fsync'].names} needs --state-file")
 

@@ -117,7 +117,8 @@ OPTIONS = (
         "--threads",
         "PAYMENTS_THREADS",
         "N",
-        "request worker threads; a slow store holds one per order payment (default: 16)",
+        "threads that run requests (granian's blocking threads); a slow store holds one per"
+        " order payment (default: 16)",
         _parse_int,
     ),
     Option(
@@ -195,7 +196,23 @@ OPTIONS = (
         "with --state-file, fsync each change so it survives a power loss too",
         _parse_bool,
     ),
-    Option("quiet", "--quiet", "PAYMENTS_QUIET", "", "do not log each request", _parse_bool),
+    Option(
+        "quiet",
+        "--quiet",
+        "PAYMENTS_QUIET",
+        "",
+        "do not log each request or each delivered callback (warnings stay)",
+        _parse_bool,
+    ),
+    Option(
+        "server",
+        "--server",
+        "PAYMENTS_SERVER",
+        "NAME",
+        "HTTP server: granian (fast, the default) or waitress (pure Python, for platforms"
+        " without granian wheels)",
+        str,
+    ),
 )
 # Options that are switches: a flag without a value.
 SWITCHES = frozenset({"fsync", "quiet"})

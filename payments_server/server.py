@@ -1,14 +1,18 @@
-"""Serving the app with waitress: bind, announce, log, and stop cleanly on SIGINT or SIGTERM."""
+"""Serving the app: bind, announce, serve with granian or waitress, stop cleanly on a signal.
+
+One process holds the account. The socket is bound here, by Python, for both servers: the
+errors are ours to word, and without SO_REUSEPORT a second gateway on the same port is
+refused instead of silently sharing it.
+"""
 
 from __future__ import annotations
 
 import errno
 import logging
 import signal
-import sys
+import socket
+import threading
 from types import FrameType
-
-from waitress.server import create_server
 
 from . import __version__, create_app
 from .api.accesslog import AccessLog
@@ -18,24 +22,16 @@ from .config import Settings
 from .core.journal import JournalError
 from .core.money import format_balance
 from .gateway import Gateway
+from .logs import stop_logging
+from .servers import SERVERS
 
 log = logging.getLogger("payments_server")
+
+BACKLOG = 1024
 
 
 class StartupError(Exception):
     """The server could not start; str() is one line for the user."""
-
-
-def configure_logging(quiet: bool) -> None:
-    """Log to stderr; --quiet silences only the per-request lines."""
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-    )
-    # waitress announces itself at INFO; our startup line says more.
-    logging.getLogger("waitress").setLevel(logging.WARNING)
-    # "Task queue depth is N" only says every thread is busy: normal under load, not a fault.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    logging.getLogger("payments_server.access").setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def base_url(host: str, port: int) -> str:
@@ -45,55 +41,67 @@ def base_url(host: str, port: int) -> str:
 
 def serve(settings: Settings) -> None:
     """Serve the gateway until SIGINT or SIGTERM; raise StartupError if it cannot start."""
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    # Installed first: whoever reads the startup lines may send a signal at once. SIGINT
+    # too, explicitly: a shell script starting us in the background leaves SIGINT ignored.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        app = create_app(settings)
-    except JournalError as exc:
-        raise StartupError(str(exc)) from None
-    try:
-        server = create_server(
-            # --quiet drops the per-request lines, and with them the wrapper that times them.
-            app if settings.quiet else AccessLog(app),
-            host=settings.host,
-            port=settings.port,
-            threads=settings.threads,
-            ident=f"payments_server/{__version__}",
-        )
-    except OSError as exc:
-        raise StartupError(_bind_problem(settings, exc)) from None
-    except ValueError:
-        # waitress's word for a host name that does not resolve.
-        raise StartupError(
-            f"cannot listen on {settings.host}:{settings.port}: the host name does not resolve"
-        ) from None
-    # Installed before the startup lines: whoever reads them may send a signal at once.
-    # SIGINT too, explicitly: a shell script starting us in the background leaves SIGINT
-    # ignored, and Python then never turns it into KeyboardInterrupt.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
-    try:
-        _announce(settings, app.extensions[EXTENSION_KEY])
-        # Returns after KeyboardInterrupt; waitress gives in-flight requests up to 5 s to finish.
-        server.run()
-    except KeyboardInterrupt:
-        pass  # stopped before run() had started
+        try:
+            app = create_app(settings)
+        except JournalError as exc:
+            raise StartupError(str(exc)) from None
+        gateway: Gateway = app.extensions[EXTENSION_KEY]
+        try:
+            listener = _bind(settings)
+        except StartupError:
+            gateway.close()
+            raise
+        # --quiet drops the per-request lines, and with them the wrapper that times them.
+        wsgi = app if settings.quiet else AccessLog(app)
+        with listener:
+            # The socket already listens: a request sent as soon as this line is read waits
+            # in the backlog until the server takes it.
+            _announce(settings, gateway)
+            SERVERS[settings.server](wsgi, listener, settings.threads, stopping)
+        _report_stop(gateway.close())
     finally:
-        server.close()
-        pending = app.extensions[EXTENSION_KEY].close()
-        if pending:
-            log.warning(
-                "payments_server stopped with %d %s still pending; they will not be retried",
-                pending,
-                "callback" if pending == 1 else "callbacks",
-            )
-        else:
-            log.info("payments_server stopped")
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        stop_logging()
+
+
+def _bind(settings: Settings) -> socket.socket:
+    where = f"{settings.host}:{settings.port}"
+    try:
+        infos = socket.getaddrinfo(
+            settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except (socket.gaierror, UnicodeError):
+        raise StartupError(f"cannot listen on {where}: the host name does not resolve") from None
+    family, kind, proto, _, address = infos[0]
+    listener = socket.socket(family, kind, proto)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(BACKLOG)
+    except OSError as exc:
+        listener.close()
+        raise StartupError(_bind_problem(where, exc)) from None
+    return listener
 
 
 def _announce(settings: Settings, gateway: Gateway) -> None:
     log.info(
-        "payments_server %s listening on %s (store callbacks to %s); press Ctrl+C to stop",
+        "payments_server %s listening on %s (%s, %d threads; store callbacks to %s);"
+        " press Ctrl+C to stop",
         __version__,
         base_url(settings.host, settings.port),
+        settings.server,
+        settings.threads,
         settings.callback_url,
     )
     log.info(
@@ -111,6 +119,17 @@ def _announce(settings: Settings, gateway: Gateway) -> None:
         )
 
 
+def _report_stop(pending: int) -> None:
+    if pending:
+        log.warning(
+            "payments_server stopped with %d %s still pending; they will not be retried",
+            pending,
+            "callback" if pending == 1 else "callbacks",
+        )
+    else:
+        log.info("payments_server stopped")
+
+
 def _describe_secret(secret: str) -> str:
     # The development secret is printed so it can be copied; a secret of your own is not.
     if secret == DEV_WEBHOOK_SECRET:
@@ -118,13 +137,7 @@ def _describe_secret(secret: str) -> str:
     return "your secret from --webhook-secret (PAYMENTS_WEBHOOK_SECRET)"
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM and SIGINT take the same clean path as Ctrl+C.
-    raise KeyboardInterrupt
-
-
-def _bind_problem(settings: Settings, exc: OSError) -> str:
-    where = f"{settings.host}:{settings.port}"
+def _bind_problem(where: str, exc: OSError) -> str:
     if exc.errno == errno.EADDRINUSE:
         return (
             f"cannot listen on {where}: the port is already in use"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, request
+from flask import current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..core import jsonio
 from .errors import ApiError
@@ -22,8 +23,23 @@ def gateway() -> Gateway:
 
 
 def raw_body() -> bytes:
-    """The request body, read once and kept for whoever asks next."""
-    return request.get_data(cache=True)
+    """The request body, read once and kept for whoever asks next; 413 over the limit."""
+    if "raw_body" not in g:
+        g.raw_body = _read_body()
+    body: bytes = g.raw_body
+    return body
+
+
+def _read_body() -> bytes:
+    limit = request.max_content_length
+    if request.content_length is not None or limit is None:
+        return request.get_data()
+    # A chunked body has no length to check first, and werkzeug would cut it at the limit
+    # without a word (granian passes it on as it comes; waitress buffers and counts it).
+    data = request.input_stream.read(limit + 1)
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    return data
 
 
 def json_object() -> dict[str, Any]:

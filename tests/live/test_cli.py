@@ -16,6 +16,9 @@ from helpers import Num, exact_json
 from payments_server import __version__
 from payments_server.testing import StoreStub
 
+# Each test runs on granian and on waitress (tests/live/conftest.py).
+pytestmark = pytest.mark.usefixtures("each_server")
+
 
 def test_help_explains_every_option_and_its_environment_variable() -> None:
     result = run_cli(["--help"])
@@ -102,12 +105,14 @@ def test_a_host_that_cannot_be_listened_on_is_one_line_and_exit_2(host: str, pro
     ]
 
 
-def test_the_seed_walk_through_over_real_http_with_a_real_store() -> None:
+def test_the_seed_walk_through_over_real_http_with_a_real_store(each_server: str) -> None:
     with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
         http = requests.Session()
         startup = gateway.wait_for_line("listening on")
-        assert f"payments_server {__version__} listening on {gateway.url}" in startup
-        assert store.url in startup
+        assert (
+            f"payments_server {__version__} listening on {gateway.url}"
+            f" ({each_server}, 16 threads; store callbacks to {store.url}); press Ctrl+C to stop"
+        ) in startup
 
         balance = http.get(gateway.url + "/balance")
         assert balance.headers["Content-Type"] == "application/json"
@@ -249,4 +254,34 @@ def test_a_bad_secret_is_refused_without_printing_it() -> None:
     assert result.stderr.strip() == (
         "payments-server: error: --webhook-secret (PAYMENTS_WEBHOOK_SECRET)"
         " must be whsec_ followed by standard base64"
+    )
+
+
+def test_every_log_line_is_written_before_exit_and_quiet_keeps_only_warnings() -> None:
+    with StoreStub() as store:
+        with GatewayProcess("--callback-url", store.url, "--callback-retries", "0") as gateway:
+            http = requests.Session()
+            for order in range(200):
+                http.post(gateway.url + "/payments/orders", json={"order_id": order, "amount": 1})
+            # Stopped at once: the writer thread must still drain its queue.
+            assert gateway.stop() == 0
+        log = gateway.lines
+        assert sum('"POST /payments/orders" 200' in line for line in log) == 200
+        assert sum(" success to " in line and ": 200 in " in line for line in log) == 200
+        assert log[-1].endswith("payments_server stopped")
+
+        store.respond_with(500)
+        with GatewayProcess(
+            "--callback-url", store.url, "--callback-retries", "0", "--quiet"
+        ) as gateway:
+            http = requests.Session()
+            http.post(gateway.url + "/payments/orders", json={"order_id": "a", "amount": 1})
+            store.respond_with(200)
+            http.post(gateway.url + "/payments/orders", json={"order_id": "b", "amount": 1})
+            assert gateway.stop() == 0
+    quiet = "\n".join(gateway.lines)
+    assert '"POST /payments/orders"' not in quiet
+    assert "order b success" not in quiet  # a delivered callback is not worth a line
+    assert re.search(
+        r"WARNING callback msg_\w+ order a success .* not delivered: store answered 500", quiet
     )
