@@ -216,3 +216,94 @@ def test_connections_to_the_store_are_reused() -> None:
         received = store.received
     assert [c.json["order_id"] for c in received] == [0, 1, 2, 3, 4]
     assert len({c.client_port for c in received}) == 1
+
+
+def test_a_proxy_in_the_environment_is_not_used(
+    store: StoreStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A developer's shell often has one; the store is local and must be called directly.
+    with socket.socket() as dead:
+        dead.bind(("127.0.0.1", 0))
+        proxy = f"http://127.0.0.1:{dead.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    notifier = make_notifier(store.url)
+    assert notifier.send(Callback.new("o", "success")).delivered
+    notifier.close()
+    assert len(store.received) == 1
+
+
+def test_a_redirect_is_not_followed(store: StoreStub) -> None:
+    store.respond_with(302, headers={"Location": store.base_url + "/elsewhere"})
+    notifier = make_notifier(store.url)
+    attempt = notifier.send(Callback.new("o", "success"))
+    notifier.close()
+    assert (attempt.delivered, attempt.status_code, attempt.error) == (
+        False,
+        302,
+        "store answered 302",
+    )
+    assert [c.path for c in store.received] == ["/payments/confirm"]
+
+
+def _read_request(connection: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += connection.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += connection.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def test_a_keep_alive_connection_the_store_closed_is_replaced_and_nothing_is_sent_twice() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        requests_seen: list[bytes] = []
+
+        def serve_one_each() -> None:
+            # Two connections, one request each: the first is closed after its answer,
+            # while the client still holds it as idle.
+            for _ in range(2):
+                connection, _ = listener.accept()
+                requests_seen.append(_read_request(connection))
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                time.sleep(0.05)
+                connection.close()
+
+        thread = threading.Thread(target=serve_one_each)
+        thread.start()
+        notifier = make_notifier(f"http://127.0.0.1:{port}/payments/confirm")
+        first = notifier.send(Callback.new(1, "success"))
+        time.sleep(0.2)  # the store has closed the idle connection by now
+        second = notifier.send(Callback.new(2, "success"))
+        thread.join(5)
+        notifier.close()
+    assert first.delivered and second.delivered
+    assert [b'"order_id":1' in r for r in requests_seen] == [True, False]
+    assert [b'"order_id":2' in r for r in requests_seen] == [False, True]
+
+
+def test_concurrent_callbacks_each_get_a_connection_and_keep_it(store: StoreStub) -> None:
+    notifier = make_notifier(store.url)
+    store.respond_with(200, delay=0.2)
+    barrier = threading.Barrier(3)
+
+    def send_two(order: int) -> None:
+        barrier.wait()
+        notifier.send(Callback.new(order, "success"))
+        notifier.send(Callback.new(order, "success"))
+
+    threads = [threading.Thread(target=send_two, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    notifier.close()
+    received = store.received
+    assert len(received) == 6
+    # Three at once need three connections; the second round reuses them.
+    assert len({c.client_port for c in received}) == 3
