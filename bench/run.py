@@ -1,10 +1,12 @@
 """`make bench`: payments_server under wrk, against reference points measured in the same run.
 
-Starts the real CLI and a fast keep-alive store, drives GET /balance, POST /payments/orders
-and POST /pay with wrk, then the same machine's floor (a minimal Flask /balance on the same
-WSGI server) and the naive baseline (bench/naive.py), then this app under other WSGI
-servers, then the in-process costs that must stay flat (bench/flat.py). Prints tables and
-the ratios the performance targets are stated in; see docs/performance.md.
+Starts the real CLI as `make run` does (access log on), with --quiet, and on waitress, and
+a keep-alive store; drives GET /balance, POST /payments/orders and POST /pay with wrk; the
+same for the floors (bench/floor.py: the least a Flask app can do per endpoint, on the same
+server code) and the naive baseline (bench/naive.py). Then start-up time, how many
+never-ending streams each server holds while /balance still answers quickly, and the
+in-process costs that must stay flat (bench/flat.py). Prints tables and the ratios the
+performance targets are stated in; see docs/performance.md.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -131,37 +134,33 @@ class Server:
 
     name: str
     command: Callable[[int, str], list[str]]
-    env: Callable[[str], dict[str, str]] = lambda store_url: {}
 
 
+def gateway(*options: str) -> Callable[[int, str], list[str]]:
+    """The CLI as `make run` starts it, with these options added."""
+    return lambda port, store: [
+        PYTHON, "-m", "payments_server", "--port", str(port), "--callback-url", store, *options
+    ]  # fmt: skip
+
+
+MAKE_RUN, QUIET, WAITRESS = "make run (access log on)", "--quiet", "--server waitress --quiet"
+FLOOR, NAIVE = "floor", "naive baseline"
 SERVERS = (
-    Server("payments_server (waitress)", lambda port, store: [
-        PYTHON, "-m", "payments_server", "--port", str(port), "--quiet",
-        "--callback-url", store, "--threads", str(THREADS)]),
-    Server("floor", lambda port, store: [
-        PYTHON, str(BENCH / "floor.py"), str(port), str(THREADS)]),
-    Server("naive baseline", lambda port, store: [
-        PYTHON, str(BENCH / "naive.py"), str(port), store]),
-    Server("gunicorn 1 gthread worker", lambda port, store: [
-        PYTHON, "-m", "gunicorn", "--worker-class", "gthread", "--workers", "1",
-        "--threads", str(THREADS), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-        "wsgi_app:make_app()"],
-        lambda store: {"PAYMENTS_CALLBACK_URL": store, "PYTHONPATH": str(BENCH)}),
-    Server("granian 1 WSGI worker", lambda port, store: [
-        PYTHON, "-m", "granian", "--interface", "wsgi", "--workers", "1",
-        "--blocking-threads", str(THREADS), "--host", "127.0.0.1", "--port", str(port),
-        "--log-level", "warning", "--factory", "wsgi_app:make_app"],
-        lambda store: {"PAYMENTS_CALLBACK_URL": store, "PYTHONPATH": str(BENCH)}),
+    # What a user runs: the access log goes to stderr, here a file (see serving()).
+    Server(MAKE_RUN, gateway()),
+    Server(QUIET, gateway("--quiet")),
+    Server(WAITRESS, gateway("--server", "waitress", "--quiet")),
+    Server(FLOOR, lambda port, store: [
+        PYTHON, str(BENCH / "floor.py"), str(port), str(THREADS), store]),
+    Server(NAIVE, lambda port, store: [PYTHON, str(BENCH / "naive.py"), str(port), store]),
 )  # fmt: skip
 BALANCE, ORDERS, PAY = "GET /balance", "POST /payments/orders", "POST /pay"
 # (server, endpoint): every run, in the order of one round.
-PLAN = (
-    ("payments_server (waitress)", BALANCE), ("floor", BALANCE), ("naive baseline", BALANCE),
-    ("payments_server (waitress)", ORDERS), ("naive baseline", ORDERS),
-    ("payments_server (waitress)", PAY),
-    ("gunicorn 1 gthread worker", BALANCE), ("gunicorn 1 gthread worker", ORDERS),
-    ("granian 1 WSGI worker", BALANCE), ("granian 1 WSGI worker", ORDERS),
-)  # fmt: skip
+PLAN = tuple(
+    [(name, BALANCE) for name in (MAKE_RUN, QUIET, WAITRESS, FLOOR, NAIVE)]
+    + [(name, ORDERS) for name in (MAKE_RUN, QUIET, WAITRESS, FLOOR, NAIVE)]
+    + [(QUIET, PAY)]
+)
 TARGETS = {BALANCE: ("/balance", None), ORDERS: ("", "orders.lua"), PAY: ("/pay", "pay.lua")}
 Results = dict[tuple[str, str], Load]
 
@@ -179,8 +178,7 @@ def measure(duration: float, connections: int, rounds: int) -> Results:
         urls = {}
         for server in SERVERS:
             port = free_port()
-            command = server.command(port, store_url)
-            urls[server.name] = stack.enter_context(serving(command, port, server.env(store_url)))
+            urls[server.name] = stack.enter_context(serving(server.command(port, store_url), port))
         for _ in range(rounds):
             for name, endpoint in PLAN:
                 path, script = TARGETS[endpoint]
@@ -190,6 +188,81 @@ def measure(duration: float, connections: int, rounds: int) -> Results:
                 ].requests_per_s:
                     best[name, endpoint] = load
     return best
+
+
+def startup_ms(options: Sequence[str], runs: int) -> float:
+    """Median milliseconds from exec to the first 200 of GET /balance."""
+    times = []
+    for _ in range(runs):
+        port = free_port()
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [PYTHON, "-m", "payments_server", "--port", str(port), "--quiet", *options],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            while not _answers(port):
+                if process.poll() is not None or time.perf_counter() - started > 20:
+                    raise SystemExit("the gateway did not start")
+                time.sleep(0.002)
+            times.append((time.perf_counter() - started) * 1000)
+        finally:
+            process.terminate()
+            process.wait(10)
+    return statistics.median(times)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"GET /balance HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            return sock.recv(12).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+STREAM_STEPS = (0, 2, 4, 6, 8, 10, 12, 14, 15, 16, 20, 24)
+STREAM_LIMIT_MS = 50.0
+
+
+def streams_held(server: str, threads: int) -> tuple[int, dict[int, float]]:
+    """Open never-ending streams on the floor app step by step; after each step, the slowest
+    of 20 GET /balance. Returns the most streams with every answer under 50 ms, and the
+    slowest answer at each step."""
+    port = free_port()
+    slowest: dict[int, float] = {}
+    command = [
+        PYTHON,
+        str(BENCH / "floor.py"),
+        str(port),
+        str(threads),
+        "http://127.0.0.1:9/",
+        server,
+    ]
+    with serving(command, port), ExitStack() as streams:
+        held = 0
+        for step in STREAM_STEPS:
+            while held < step:
+                sock = streams.enter_context(socket.create_connection(("127.0.0.1", port)))
+                sock.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+                held += 1
+            time.sleep(0.3)  # the streams are being served
+            slowest[step] = max(_balance_ms(port) for _ in range(20))
+            if slowest[step] > 1000:
+                break
+    within = [step for step, ms in slowest.items() if ms < STREAM_LIMIT_MS]
+    return max(within, default=0), slowest
+
+
+def _balance_ms(port: int) -> float:
+    started = time.perf_counter()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /balance HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            sock.recv(12)
+    except OSError:
+        return float("inf")
+    return (time.perf_counter() - started) * 1000
 
 
 def flat_costs(payments: int) -> dict[str, float]:
@@ -213,39 +286,54 @@ def ratio(
     return f"  {name:<58} {value:>7.2f}   target {sign} {target:<5g} {'met' if met else 'MISSED'}"
 
 
-def report(results: Results, flat: dict[str, float], payments: int) -> None:
+@dataclass(frozen=True)
+class Extras:
+    """What is measured besides wrk: start-up, streams held, flat costs."""
+
+    startup: dict[str, float]
+    streams: dict[str, tuple[int, dict[int, float]]]
+    flat: dict[str, float]
+    payments: int
+
+
+def report(results: Results, extras: Extras) -> None:
     """Print the tables and the ratios."""
     header = f"  {'':<44} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9}"
-    ours = "payments_server (waitress)"
-    print("\npayments_server (CLI, waitress)\n" + header)
-    for endpoint in (BALANCE, ORDERS, PAY):
-        print(results[ours, endpoint].row(endpoint))
-    print("\nreference points\n" + header)
-    print(results["floor", BALANCE].row("floor: minimal Flask GET /balance, waitress"))
-    for endpoint in (BALANCE, ORDERS):
-        print(results["naive baseline", endpoint].row(f"naive baseline {endpoint}"))
-    print("\nthis app under each WSGI server (one process)\n" + header)
-    for server in (ours, "gunicorn 1 gthread worker", "granian 1 WSGI worker"):
-        for endpoint in (BALANCE, ORDERS):
-            label = server.replace("payments_server (waitress)", "waitress (the CLI)")
-            print(results[server, endpoint].row(f"{label} {endpoint}"))
-    print(f"\nflat costs, in-process ({payments:,} payments)")
-    for name, value in flat.items():
+    for title, names in (
+        ("payments_server (the CLI)", (MAKE_RUN, QUIET, WAITRESS)),
+        ("reference points", (FLOOR, NAIVE)),
+    ):
+        print(f"\n{title}\n{header}")
+        for name in names:
+            for endpoint in (BALANCE, ORDERS, PAY):
+                if (name, endpoint) in results:
+                    label = "order floor" if (name, endpoint) == (FLOOR, ORDERS) else name
+                    print(results[name, endpoint].row(f"{label}: {endpoint}"))
+    print("\nstart-up, exec to the first 200 (median of 10)")
+    for name, ms in extras.startup.items():
+        print(f"  {name:<58} {ms:>9.0f} ms")
+    print(f"\nnever-ending streams held while GET /balance answers under {STREAM_LIMIT_MS:g} ms")
+    for name, (held, slowest) in extras.streams.items():
+        steps = ", ".join(f"{n}: {ms:.0f}" for n, ms in slowest.items())
+        print(f"  {name:<30} {held:>3} streams   (slowest ms by streams open: {steps})")
+    print(f"\nflat costs, in-process ({extras.payments:,} payments)")
+    for name, value in extras.flat.items():
         print(f"  {name:<58} {value:>12.3f}")
-    balance, orders = results[ours, BALANCE], results[ours, ORDERS]
-    floor = results["floor", BALANCE]
-    naive_balance, naive_orders = (
-        results["naive baseline", BALANCE],
-        results["naive baseline", ORDERS],
-    )
-    lines = [
-        ratio("GET /balance / floor", balance.requests_per_s, floor.requests_per_s, 0.85),
-        ratio("GET /balance / naive", balance.requests_per_s, naive_balance.requests_per_s, 4),
-        ratio("POST /payments/orders / naive", orders.requests_per_s,
-              naive_orders.requests_per_s, 4),
-        ratio("p99 GET /balance / naive p99", balance.p99_ms, naive_balance.p99_ms, 1, False),
-        ratio("p99 POST /payments/orders / naive p99", orders.p99_ms, naive_orders.p99_ms, 1,
-              False),
+    flat = extras.flat
+    lines = []
+    for name, target in ((QUIET, 4), (MAKE_RUN, 3)):
+        for endpoint in (BALANCE, ORDERS):
+            ours, naive = results[name, endpoint], results[NAIVE, endpoint]
+            lines.append(ratio(f"{name}: {endpoint} / naive", ours.requests_per_s,
+                               naive.requests_per_s, target))  # fmt: skip
+            lines.append(ratio(f"{name}: p99 {endpoint} / naive p99", ours.p99_ms,
+                               naive.p99_ms, 1, False))  # fmt: skip
+    lines += [
+        ratio(f"{QUIET}: {ORDERS} / order floor", results[QUIET, ORDERS].requests_per_s,
+              results[FLOOR, ORDERS].requests_per_s, 0.9),
+        ratio(f"{QUIET}: {BALANCE} / floor", results[QUIET, BALANCE].requests_per_s,
+              results[FLOOR, BALANCE].requests_per_s, 0.85),
+        ratio("start-up ms / 500", extras.startup["granian"], 500, 1, False),
         ratio("payments/s with full history / empty", flat["payments_per_s_full"],
               flat["payments_per_s_empty"], 0.9),
         ratio("bytes per stored transaction / 300", flat["bytes_per_transaction"], 300, 1,
@@ -262,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print its tables; 2 if wrk is missing."""
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=2, help="runs of each; the best is kept")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each; the best is kept")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
         "--payments", type=int, default=1_000_000, help="history size for the flat costs"
@@ -282,8 +370,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" Python {sys.version.split()[0]}"
     )
     results = measure(args.duration, args.connections, args.rounds)
-    flat = flat_costs(args.payments)
-    report(results, flat, args.payments)
+    runs = 3 if args.smoke else 10
+    extras = Extras(
+        startup={name: startup_ms(options, runs) for name, options in
+                 (("granian", ()), ("waitress", ("--server", "waitress")))},
+        streams={name: streams_held(name, THREADS) for name in ("granian", "waitress")},
+        flat=flat_costs(args.payments),
+        payments=args.payments,
+    )  # fmt: skip
+    report(results, extras)
     failures = sum(load.failures for load in results.values())
     if failures:
         print(f"\n{failures} requests failed; these numbers are not comparable", file=sys.stderr)

@@ -40,7 +40,7 @@ def documented_query_parameters() -> dict[tuple[str, str], frozenset[str]]:
 
 def refuse_unknown_query_parameters() -> None:
     """Before each request: 400 for a query parameter the route's operation does not list."""
-    if request.url_rule is None or not request.args:
+    if not request.query_string or request.url_rule is None:
         return
     path = _RULE_VARIABLE.sub(r"{\1}", request.url_rule.rule)
     method = "GET" if request.method == "HEAD" else request.method

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import select
-import socket
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from http.client import HTTPConnection, HTTPException, HTTPSConnection, RemoteDisconnected
 from urllib.parse import urlsplit
 
 from ..core import jsonio
 from ..core.jsonio import format_time
 from ..core.transactions import OrderId
+from .http1 import ClosedWithoutAnswerError, Connection, ProtocolError
 from .signing import Signer, new_message_id
 
 GONE = 410
@@ -86,52 +85,50 @@ class StoreNotifier:
         self.url = url
         self._clock = clock
         self.timeout = timeout
-        self._headers = {"Content-Type": "application/json", "User-Agent": user_agent}
         self._signer = signer
         parts = urlsplit(url)
-        self._connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
-        self._host, self._port = parts.hostname or "", parts.port
-        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        # The standard library's client, one connection per request in flight, kept for the
-        # next: 184 us of CPU per keep-alive POST against urllib3's 357 and requests' 796
-        # (docs/performance.md). It reads no proxy from the environment, follows no
-        # redirect and retries nothing, as a callback must not be sent twice by accident.
-        self._idle: deque[HTTPConnection] = deque(maxlen=pool_size)
+        self._tls = ssl.create_default_context() if parts.scheme == "https" else None
+        self._host = parts.hostname or ""
+        self._port = parts.port or (443 if self._tls else 80)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host = parts.netloc.rpartition("@")[2]  # as written in the URL, without credentials
+        # The fixed part of every request; the signature headers and the length follow.
+        self._head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\n"
+            "Content-Type: application/json\r\n"
+        ).encode("latin-1")
+        # One connection per request in flight, kept for the next. Nothing reads a proxy
+        # from the environment, follows a redirect or retries: a callback is sent once.
+        self._idle: deque[Connection] = deque(maxlen=pool_size)
 
     def send(self, callback: Callback) -> Attempt:
         """POST the callback once, freshly timestamped and signed; never raises."""
         at = self._clock()
-        headers = self._signer.headers(callback.id, int(at.timestamp()), callback.body)
+        signed = self._signer.headers(callback.id, int(at.timestamp()), callback.body)
+        head = self._head + (
+            "".join(f"{name}: {value}\r\n" for name, value in signed.items())
+            + f"Content-Length: {len(callback.body)}\r\n\r\n"
+        ).encode("latin-1")
         started = time.perf_counter()
         deadline = time.monotonic() + self.timeout
         code: int | None = None
         error: str | None = None
         retry_after: float | None = None
-        connection = self._connection(deadline)
-        connecting = connection.sock is None
+        connection: Connection | None = None
         try:
-            if connecting:
-                connection.connect()
-                # http.client sends the head and the body in two writes: without this,
-                # Nagle's algorithm holds the body until the store's delayed ACK (40 ms).
-                connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                connecting = False
-            # Connecting and waiting for the answer share one budget.
-            _settimeout(connection, deadline)
-            connection.request("POST", self._path, callback.body, {**self._headers, **headers})
-            _settimeout(connection, deadline)
-            response = connection.getresponse()
-            response.read()
-            code = response.status
+            connection = self._connection(deadline)
+            answer = connection.post(head, callback.body, deadline)
+            code = answer.status
             if code in RETRY_AFTER_STATUSES:
-                retry_after = parse_retry_after(response.getheader("Retry-After"), at)
-            if response.will_close:
-                connection.close()
-            else:
+                retry_after = parse_retry_after(answer.retry_after, at)
+            if answer.keep_alive:
                 self._idle.append(connection)
-        except (OSError, HTTPException) as exc:
-            connection.close()
-            error = _describe(exc, connecting)
+            else:
+                connection.close()
+        except (OSError, ProtocolError) as exc:
+            if connection is not None:
+                connection.close()
+            error = _describe(exc, connecting=connection is None)
         elapsed = time.perf_counter() - started
         if code is not None and not 200 <= code < 300:
             error = f"store answered {code}"
@@ -144,35 +141,19 @@ class StoreNotifier:
         while self._idle:
             self._idle.pop().close()
 
-    def _connection(self, deadline: float) -> HTTPConnection:
+    def _connection(self, deadline: float) -> Connection:
         """An idle connection the store has not closed, or a new one."""
         while self._idle:
             try:
                 connection = self._idle.pop()
             except IndexError:  # another thread took the last one
                 break
-            if connection.sock is not None and not _dropped(connection.sock):
+            if not connection.dropped():
                 return connection
             connection.close()
-        return self._connection_class(
-            self._host, self._port, timeout=max(deadline - time.monotonic(), 0.001)
+        return Connection(
+            self._host, self._port, max(deadline - time.monotonic(), 0.001), self._tls
         )
-
-
-def _settimeout(connection: HTTPConnection, deadline: float) -> None:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise TimeoutError
-    if connection.sock is not None:
-        connection.sock.settimeout(remaining)
-
-
-def _dropped(sock: socket.socket) -> bool:
-    """True if an idle keep-alive connection was closed by the store (or has stray bytes)."""
-    try:
-        return bool(select.select([sock], [], [], 0)[0])
-    except (OSError, ValueError):
-        return True
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -196,9 +177,9 @@ def _describe(exc: Exception, connecting: bool) -> str:
         return "no answer within the timeout"
     if connecting:
         return "could not connect"
-    if isinstance(exc, RemoteDisconnected | ConnectionResetError | BrokenPipeError):
+    if isinstance(exc, ClosedWithoutAnswerError | ConnectionResetError | BrokenPipeError):
         return "the store closed the connection without an answer"
-    if isinstance(exc, HTTPException):
-        return f"the store's answer was not HTTP ({type(exc).__name__})"
+    if isinstance(exc, ProtocolError):
+        return f"the store's answer was not HTTP/1.1: {exc}"
     reason = exc.strerror if isinstance(exc, OSError) else None
     return f"connection error: {reason or type(exc).__name__}"

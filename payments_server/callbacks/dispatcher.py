@@ -178,6 +178,8 @@ class CallbackDispatcher:
 def _log_attempt(
     delivery: Delivery, attempt: Attempt, kind: Kind, url: str, max_retries: int
 ) -> None:
+    if attempt.delivered and not log.isEnabledFor(logging.INFO):
+        return  # --quiet: the line would be dropped, so it is not even written out
     callback = delivery.callback
     what = f"callback {callback.id} order {callback.order_id} {callback.status} to {url}"
     if kind is not Kind.FIRST:

@@ -194,10 +194,11 @@ class Ledger:
     def _attempt(
         self, order_id: OrderId, attempt: OrderAttempt, transaction: Transaction | None = None
     ) -> None:
-        event: dict[str, Any] = {"event": "order", **attempt.to_json(), "order_id": order_id}
-        if transaction is not None:
-            event["balance_after"] = transaction.balance_after
-        self._write(event)
+        if self._journal is not None:
+            event: dict[str, Any] = {"event": "order", **attempt.to_json(), "order_id": order_id}
+            if transaction is not None:
+                event["balance_after"] = transaction.balance_after
+            self._write(event)
         if transaction is not None:
             self._commit(transaction)
         self._orders[order_key(order_id)] = self._record(order_id).attempted(attempt, transaction)
