@@ -28,18 +28,13 @@ test: install
 fuzz: install
 	$(BIN)/python -m pytest -s -q tests/live/test_fuzz.py
 
-BENCH_STAMP := $(VENV)/.bench-installed
-
-$(BENCH_STAMP): $(STAMP) bench/requirements.txt
-	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
-	touch $(BENCH_STAMP)
-
 # wrk drives the load: `sudo apt-get install wrk` or `brew install wrk` (docs/performance.md).
-bench: $(BENCH_STAMP)
+# About 4 minutes; `make bench ARGS="--rounds 1"` for a quicker look.
+bench: install
 	$(BIN)/python bench/run.py $(ARGS)
 
 # A few seconds per run: checks that the harness works and computes its ratios (CI).
-bench-smoke: $(BENCH_STAMP)
+bench-smoke: install
 	$(BIN)/python bench/run.py --smoke
 
 lint: install

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .api import register_api
+from .api.responses import BufferedResponse
 from .api.web import EXTENSION_KEY
 from .config import Settings
 from .gateway import Gateway
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """
     settings = settings or Settings()
     app = Flask(__name__)
+    app.response_class = BufferedResponse
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions[EXTENSION_KEY] = Gateway.from_settings(
         settings, user_agent=f"payments_server/{__version__}"

@@ -18,7 +18,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class AccessLog:
-    """Wraps a WSGI app; the line is written once the response has been sent."""
+    """Wraps a WSGI app; the line is written once the body is ready (a streamed body: once
+    it has been sent)."""
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
@@ -49,4 +50,9 @@ class AccessLog:
                 (time.perf_counter() - started) * 1000,
             )
 
-        return ClosingIterator(self.app(environ, recording_start_response), write_line)
+        body = self.app(environ, recording_start_response)
+        if isinstance(body, list):
+            # A body in memory is written whole by the server: kept a list, it stays fast.
+            write_line()
+            return body
+        return ClosingIterator(body, write_line)

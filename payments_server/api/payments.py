@@ -15,7 +15,7 @@ from ..core.ledger import InsufficientFundsError, OrderAlreadyPaidError, Payment
 from ..core.money import Amount, AmountError, format_balance, parse_amount
 from ..core.transactions import MAX_ORDER_ID_LENGTH, as_order_id, order_key
 from .errors import ApiError
-from .responses import MIMETYPE, json_response
+from .responses import MIMETYPE, BufferedResponse, json_response
 from .web import EXTENSION_KEY, gateway, json_object, optional_json_object, raw_body
 
 bp = Blueprint("payments", __name__)
@@ -46,7 +46,7 @@ def idempotent(view: Callable[[], Response]) -> Callable[[], Response]:
         except IdempotencyConflictError as exc:
             raise ApiError(exc.status, exc.message) from None
         if not isinstance(claim, Claim):
-            replay = Response(claim.body, status=claim.status, mimetype=MIMETYPE)
+            replay = BufferedResponse(claim.body, status=claim.status, mimetype=MIMETYPE)
             replay.headers["Idempotent-Replayed"] = "true"
             return replay
         try:
@@ -178,7 +178,7 @@ def transactions() -> Response:
         # The whole history can be long: each transaction writes its own JSON.
         listed = ",".join(t.json_text() for t in ledger.transactions())
         text = f'{jsonio.dumps(head)[:-1]},"transactions":[{listed}]}}\n'
-        return Response(text, mimetype=MIMETYPE)
+        return BufferedResponse(text, mimetype=MIMETYPE)
     limit = _int_arg("limit", 100, 1, MAX_PAGE)
     offset = _int_arg("offset", 0, 0, None)
     page, total = ledger.transactions_page(offset, limit)

@@ -8,7 +8,7 @@ from importlib import resources
 
 from flask import Blueprint, Response
 
-from .responses import MIMETYPE
+from .responses import MIMETYPE, BufferedResponse
 
 bp = Blueprint("spec", __name__)
 
@@ -29,4 +29,4 @@ def spec() -> dict[str, object]:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """Serve the OpenAPI document."""
-    return Response(spec_bytes(), mimetype=MIMETYPE)
+    return BufferedResponse(spec_bytes(), mimetype=MIMETYPE)
