@@ -1,0 +1,143 @@
+"""Checkout sessions: made once, finished once, expired on time with nobody looking."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from payments_server.core.money import parse_amount
+from payments_server.core.sessions import (
+    CardAttempt,
+    CheckoutSession,
+    SessionNotOpenError,
+    SessionState,
+    SessionStore,
+)
+
+
+class Expiries:
+    """What the store reported as expired, with a way to wait for it."""
+
+    def __init__(self) -> None:
+        self.sessions: list[CheckoutSession] = []
+        self.arrived = threading.Event()
+
+    def __call__(self, session: CheckoutSession) -> None:
+        self.sessions.append(session)
+        self.arrived.set()
+
+
+@pytest.fixture
+def expiries() -> Expiries:
+    return Expiries()
+
+
+@pytest.fixture
+def store(expiries: Expiries) -> Iterator[SessionStore]:
+    sessions = SessionStore(expiries)
+    yield sessions
+    sessions.close()
+
+
+def test_a_new_session_is_open_with_an_unguessable_id_and_its_urls_filled_in(
+    store: SessionStore,
+) -> None:
+    session = store.new(
+        "A-1",
+        parse_amount(Decimal("12.50")),
+        1800,
+        success_url="https://shop.test/ok?s={CHECKOUT_SESSION_ID}&o={ORDER_ID}",
+        cancel_url="https://shop.test/cart",
+        metadata={"cart": "7"},
+    )
+    assert re.fullmatch(r"cs_[0-9a-f]{32}", session.id)
+    assert session.state is SessionState.OPEN
+    assert session.success_url == f"https://shop.test/ok?s={session.id}&o=A-1"
+    assert session.cancel_url == "https://shop.test/cart"
+    assert session.expires_at - session.created_at == timedelta(seconds=1800)
+    assert store.get(session.id) == session
+    assert len({store.new(1, parse_amount(1), 60).id for _ in range(100)}) == 100
+
+
+def test_the_session_object_shows_the_amount_as_sent_and_the_card_only_by_its_last_four(
+    store: SessionStore,
+) -> None:
+    session = store.new(42, parse_amount(Decimal("179.98")), 60, description="Two mugs")
+    attempt = CardAttempt(session.created_at, "paid", None, "visa", "4242")
+    paid = store.finish(session.id, SessionState.PAID, attempt, callback_id="msg_1")
+    shown = paid.to_json("http://127.0.0.1:5000/checkout/" + paid.id, "delivered")
+    assert shown["order_id"] == 42 and shown["amount"] == Decimal("179.98")
+    assert shown["state"] == "paid" and shown["description"] == "Two mugs"
+    assert shown["attempts"] == [
+        {
+            "at": shown["created_at"],
+            "outcome": "paid",
+            "decline_code": None,
+            "card": {"brand": "visa", "last4": "4242"},
+        }
+    ]
+    assert shown["callback"] == {"id": "msg_1", "state": "delivered"}
+    assert shown["url"] == f"http://127.0.0.1:5000/checkout/{paid.id}"
+
+
+@pytest.mark.parametrize("final", [SessionState.PAID, SessionState.FAILED, SessionState.CANCELED])
+def test_a_session_finishes_once(store: SessionStore, final: SessionState) -> None:
+    session = store.new("o", parse_amount(1), 60)
+    assert store.finish(session.id, final).state is final
+    with pytest.raises(SessionNotOpenError) as refused:
+        store.finish(session.id, SessionState.PAID)
+    assert str(refused.value) == f"Checkout session {session.id} is {final.value}, not open"
+    assert store.get(session.id).state is final  # type: ignore[union-attr]
+
+
+def test_an_open_session_expires_on_time_with_nobody_looking(
+    store: SessionStore, expiries: Expiries
+) -> None:
+    now = datetime.now(UTC)
+    base = store.new("late", parse_amount(1), 60)
+    soon = replace(base, id="cs_soon", expires_at=now + timedelta(seconds=0.3))
+    store.add(soon)
+    assert expiries.arrived.wait(3)
+    (expired,) = expiries.sessions
+    assert (expired.id, expired.state) == ("cs_soon", SessionState.EXPIRED)
+    # Within about a second of expires_at, never before it.
+    assert now + timedelta(seconds=0.3) <= datetime.now(UTC) < now + timedelta(seconds=2)
+    assert store.get("cs_soon").state is SessionState.EXPIRED  # type: ignore[union-attr]
+    assert store.get(base.id).state is SessionState.OPEN  # type: ignore[union-attr]
+
+
+def test_a_finished_session_does_not_expire(store: SessionStore, expiries: Expiries) -> None:
+    base = store.new("x", parse_amount(1), 60)
+    soon = replace(base, id="cs_paid", expires_at=datetime.now(UTC) + timedelta(seconds=0.2))
+    store.add(soon)
+    store.finish("cs_paid", SessionState.PAID)
+    time.sleep(0.5)
+    assert expiries.sessions == []
+    assert store.get("cs_paid").state is SessionState.PAID  # type: ignore[union-attr]
+
+
+def test_sessions_are_listed_newest_first_by_order_and_state(store: SessionStore) -> None:
+    first = store.new(7, parse_amount(1), 60)
+    second = store.new("7", parse_amount(2), 60)
+    third = store.new("8", parse_amount(3), 60)
+    store.finish(first.id, SessionState.CANCELED)
+    assert [s.id for s in store.newest_first()] == [third.id, second.id, first.id]
+    assert [s.id for s in store.newest_first(order_id="7")] == [second.id, first.id]
+    assert [s.id for s in store.newest_first(state=SessionState.OPEN)] == [third.id, second.id]
+
+
+def test_reset_forgets_every_session_and_nothing_expires_afterwards(
+    store: SessionStore, expiries: Expiries
+) -> None:
+    base = store.new("r", parse_amount(1), 60)
+    store.add(replace(base, id="cs_r", expires_at=datetime.now(UTC) + timedelta(seconds=0.2)))
+    store.reset()
+    time.sleep(0.5)
+    assert store.newest_first() == [] and expiries.sessions == []
