@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ssl
+import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,12 +31,14 @@ class Callback:
     order_id: OrderId
     status: str
     body: bytes
+    # Where it goes when not to the server's callback URL (a checkout session's own).
+    url: str | None = None
 
     @classmethod
-    def new(cls, order_id: OrderId, status: str) -> Callback:
+    def new(cls, order_id: OrderId, status: str, url: str | None = None) -> Callback:
         """A new event with a fresh webhook-id; the body is exactly {"order_id", "status"}."""
         body = jsonio.dumps({"order_id": order_id, "status": status}).encode()
-        return cls(new_message_id(), order_id, status, body)
+        return cls(new_message_id(), order_id, status, body, url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,10 @@ class StoreNotifier:
         self._clock = clock
         self.timeout = timeout
         self._signer = signer
+        self._user_agent, self._pool_size = user_agent, pool_size
+        # Notifiers like this one for other URLs, the least recently used dropped first.
+        self._siblings: OrderedDict[str, StoreNotifier] = OrderedDict()
+        self._siblings_lock = threading.Lock()
         parts = urlsplit(url)
         self._tls = ssl.create_default_context() if parts.scheme == "https" else None
         self._host = parts.hostname or ""
@@ -136,10 +143,30 @@ class StoreNotifier:
             error = f"store answered after the {self.timeout:g} s timeout"
         return Attempt(at, code, error, elapsed * 1000, retry_after)
 
+    def for_url(self, url: str | None) -> StoreNotifier:
+        """This notifier, or one like it (same signer, timeout, agent) for another URL."""
+        if url is None or url == self.url:
+            return self
+        with self._siblings_lock:
+            sibling = self._siblings.pop(url, None) or StoreNotifier(
+                url, self.timeout, self._user_agent, self._signer,
+                pool_size=self._pool_size, clock=self._clock,
+            )  # fmt: skip
+            self._siblings[url] = sibling
+            evicted = self._siblings.popitem(last=False)[1] if len(self._siblings) > 64 else None
+        if evicted is not None:
+            evicted.close()
+        return sibling
+
     def close(self) -> None:
-        """Close the idle connections."""
+        """Close the idle connections, this notifier's and its siblings'."""
         while self._idle:
             self._idle.pop().close()
+        with self._siblings_lock:
+            siblings = list(self._siblings.values())
+            self._siblings.clear()
+        for sibling in siblings:
+            sibling.close()
 
     def _connection(self, deadline: float) -> Connection:
         """An idle connection the store has not closed, or a new one."""

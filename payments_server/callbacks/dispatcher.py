@@ -65,19 +65,20 @@ class CallbackDispatcher:
         self._worker: threading.Thread | None = None
         self._closed = False
 
-    def notify(self, order_id: OrderId, status: str) -> Delivery:
-        """Send a new event now and return its record; failures are queued for retry."""
-        callback = Callback.new(order_id, status)
+    def notify(self, order_id: OrderId, status: str, url: str | None = None) -> Delivery:
+        """Send a new event now (to `url`, or the server's callback URL) and return its
+        record; failures are queued for retry."""
+        callback = Callback.new(order_id, status, url)
         delivery = Delivery(callback, datetime.now(UTC))
         with self._lock:
             self._log.put(delivery)
-        attempt = self.notifier.send(callback)
+        attempt = self._send(callback)
         return self._after(delivery, attempt, Kind.FIRST)
 
     def resend(self, delivery_id: str) -> tuple[Attempt, Delivery]:
         """Send a logged event again now, with its webhook-id; return the attempt and record."""
         delivery = self.get(delivery_id)
-        attempt = self.notifier.send(delivery.callback)
+        attempt = self._send(delivery.callback)
         return attempt, self._after(delivery, attempt, Kind.RESEND)
 
     def get(self, delivery_id: str) -> Delivery:
@@ -112,6 +113,9 @@ class CallbackDispatcher:
         self.notifier.close()
         return pending
 
+    def _send(self, callback: Callback) -> Attempt:
+        return self.notifier.for_url(callback.url).send(callback)
+
     def _after(self, sent: Delivery, attempt: Attempt, kind: Kind) -> Delivery:
         """Record an attempt and decide what comes next; return the updated record."""
         with self._lock:
@@ -122,7 +126,8 @@ class CallbackDispatcher:
             else:
                 updated = self._next_step(current, attempt, kind)
                 self._log.put(updated)
-        _log_attempt(updated, attempt, kind, self.notifier.url, self.policy.max_retries)
+        url = sent.callback.url or self.notifier.url
+        _log_attempt(updated, attempt, kind, url, self.policy.max_retries)
         return updated
 
     def _next_step(self, current: Delivery, attempt: Attempt, kind: Kind) -> Delivery:
@@ -152,7 +157,7 @@ class CallbackDispatcher:
 
     def _run(self) -> None:
         while (delivery := self._next_due()) is not None:
-            self._after(delivery, self.notifier.send(delivery.callback), Kind.RETRY)
+            self._after(delivery, self._send(delivery.callback), Kind.RETRY)
 
     def _next_due(self) -> Delivery | None:
         """Wait for the next scheduled retry and take it; None once closed."""

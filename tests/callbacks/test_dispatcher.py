@@ -236,7 +236,9 @@ def test_concurrent_failures_are_each_retried_until_delivered(
     make: MakeDispatcher, store: StoreStub
 ) -> None:
     store.respond_with(200, then=[500] * 20)
-    dispatcher = make()
+    # Retries wait long enough for every first attempt to have taken its 500, however
+    # slowly the 20 threads get going on a busy machine.
+    dispatcher = make(schedule=(0.5,) * 5)
     threads = [
         threading.Thread(target=dispatcher.notify, args=(index, "success")) for index in range(20)
     ]
@@ -250,3 +252,22 @@ def test_concurrent_failures_are_each_retried_until_delivered(
     assert all(delivery.state is State.DELIVERED for delivery in deliveries)
     assert all(len(delivery.attempts) == 2 for delivery in deliveries)
     assert len(store.received) == 40
+
+
+def test_an_event_with_its_own_url_goes_there_and_so_do_its_retries(
+    make: MakeDispatcher, store: StoreStub
+) -> None:
+    with StoreStub() as other:
+        other.respond_with(200, then=[503])
+        dispatcher = make()
+        delivery = dispatcher.notify("cs-order", "success", url=other.url)
+        assert delivery.state is State.PENDING
+        wait_until(lambda: not dispatcher.deliveries(state=State.PENDING))
+        assert [c.json for c in other.received] == [
+            {"order_id": "cs-order", "status": "success"}
+        ] * 2
+        assert store.received == []
+        assert dispatcher.notifier.for_url(other.url) is dispatcher.notifier.for_url(other.url)
+        assert dispatcher.notifier.for_url(None) is dispatcher.notifier
+        dispatcher.notify("plain", "failed")
+        assert [c.json["order_id"] for c in store.received] == ["plain"]
