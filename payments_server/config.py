@@ -6,13 +6,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from .callbacks.deliveries import DEFAULT_LOG_SIZE
 from .callbacks.retries import DEFAULT_SCHEDULE
 from .callbacks.signing import DEV_WEBHOOK_SECRET, SecretError, decode_secret
 from .core.money import AmountError, parse_amount
+from .core.sessions import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from .core.simulation import MAX_LATENCY_MS
+from .core.urls import is_http_url
 from .options import DEFAULT_CALLBACK_URL, OPTION_BY_FIELD, OPTIONS, SWITCHES, format_schedule
 
 __all__ = ["DEFAULT_CALLBACK_URL", "OPTIONS", "SWITCHES", "ConfigError", "Settings"]
@@ -51,13 +52,14 @@ class Settings:
     fsync: bool = False
     quiet: bool = False
     server: str = "granian"
+    checkout_expiry: int = 1800
 
     def __post_init__(self) -> None:
         self._require("host", bool(self.host.strip()), "must not be empty")
         self._require("port", 1 <= self.port <= 65535, "must be a whole number from 1 to 65535")
         self._require(
             "callback_url",
-            _is_http_url(self.callback_url),
+            is_http_url(self.callback_url),
             "must be an http:// or https:// URL with a host and no spaces",
         )
         self._require(
@@ -109,6 +111,11 @@ class Settings:
             "state_file", self.state_file is None or bool(self.state_file.strip()), "must be a path"
         )
         self._require("server", self.server in SERVER_NAMES, "must be granian or waitress")
+        self._require(
+            "checkout_expiry",
+            MIN_EXPIRES_IN <= self.checkout_expiry <= MAX_EXPIRES_IN,
+            f"must be a whole number of seconds from {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN}",
+        )
         if self.fsync and self.state_file is None:
             raise ConfigError(f"{OPTION_BY_FIELD['fsync'].names} needs --state-file")
 
@@ -134,16 +141,3 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"{option.names} {exc}, got {text!r}") from None
         return cls(**values)  # type: ignore[arg-type]  # each parser returns its field's type
-
-
-def _is_http_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError when the port is not a number in range
-    except ValueError:
-        return False
-    return (
-        parts.scheme in {"http", "https"}
-        and bool(parts.hostname)
-        and not any(char.isspace() for char in url)
-    )

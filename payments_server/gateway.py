@@ -9,7 +9,9 @@ from .callbacks.client import StoreNotifier
 from .callbacks.dispatcher import CallbackDispatcher
 from .callbacks.retries import RetryPolicy
 from .callbacks.signing import Signer
+from .checkout import Checkout
 from .config import Settings
+from .core.events import EventBus
 from .core.idempotency import IdempotencyStore
 from .core.journal import Journal, JournalError
 from .core.ledger import Ledger
@@ -25,6 +27,8 @@ class Gateway:
     callbacks: CallbackDispatcher
     simulator: Simulator
     idempotency: IdempotencyStore
+    checkout: Checkout
+    events: EventBus
     journal: Journal | None = None
 
     @classmethod
@@ -39,28 +43,34 @@ class Gateway:
             if settings.state_file is None
             else Journal(settings.state_file, fsync=settings.fsync)
         )
+        ledger = Ledger(settings.initial_balance, journal=journal)
+        callbacks = CallbackDispatcher(
+            StoreNotifier(
+                settings.callback_url,
+                settings.callback_timeout,
+                user_agent=user_agent,
+                signer=Signer(settings.webhook_secret),
+                pool_size=settings.threads,
+            ),
+            RetryPolicy(settings.callback_schedule, settings.callback_retries),
+            settings.callback_log_size,
+        )
+        simulator = Simulator(
+            SimulationSettings(
+                decline_rate=settings.decline_rate,
+                seed=settings.decline_seed,
+                latency_ms=settings.latency_ms,
+            )
+        )
+        events = EventBus()
         gateway = cls(
             settings=settings,
-            ledger=Ledger(settings.initial_balance, journal=journal),
-            callbacks=CallbackDispatcher(
-                StoreNotifier(
-                    settings.callback_url,
-                    settings.callback_timeout,
-                    user_agent=user_agent,
-                    signer=Signer(settings.webhook_secret),
-                    pool_size=settings.threads,
-                ),
-                RetryPolicy(settings.callback_schedule, settings.callback_retries),
-                settings.callback_log_size,
-            ),
-            simulator=Simulator(
-                SimulationSettings(
-                    decline_rate=settings.decline_rate,
-                    seed=settings.decline_seed,
-                    latency_ms=settings.latency_ms,
-                )
-            ),
+            ledger=ledger,
+            callbacks=callbacks,
+            simulator=simulator,
             idempotency=IdempotencyStore(journal=journal),
+            checkout=Checkout(ledger, callbacks, simulator, events),
+            events=events,
             journal=journal,
         )
         if journal is not None:
@@ -68,13 +78,15 @@ class Gateway:
         return gateway
 
     def reset(self, balance: Decimal | None = None) -> Decimal:
-        """Forget payments, callbacks and idempotency keys; start from `balance` or the
-        initial balance, which is returned. Simulation settings are configuration and stay."""
+        """Forget payments, callbacks, idempotency keys and checkout sessions; start from
+        `balance` or the initial balance, which is returned. Simulation settings stay."""
         # The account first: with a state file it may refuse (JournalError), and then
         # nothing else may have been forgotten either.
         value = self.ledger.reset(balance)
         self.callbacks.reset()
         self.idempotency.clear()
+        self.checkout.reset()
+        self.events.publish("reset")
         return value
 
     def restore(self, journal: Journal) -> None:
@@ -100,4 +112,6 @@ class Gateway:
         were pending."""
         if self.journal is not None:
             self.journal.close()
+        self.checkout.close()
+        self.events.close()
         return self.callbacks.close()

@@ -181,6 +181,15 @@ OPTIONS = (
         _parse_int,
     ),
     Option(
+        "checkout_expiry",
+        "--checkout-expiry",
+        "PAYMENTS_CHECKOUT_EXPIRY",
+        "SECONDS",
+        "how long a checkout session stays open unless it asks otherwise, 10 to 86400"
+        " (default: 1800)",
+        _parse_int,
+    ),
+    Option(
         "state_file",
         "--state-file",
         "PAYMENTS_STATE_FILE",

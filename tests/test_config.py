@@ -165,6 +165,15 @@ def test_an_integer_balance_given_in_code_becomes_a_decimal() -> None:
             " got '60001'",
         ),
         (
+            {"checkout_expiry": "9"},
+            "--checkout-expiry (PAYMENTS_CHECKOUT_EXPIRY) must be a whole number of seconds"
+            " from 10 to 86400, got '9'",
+        ),
+        (
+            {"server": "gunicorn"},
+            "--server (PAYMENTS_SERVER) must be granian or waitress, got 'gunicorn'",
+        ),
+        (
             {"callback_log_size": "0"},
             "--callback-log-size (PAYMENTS_CALLBACK_LOG_SIZE) must be from 1 to 1000000, got '0'",
         ),

@@ -31,8 +31,11 @@ SIGNED_REQUEST = re.compile(
 )
 # Values that differ on every run: ids, clock times and durations. The README shows
 # realistic ones; the test compares their type and leaves the rest exact.
-VOLATILE_KEYS = {"id", "at", "created_at", "next_attempt_at", "duration_ms", "paid_at"}
+VOLATILE_KEYS = {"id", "at", "created_at", "next_attempt_at", "duration_ms", "paid_at",
+                 "expires_at"}  # fmt: skip
 MESSAGE_ID = re.compile(r"msg_[0-9a-f]{24}")
+SESSION_ID = re.compile(r"cs_[0-9a-f]{32}")
+GATEWAY_URL = re.compile(r"^http://(localhost|127\.0\.0\.1):\d+/")
 
 
 def examples() -> list[tuple[str, str]]:
@@ -49,7 +52,9 @@ def masked(value: Any, key: str | None = None) -> Any:
     if isinstance(value, list):
         return [masked(item) for item in value]
     if isinstance(value, str):
-        return MESSAGE_ID.sub("msg_<id>", value)
+        # A session's page is on the host the client used: the test's port, not 5000.
+        value = GATEWAY_URL.sub("http://<gateway>/", value)
+        return SESSION_ID.sub("cs_<id>", MESSAGE_ID.sub("msg_<id>", value))
     return value
 
 
@@ -58,7 +63,8 @@ def test_the_readme_has_an_example_for_every_endpoint() -> None:
     assert "curl -s http://localhost:5000/simulation\n" in commands  # GET, not only PUT
     for path in ["/balance", "/pay ", "/payments/orders", "/pay/order", "/transactions",
                  "/reset", "/callbacks?", "/callbacks/$ID/retry", "/payments/orders/ord_1001",
-                 "/simulation", "/transactions?limit", '/callbacks/$ID"', "/openapi.json"]:  # fmt: skip
+                 "/simulation", "/transactions?limit", '/callbacks/$ID"', "/openapi.json",
+                 "/checkout/sessions ", "/checkout/sessions?", "/checkout/sessions/$ID/complete"]:  # fmt: skip
         assert f"http://localhost:5000{path}" in commands
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, request
 
@@ -13,7 +14,7 @@ from ..core import jsonio
 from ..core.idempotency import BadKeyError, Claim, IdempotencyConflictError, fingerprint, parse_key
 from ..core.ledger import InsufficientFundsError, OrderAlreadyPaidError, PaymentDeclinedError
 from ..core.money import Amount, AmountError, format_balance, parse_amount
-from ..core.transactions import MAX_ORDER_ID_LENGTH, as_order_id, order_key
+from ..core.transactions import MAX_ORDER_ID_LENGTH, OrderId, as_order_id, order_key
 from .errors import ApiError
 from .responses import MIMETYPE, BufferedResponse, json_response
 from .web import EXTENSION_KEY, gateway, json_object, optional_json_object, raw_body
@@ -28,14 +29,14 @@ ORDER_FIELDS_REQUIRED = "Both 'order_id' and 'amount' fields are required"
 PAY_FIELDS_REQUIRED = "Both 'amount' and 'recipient' fields are required"
 
 
-def idempotent(view: Callable[[], Response]) -> Callable[[], Response]:
+def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
     """Honour an Idempotency-Key header: run the view once per key, replay its answer after."""
 
     @functools.wraps(view)
-    def wrapper() -> Response:
+    def wrapper(**arguments: str) -> Response:
         header = request.headers.get("Idempotency-Key")
         if header is None:
-            return view()
+            return view(**arguments)
         try:
             key = parse_key(header)
         except BadKeyError as exc:
@@ -51,7 +52,7 @@ def idempotent(view: Callable[[], Response]) -> Callable[[], Response]:
             return replay
         try:
             try:
-                response = view()
+                response = view(**arguments)
             except ApiError as exc:
                 response = exc.to_response()
         except BaseException:
@@ -97,7 +98,7 @@ def pay() -> Response:
             f"'recipient' must be a non-empty string of at most {MAX_RECIPIENT_LENGTH} characters",
         )
     state = gateway()
-    _simulated_latency()
+    simulated_latency()
     try:
         transaction = state.ledger.pay(amount, recipient, state.simulator.decline)
     except PaymentDeclinedError as exc:
@@ -119,20 +120,9 @@ def pay() -> Response:
 @idempotent
 def pay_order() -> Response:
     """Pay for a store order once, then tell the store how it went."""
-    body = json_object()
-    raw_order_id, raw_amount = body.get("order_id"), body.get("amount")
-    if raw_order_id is None or raw_amount is None or raw_order_id == "":
-        raise ApiError(400, ORDER_FIELDS_REQUIRED)
-    amount = _amount(raw_amount)
-    order_id = as_order_id(raw_order_id)
-    if order_id is None:
-        raise ApiError(
-            400,
-            f"'order_id' must be a string of 1 to {MAX_ORDER_ID_LENGTH} characters"
-            f" or an integer of at most {MAX_ORDER_ID_LENGTH} digits",
-        )
+    order_id, amount = order_fields(json_object())
     state = gateway()
-    _simulated_latency()
+    simulated_latency()
     try:
         transaction = state.ledger.pay_order(
             order_id, amount, lambda: state.simulator.decline(order_id)
@@ -218,8 +208,24 @@ def reset() -> Response:
     )
 
 
-def _simulated_latency() -> None:
-    # Held by the request only: no lock is taken while waiting.
+def order_fields(body: dict[str, Any]) -> tuple[OrderId, Amount]:
+    """The order id and amount of a body, by the rules of POST /payments/orders; 400 if not."""
+    raw_order_id, raw_amount = body.get("order_id"), body.get("amount")
+    if raw_order_id is None or raw_amount is None or raw_order_id == "":
+        raise ApiError(400, ORDER_FIELDS_REQUIRED)
+    amount = _amount(raw_amount)
+    order_id = as_order_id(raw_order_id)
+    if order_id is None:
+        raise ApiError(
+            400,
+            f"'order_id' must be a string of 1 to {MAX_ORDER_ID_LENGTH} characters"
+            f" or an integer of at most {MAX_ORDER_ID_LENGTH} digits",
+        )
+    return order_id, amount
+
+
+def simulated_latency() -> None:
+    """Wait as long as the simulation says, before a payment; no lock is held."""
     latency = gateway().simulator.latency
     if latency:
         time.sleep(latency)

@@ -132,7 +132,8 @@ class StoreNotifier:
                 self._idle.append(connection)
             else:
                 connection.close()
-        except (OSError, ProtocolError) as exc:
+        except (OSError, ProtocolError, ValueError) as exc:
+            # ValueError: a host name the resolver refuses outright (UnicodeError is one).
             if connection is not None:
                 connection.close()
             error = _describe(exc, connecting=connection is None)

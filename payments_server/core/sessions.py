@@ -26,6 +26,8 @@ MAX_EXPIRES_IN = 86_400
 DEFAULT_EXPIRES_IN = 1_800
 
 Clock = Callable[[], datetime]
+# Given an open session, the final state it takes and the attempt that led there, if any.
+Decide = Callable[["CheckoutSession"], tuple["SessionState", "CardAttempt | None"]]
 
 
 class SessionState(StrEnum):
@@ -185,21 +187,24 @@ class SessionStore:
         ]
 
     def finish(
-        self,
-        session_id: str,
-        state: SessionState,
-        attempt: CardAttempt | None = None,
-        callback_id: str | None = None,
+        self, session_id: str, state: SessionState, attempt: CardAttempt | None = None
     ) -> CheckoutSession:
         """Move an open session to a final state; raise SessionNotOpenError (or KeyError)."""
+        return self.settle(session_id, lambda session: (state, attempt))
+
+    def settle(self, session_id: str, decide: Decide) -> CheckoutSession:
+        """Finish an open session with what `decide(session)` returns, called under the
+        store's lock so that nothing (expiry, a second payment) finishes it meanwhile.
+
+        `decide` may raise: then nothing changes. Raises SessionNotOpenError or KeyError.
+        """
         with self._lock:
             session = self._sessions[session_id]
             if not session.open:
                 raise SessionNotOpenError(session)
+            state, attempt = decide(session)
             attempts = session.attempts if attempt is None else (*session.attempts, attempt)
             finished = replace(session, state=state, attempts=attempts)
-            if callback_id is not None:
-                finished = replace(finished, callback_id=callback_id)
             self._sessions[session_id] = finished
             return finished
 
@@ -235,7 +240,11 @@ class SessionStore:
 
     def _run(self) -> None:
         while (expired := self._next_expired()) is not None:
-            self._on_expired(expired)
+            # Its own thread: a slow store answering one expiry's callback must not hold
+            # back the next session's expiry.
+            threading.Thread(
+                target=self._on_expired, args=(expired,), name="session-expired", daemon=True
+            ).start()
 
     def _next_expired(self) -> CheckoutSession | None:
         """Wait for the next open session to reach its expires_at and expire it."""

@@ -71,7 +71,9 @@ def test_the_session_object_shows_the_amount_as_sent_and_the_card_only_by_its_la
 ) -> None:
     session = store.new(42, parse_amount(Decimal("179.98")), 60, description="Two mugs")
     attempt = CardAttempt(session.created_at, "paid", None, "visa", "4242")
-    paid = store.finish(session.id, SessionState.PAID, attempt, callback_id="msg_1")
+    store.finish(session.id, SessionState.PAID, attempt)
+    paid = store.link_callback(session.id, "msg_1")
+    assert paid is not None
     shown = paid.to_json("http://127.0.0.1:5000/checkout/" + paid.id, "delivered")
     assert shown["order_id"] == 42 and shown["amount"] == Decimal("179.98")
     assert shown["state"] == "paid" and shown["description"] == "Two mugs"

@@ -1,0 +1,139 @@
+"""Hosted checkout, composed: a session is paid, declined, canceled or expired through the
+same ledger and callbacks as POST /payments/orders, and every change is announced.
+
+The payment page and POST /checkout/sessions/<id>/complete both come here, so a test that
+finishes a session without a browser takes exactly the customer's path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .callbacks.dispatcher import CallbackDispatcher
+from .core.events import EventBus
+from .core.ledger import (
+    InsufficientFundsError,
+    Ledger,
+    OrderAlreadyPaidError,
+    PaymentDeclinedError,
+)
+from .core.money import Amount
+from .core.sessions import (
+    CardAttempt,
+    CheckoutSession,
+    SessionNotOpenError,
+    SessionState,
+    SessionStore,
+)
+from .core.simulation import Simulator
+from .core.transactions import OrderId
+
+# What the store is told for each way a session ends; the reason is in the session.
+CALLBACK_STATUS = {
+    SessionState.PAID: "success",
+    SessionState.FAILED: "failed",
+    SessionState.CANCELED: "failed",
+    SessionState.EXPIRED: "failed",
+}
+ALREADY_PAID = "already_paid"
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """What the gateway keeps of a card: its brand and last four digits, never more."""
+
+    brand: str
+    last4: str
+
+
+class Checkout:
+    """Creates sessions and finishes them, telling the store and the live views."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        callbacks: CallbackDispatcher,
+        simulator: Simulator,
+        events: EventBus,
+    ) -> None:
+        self.ledger = ledger
+        self.callbacks = callbacks
+        self.simulator = simulator
+        self.events = events
+        self.sessions = SessionStore(self._expired)
+
+    def create(
+        self, order_id: OrderId, amount: Amount, expires_in: int, **details: Any
+    ) -> CheckoutSession:
+        """Open a session; raise OrderAlreadyPaidError if the order is paid."""
+        if self.ledger.paid_order(order_id) is not None:
+            raise OrderAlreadyPaidError(order_id)
+        session = self.sessions.new(order_id, amount, expires_in, **details)
+        self.events.publish("session", session.id)
+        return session
+
+    def pay(
+        self, session_id: str, card: Card | None = None, decline_code: str | None = None
+    ) -> CheckoutSession:
+        """Charge the session's order: paid, or failed with the decline (a test card's
+        code, a simulation rule, or the balance). Raises SessionNotOpenError or KeyError."""
+
+        def decide(session: CheckoutSession) -> tuple[SessionState, CardAttempt]:
+            at = datetime.now(UTC)
+            brand, last4 = (None, None) if card is None else (card.brand, card.last4)
+            try:
+                self.ledger.pay_order(
+                    session.order_id,
+                    session.amount,
+                    lambda: decline_code or self.simulator.decline(session.order_id),
+                )
+            except PaymentDeclinedError as exc:
+                code = exc.decline_code
+            except InsufficientFundsError:
+                code = "insufficient_funds"
+            except OrderAlreadyPaidError:
+                code = ALREADY_PAID
+            else:
+                return SessionState.PAID, CardAttempt(at, "paid", None, brand, last4)
+            return SessionState.FAILED, CardAttempt(at, "declined", code, brand, last4)
+
+        return self._announce(self.sessions.settle(session_id, decide))
+
+    def cancel(self, session_id: str) -> CheckoutSession:
+        """The customer gave up; raise SessionNotOpenError or KeyError."""
+        return self._announce(self.sessions.finish(session_id, SessionState.CANCELED))
+
+    def expire(self, session_id: str) -> CheckoutSession:
+        """Expire now; raise SessionNotOpenError or KeyError."""
+        return self._announce(self.sessions.finish(session_id, SessionState.EXPIRED))
+
+    def reset(self) -> None:
+        """Forget every session (their streams learn it from the reset notice)."""
+        self.sessions.reset()
+
+    def close(self) -> None:
+        """Stop expiring sessions."""
+        self.sessions.close()
+
+    def _expired(self, session: CheckoutSession) -> None:
+        # Called by the expiry timer, outside the store's lock.
+        self._announce(session)
+
+    def _announce(self, session: CheckoutSession) -> CheckoutSession:
+        """Tell the store how the session ended (one callback, outside every lock), link
+        the delivery to the session, and tell the live views."""
+        attempt = session.attempts[-1] if session.attempts else None
+        # An order paid some other way already told the store "success": a failed
+        # callback for it now would contradict that.
+        if attempt is None or attempt.decline_code != ALREADY_PAID:
+            delivery = self.callbacks.notify(
+                session.order_id, CALLBACK_STATUS[session.state], session.callback_url
+            )
+            session = self.sessions.link_callback(session.id, delivery.id) or session
+        self.events.publish("session", session.id)
+        return session
+
+
+__all__ = ["Card", "Checkout", "SessionNotOpenError"]

@@ -1,0 +1,22 @@
+"""The URLs the gateway is given: where callbacks go, where a customer is sent back."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def is_http_url(url: str) -> bool:
+    """True for an absolute http:// or https:// URL with a host, a valid port and no spaces."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError when the port is not a number in range
+        # A name no resolver could look up (a label over 63 characters, say) is refused here
+        # rather than failing every callback.
+        (parts.hostname or "").encode("idna")
+    except ValueError:  # UnicodeError is one
+        return False
+    return (
+        parts.scheme in {"http", "https"}
+        and bool(parts.hostname)
+        and not any(char.isspace() for char in url)
+    )
