@@ -11,7 +11,7 @@ from .callbacks.retries import RetryPolicy
 from .callbacks.signing import Signer
 from .checkout import Checkout
 from .config import Settings
-from .core.events import EventBus
+from .core.events import EventBus, StreamSlots
 from .core.idempotency import IdempotencyStore
 from .core.journal import Journal, JournalError
 from .core.ledger import Ledger
@@ -29,6 +29,7 @@ class Gateway:
     idempotency: IdempotencyStore
     checkout: Checkout
     events: EventBus
+    streams: StreamSlots
     journal: Journal | None = None
 
     @classmethod
@@ -71,6 +72,9 @@ class Gateway:
             idempotency=IdempotencyStore(journal=journal),
             checkout=Checkout(ledger, callbacks, simulator, events),
             events=events,
+            # Each open stream holds a server thread: a quarter of them at most, so that
+            # payments always find one (docs/performance.md, "streams held").
+            streams=StreamSlots(max(1, settings.threads // 4)),
             journal=journal,
         )
         if journal is not None:

@@ -70,7 +70,7 @@ def serve_waitress(
     )
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
+        stopping.set()  # ends the event streams too (server.serve)
         raise KeyboardInterrupt
 
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -20,6 +20,7 @@ from ..core.urls import is_http_url
 from .errors import ApiError
 from .payments import idempotent, order_fields, simulated_latency
 from .responses import json_response
+from .streams import describe, session_stream
 from .web import gateway, json_object
 
 bp = Blueprint("checkout", __name__)
@@ -39,13 +40,7 @@ MAX_METADATA_VALUE = 500
 
 def session_json(session: CheckoutSession) -> dict[str, object]:
     """The session object, its page URL on the host the client used."""
-    callback_state = None
-    if session.callback_id is not None:
-        try:
-            callback_state = gateway().callbacks.get(session.callback_id).state.value
-        except LookupError:
-            callback_state = None  # the log has let it go
-    return session.to_json(f"{request.host_url}checkout/{session.id}", callback_state)
+    return describe(gateway(), session, f"{request.host_url}checkout/{session.id}")
 
 
 def found(session_id: str) -> CheckoutSession:
@@ -186,3 +181,29 @@ def _metadata(value: object) -> dict[str, str]:
             f" {MAX_METADATA_KEY} characters, each a string of at most {MAX_METADATA_VALUE}",
         )  # fmt: skip
     return dict(value)
+
+
+@bp.get("/checkout/sessions/<session_id>/events")
+def events(session_id: str) -> Response:
+    """Server-Sent Events: the session now, then at each change; a heartbeat comment at
+    least every 15 s; the stream ends once the session is final."""
+    found(session_id)
+    state = gateway()
+    if not state.streams.acquire():
+        response = json_response(
+            {
+                "status": "failed",
+                "message": f"Too many open event streams (at most {state.streams.cap});"
+                " poll GET /checkout/sessions/<id> instead",
+            },
+            503,
+        )
+        response.headers["Retry-After"] = "2"
+        return response
+    page_url = f"{request.host_url}checkout/{session_id}"
+    stream = session_stream(state, session_id, page_url)
+    response = Response(stream, mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    response.call_on_close(state.streams.release)
+    return response
