@@ -63,11 +63,11 @@ def serve(settings: Settings) -> None:
         # --quiet drops the per-request lines, and with them the wrapper that times them.
         wsgi = app if settings.quiet else AccessLog(app)
         # Open event streams end as soon as a stop is asked for, so they never hold it up.
-        threading.Thread(
-            target=lambda: (stopping.wait(), gateway.events.close()),
-            name="close-streams",
-            daemon=True,
-        ).start()
+        def close_streams() -> None:
+            stopping.wait()
+            gateway.events.close()
+
+        threading.Thread(target=close_streams, name="close-streams", daemon=True).start()
         with listener:
             # The socket already listens: a request sent as soon as this line is read waits
             # in the backlog until the server takes it.
