@@ -62,6 +62,7 @@ def serve(settings: Settings) -> None:
             raise
         # --quiet drops the per-request lines, and with them the wrapper that times them.
         wsgi = app if settings.quiet else AccessLog(app)
+
         # Open event streams end as soon as a stop is asked for, so they never hold it up.
         def close_streams() -> None:
             stopping.wait()
