@@ -9,6 +9,7 @@ from .api.responses import BufferedResponse
 from .api.web import EXTENSION_KEY
 from .config import Settings
 from .gateway import Gateway
+from .ui import register_ui
 
 __version__ = "0.1.0"
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings, user_agent=f"payments_server/{__version__}"
     )
     register_api(app)
+    register_ui(app)
     return app
 
 

@@ -7,7 +7,6 @@ finishes a session without a browser takes exactly the customer's path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from .core.ledger import (
 )
 from .core.money import Amount
 from .core.sessions import (
+    Card,
     CardAttempt,
     CheckoutSession,
     SessionNotOpenError,
@@ -38,14 +38,6 @@ CALLBACK_STATUS = {
     SessionState.EXPIRED: "failed",
 }
 ALREADY_PAID = "already_paid"
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    """What the gateway keeps of a card: its brand and last four digits, never more."""
-
-    brand: str
-    last4: str
 
 
 class Checkout:

@@ -49,6 +49,14 @@ class SessionNotOpenError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Card:
+    """What the gateway keeps of a card: its brand and last four digits, never more."""
+
+    brand: str
+    last4: str
+
+
+@dataclass(frozen=True, slots=True)
 class CardAttempt:
     """One try on the page (or through the API): never the card number, only its brand and
     last four digits."""

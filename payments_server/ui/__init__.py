@@ -1,0 +1,12 @@
+"""HTML pages: the hosted payment page. Jinja templates and plain static files, no build step."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import pages
+
+
+def register_ui(app: Flask) -> None:
+    """Register the pages."""
+    app.register_blueprint(pages.bp)

@@ -1,0 +1,139 @@
+"""The hosted payment page: GET shows the session, POSTs pay, authenticate or cancel it.
+
+It works as plain forms; checkout.js only fills the form from the test-card table, counts
+down and follows the session's event stream. Every value shown is escaped by Jinja.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, redirect, render_template, request
+
+from ..api.web import gateway
+from ..core.sessions import Card, CheckoutSession, SessionNotOpenError
+from .cards import TEST_CARDS, CardError, EnteredCard, read_card
+
+bp = Blueprint(
+    "ui", __name__, template_folder="templates", static_folder="static",
+    static_url_path="/ui/static",
+)  # fmt: skip
+
+# No inline script and nothing from elsewhere; forms may send the customer back to the
+# store; test runners may frame the page.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " connect-src 'self'; form-action 'self' http: https:; frame-ancestors *; base-uri 'none'"
+)
+AUTHENTICATION_FAILED = "authentication_required"
+
+# Cards waiting for 3-D Secure, by session id: brand and last four only.
+_pending: dict[str, EnteredCard] = {}
+_pending_lock = threading.Lock()
+
+
+@bp.after_request
+def secure(response: Response) -> Response:
+    """Every page gets the Content-Security-Policy and no caching."""
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _session(session_id: str) -> CheckoutSession | None:
+    return gateway().checkout.sessions.get(session_id)
+
+
+def _page(session: CheckoutSession, status: int = 200, error: str | None = None) -> Response:
+    template = "checkout.html" if session.open else "result.html"
+    body = render_template(
+        template, session=session, cards=TEST_CARDS, error=error,
+        seconds_left=max(0, int((session.expires_at - datetime.now(UTC)).total_seconds())),
+    )  # fmt: skip
+    return Response(body, status=status, mimetype="text/html")
+
+
+def _missing(session_id: str) -> Response:
+    body = render_template("missing.html", session_id=session_id)
+    return Response(body, status=404, mimetype="text/html")
+
+
+@bp.get("/checkout/<session_id>")
+def show(session_id: str) -> Response:
+    """The payment form while the session is open, its outcome once it is not."""
+    session = _session(session_id)
+    return _missing(session_id) if session is None else _page(session)
+
+
+@bp.post("/checkout/<session_id>/pay")
+def pay(session_id: str) -> Response:
+    """Check the card, then pay (or ask for 3-D Secure first)."""
+    session = _session(session_id)
+    if session is None:
+        return _missing(session_id)
+    if not session.open:
+        return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+    form = request.form
+    try:
+        card = read_card(
+            form.get("number", ""), form.get("expiry", ""), form.get("cvc", ""),
+            datetime.now(UTC).date(),
+        )  # fmt: skip
+    except CardError as exc:
+        return _page(session, 400, str(exc))
+    if card.three_d_secure:
+        with _pending_lock:
+            _pending[session_id] = card
+        return redirect(f"/checkout/{session_id}/authenticate", 303)  # type: ignore[return-value]
+    return _charge(session_id, card, card.decline_code)
+
+
+@bp.get("/checkout/<session_id>/authenticate")
+def authenticate_page(session_id: str) -> Response:
+    """The 3-D Secure step: complete or fail the authentication."""
+    session = _session(session_id)
+    if session is None:
+        return _missing(session_id)
+    with _pending_lock:
+        card = _pending.get(session_id)
+    if card is None or not session.open:
+        return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+    body = render_template("authenticate.html", session=session, card=card)
+    return Response(body, mimetype="text/html")
+
+
+@bp.post("/checkout/<session_id>/authenticate")
+def authenticate(session_id: str) -> Response:
+    """Pay after a completed authentication; decline after a failed one."""
+    with _pending_lock:
+        card = _pending.pop(session_id, None)
+    if card is None:
+        return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+    failed = request.form.get("action") != "complete"
+    return _charge(session_id, card, AUTHENTICATION_FAILED if failed else card.decline_code)
+
+
+@bp.post("/checkout/<session_id>/cancel")
+def cancel(session_id: str) -> Response:
+    """The customer gives up: back to the store's cancel_url, or our own result page."""
+    try:
+        session = gateway().checkout.cancel(session_id)
+    except KeyError:
+        return _missing(session_id)
+    except SessionNotOpenError:
+        return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+    return redirect(session.cancel_url or f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+
+
+def _charge(session_id: str, card: EnteredCard, decline_code: str | None) -> Response:
+    try:
+        session = gateway().checkout.pay(session_id, Card(card.brand, card.last4), decline_code)
+    except KeyError:
+        return _missing(session_id)
+    except SessionNotOpenError:
+        return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+    if session.state.value == "paid":
+        return redirect(session.success_url or f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+    return _page(session)

@@ -1,0 +1,37 @@
+// The payment page without this file is complete: plain forms. This fills the form from
+// the test-card table, counts down, and follows the session live (expired or finished
+// elsewhere, the page shows it without a reload).
+"use strict";
+(function () {
+  const summary = document.querySelector("[data-session]");
+  if (!summary) return;
+  const id = summary.dataset.session;
+
+  document.querySelectorAll("button.fill").forEach(function (button) {
+    button.addEventListener("click", function () {
+      document.getElementById("number").value = button.dataset.number;
+      const now = new Date();
+      const month = String(now.getMonth() + 1).padStart(2, "0");
+      document.getElementById("expiry").value = month + "/" + String((now.getFullYear() + 3) % 100).padStart(2, "0");
+      document.getElementById("cvc").value = "123";
+      document.getElementById("number").focus();
+    });
+  });
+
+  const left = document.querySelector("[data-seconds]");
+  if (left) {
+    let seconds = Number(left.dataset.seconds);
+    setInterval(function () {
+      seconds = Math.max(0, seconds - 1);
+      left.textContent = Math.floor(seconds / 60) + " min " + (seconds % 60) + " s";
+    }, 1000);
+  }
+
+  if (summary.dataset.state !== "open" || !window.EventSource) return;
+  const events = new EventSource("/checkout/sessions/" + encodeURIComponent(id) + "/events");
+  function reload() { events.close(); window.location.reload(); }
+  events.addEventListener("session", function (event) {
+    if (JSON.parse(event.data).state !== "open") reload();
+  });
+  events.addEventListener("gone", reload);
+})();

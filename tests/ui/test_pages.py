@@ -1,0 +1,170 @@
+"""The payment page as plain HTML forms (no JavaScript), through the test client."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from flask.testing import FlaskClient
+
+from payments_server.testing import StoreStub
+
+FUTURE = f"12/{(datetime.now(UTC).year + 2) % 100:02d}"
+
+
+def open_session(client: FlaskClient, **body: object) -> dict:  # type: ignore[type-arg]
+    payload = {"order_id": "A-1", "amount": 25, "success_url": "https://shop.test/ok?s={CHECKOUT_SESSION_ID}",
+               "cancel_url": "https://shop.test/cart", **body}  # fmt: skip
+    return client.post("/checkout/sessions", json=payload).get_json()["session"]
+
+
+def pay(client: FlaskClient, session: dict, number: str, expiry: str = FUTURE, cvc: str = "123"):  # type: ignore[no-untyped-def,type-arg]
+    return client.post(
+        f"/checkout/{session['id']}/pay",
+        data={"number": number, "expiry": expiry, "cvc": cvc, "name": "Ada Lovelace"},
+    )
+
+
+def balance(client: FlaskClient) -> Decimal:
+    return Decimal(str(client.get("/balance").get_json()["balance"]))
+
+
+def test_the_page_shows_the_order_escaped_with_the_standard_card_fields_and_a_strict_policy(
+    client: FlaskClient,
+) -> None:
+    session = open_session(client, order_id="<script>alert(1)</script>", description="<b>mugs</b>")
+    page = client.get(f"/checkout/{session['id']}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "<script>alert(1)</script>" not in html and "<b>mugs</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;mugs&lt;/b&gt;" in html
+    for token in ("cc-number", "cc-exp", "cc-csc", "cc-name"):
+        assert f'autocomplete="{token}"' in html
+    assert '<button type="submit" class="pay">Pay</button>' in html
+    assert '<button type="submit" class="cancel">Cancel</button>' in html
+    assert "4000 0027 6000 3184" in html and "Pay 25" in html
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors *" in csp and "unsafe-inline" not in csp
+    assert "X-Frame-Options" not in page.headers
+    assert "<script>" not in html.replace(
+        '<script src="/ui/static/checkout.js" defer></script>', ""
+    )
+    assert client.get("/ui/static/checkout.js").status_code == 200
+
+
+def test_the_success_card_pays_and_sends_the_customer_to_success_url(
+    client: FlaskClient, store: StoreStub
+) -> None:
+    session = open_session(client)
+    paid = pay(client, session, "4242 4242 4242 4242")
+    assert paid.status_code == 303
+    assert paid.headers["Location"] == f"https://shop.test/ok?s={session['id']}"
+    assert balance(client) == Decimal("49975.0")
+    assert [c.body for c in store.received] == [b'{"order_id":"A-1","status":"success"}']
+    shown = client.get(f"/checkout/sessions/{session['id']}").get_json()["session"]
+    assert shown["state"] == "paid"
+    assert shown["attempts"][0]["card"] == {"brand": "visa", "last4": "4242"}
+    page = client.get(f"/checkout/{session['id']}").get_data(as_text=True)
+    assert "Payment received" in page and 'name="number"' not in page  # never the form again
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [("4000000000000002", "card_declined"), ("4000000000009995", "insufficient_funds"),
+     ("4000000000009987", "lost_card"), ("4000000000000127", "incorrect_cvc")],
+)  # fmt: skip
+def test_a_declining_card_fails_the_session_and_says_why(
+    client: FlaskClient, store: StoreStub, number: str, code: str
+) -> None:
+    session = open_session(client)
+    page = pay(client, session, number)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Payment declined" in html and f"<code>{code}</code>" in html
+    assert 'href="https://shop.test/cart"' in html
+    assert balance(client) == Decimal("50000.0")
+    assert [c.body for c in store.received] == [b'{"order_id":"A-1","status":"failed"}']
+
+
+@pytest.mark.parametrize(
+    ("number", "expiry", "cvc", "error"),
+    [("4242424242424241", FUTURE, "123", "The card number is not valid."),
+     ("4242", FUTURE, "123", "The card number is not valid."),
+     ("4242424242424242", "01/20", "123", "The card has expired."),
+     ("4242424242424242", "13/30", "123", "The expiry date must be MM/YY."),
+     ("4242424242424242", FUTURE, "12", "The CVC must be 3 or 4 digits."),
+     ("4242424242424242", FUTURE, "12a4", "The CVC must be 3 or 4 digits.")],
+)  # fmt: skip
+def test_a_bad_card_is_a_form_error_that_changes_nothing(
+    client: FlaskClient, store: StoreStub, number: str, expiry: str, cvc: str, error: str
+) -> None:
+    session = open_session(client)
+    page = pay(client, session, number, expiry, cvc)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and f'<p class="error" role="alert">{error}</p>' in html
+    # The number typed is not sent back: the field comes back empty.
+    assert (
+        '<input id="number" name="number" autocomplete="cc-number" inputmode="numeric" required>'
+        in html
+    )
+    shown = client.get(f"/checkout/sessions/{session['id']}").get_json()["session"]
+    assert (shown["state"], shown["attempts"]) == ("open", [])
+    assert balance(client) == Decimal("50000.0") and store.received == []
+
+
+@pytest.mark.parametrize(
+    ("number", "action", "state", "code"),
+    [("4000002760003184", "complete", "paid", None),
+     ("4000002760003184", "fail", "failed", "authentication_required"),
+     ("4000008260003178", "complete", "failed", "insufficient_funds")],
+)  # fmt: skip
+def test_three_d_secure_comes_first_for_its_cards(
+    client: FlaskClient, number: str, action: str, state: str, code: str | None
+) -> None:
+    session = open_session(client)
+    asked = pay(client, session, number)
+    assert asked.status_code == 303
+    assert asked.headers["Location"] == f"/checkout/{session['id']}/authenticate"
+    step = client.get(asked.headers["Location"]).get_data(as_text=True)
+    assert "Complete authentication" in step and "Fail authentication" in step
+    assert "ending " + number[-4:] in step
+    client.post(f"/checkout/{session['id']}/authenticate", data={"action": action})
+    shown = client.get(f"/checkout/sessions/{session['id']}").get_json()["session"]
+    assert shown["state"] == state and shown["attempts"][-1]["decline_code"] == code
+
+
+def test_cancel_sends_the_customer_to_cancel_url_and_the_store_hears_failed(
+    client: FlaskClient, store: StoreStub
+) -> None:
+    session = open_session(client)
+    canceled = client.post(f"/checkout/{session['id']}/cancel")
+    assert (canceled.status_code, canceled.headers["Location"]) == (303, "https://shop.test/cart")
+    assert [c.body for c in store.received] == [b'{"order_id":"A-1","status":"failed"}']
+    assert "Payment canceled" in client.get(f"/checkout/{session['id']}").get_data(as_text=True)
+
+
+def test_without_return_urls_the_gateway_shows_its_own_result_page(client: FlaskClient) -> None:
+    session = client.post("/checkout/sessions", json={"order_id": "n", "amount": 1}).get_json()[
+        "session"
+    ]
+    paid = pay(client, session, "4242424242424242")
+    assert paid.headers["Location"] == f"/checkout/{session['id']}"
+    assert "Payment received" in client.get(paid.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_full_number_and_cvc_appear_in_no_answer(client: FlaskClient) -> None:
+    session = open_session(client)
+    pay(client, session, "4000 0000 0000 9995", cvc="987")
+    answers = "".join(
+        client.get(path).get_data(as_text=True)
+        for path in (f"/checkout/sessions/{session['id']}", "/checkout/sessions", "/callbacks",
+                     "/transactions", f"/checkout/{session['id']}", "/payments/orders/A-1")
+    )  # fmt: skip
+    assert "4000000000009995" not in answers and "4000 0000 0000 9995" not in answers
+    assert "987" not in answers and "9995" in answers
+
+
+def test_an_unknown_session_page_is_a_404_page(client: FlaskClient) -> None:
+    page = client.get("/checkout/cs_nope")
+    assert page.status_code == 404 and "No such payment" in page.get_data(as_text=True)
