@@ -29,6 +29,11 @@
 
   if (summary.dataset.state !== "open" || !window.EventSource) return;
   const events = new EventSource("/checkout/sessions/" + encodeURIComponent(id) + "/events");
+  // Once this page sends a form, the answer decides where the customer goes: the stream
+  // must not reload the page under it when the payment it made ends the session.
+  document.querySelectorAll("form").forEach(function (form) {
+    form.addEventListener("submit", function () { events.close(); });
+  });
   function reload() { events.close(); window.location.reload(); }
   events.addEventListener("session", function (event) {
     if (JSON.parse(event.data).state !== "open") reload();

@@ -1,0 +1,156 @@
+"""The payment page in a real Chromium against the real CLI and a real store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.wait import WebDriverWait
+
+from gateway_process import GatewayProcess
+from payments_server.testing import StoreStub
+
+from .conftest import MakeBrowser
+
+
+@pytest.fixture
+def live() -> Iterator[tuple[GatewayProcess, StoreStub]]:
+    with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
+        yield gateway, store
+
+
+def open_session(gateway: GatewayProcess, store: StoreStub, **body: object) -> dict:  # type: ignore[type-arg]
+    payload = {
+        "order_id": "web-1",
+        "amount": 42.5,
+        "description": "Two mugs",
+        "success_url": store.base_url + "/thanks?session={CHECKOUT_SESSION_ID}",
+        "cancel_url": store.base_url + "/cart",
+        **body,
+    }
+    response = requests.post(gateway.url + "/checkout/sessions", json=payload, timeout=5)
+    assert response.status_code == 201
+    return response.json()["session"]
+
+
+def fill(browser: webdriver.Chrome, number: str, expiry: str = "12/35") -> None:
+    for field, value in (("number", number), ("expiry", expiry), ("cvc", "123")):
+        element = browser.find_element(By.ID, field)
+        element.clear()
+        element.send_keys(value)
+
+
+def click(browser: webdriver.Chrome, text: str) -> None:
+    browser.find_element(By.XPATH, f"//button[normalize-space()='{text}']").click()
+
+
+def wait_for(browser: webdriver.Chrome, condition: Callable[[webdriver.Chrome], object]) -> None:
+    WebDriverWait(browser, 10).until(condition)
+
+
+def test_the_success_card_pays_and_lands_on_the_store_with_a_signed_callback(
+    live: tuple[GatewayProcess, StoreStub],
+    make_browser: MakeBrowser,
+    screenshot: Callable[[webdriver.Chrome, str], Path],
+) -> None:
+    gateway, store = live
+    session = open_session(gateway, store)
+    browser = make_browser()
+    browser.get(session["url"])
+    assert "Pay 42.5" in browser.find_element(By.TAG_NAME, "h1").text
+    # The table fills the form (checkout.js).
+    browser.find_element(By.CSS_SELECTOR, "button.fill[data-number='4242424242424242']").click()
+    assert browser.find_element(By.ID, "number").get_attribute("value") == "4242424242424242"
+    screenshot(browser, "checkout")
+    click(browser, "Pay")
+    wait_for(browser, ready.url_contains("/thanks"))
+    assert browser.current_url == f"{store.base_url}/thanks?session={session['id']}"
+    callbacks = [c for c in store.received if c.method == "POST"]
+    assert [c.json for c in callbacks] == [{"order_id": "web-1", "status": "success"}]
+    assert callbacks[0].signature_valid
+    balance = requests.get(gateway.url + "/balance", timeout=5).json()["balance"]
+    assert balance == 49957.5
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [("4000000000000002", "card_declined"), ("4000000000009995", "insufficient_funds")],
+)
+def test_a_declining_card_says_why_on_the_page(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser, number: str, code: str
+) -> None:
+    gateway, store = live
+    session = open_session(gateway, store)
+    browser = make_browser()
+    browser.get(session["url"])
+    fill(browser, number)
+    click(browser, "Pay")
+    wait_for(browser, ready.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Payment declined"))
+    assert browser.find_element(By.TAG_NAME, "code").text == code
+    assert (
+        browser.find_element(By.LINK_TEXT, "Back to the store").get_attribute("href")
+        == store.base_url + "/cart"
+    )
+    assert [c.json for c in store.received] == [{"order_id": "web-1", "status": "failed"}]
+
+
+def test_three_d_secure_then_paid(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, store = live
+    session = open_session(gateway, store)
+    browser = make_browser()
+    browser.get(session["url"])
+    fill(browser, "4000 0027 6000 3184")
+    click(browser, "Pay")
+    wait_for(browser, ready.url_contains("/authenticate"))
+    click(browser, "Complete authentication")
+    wait_for(browser, ready.url_contains("/thanks"))
+    assert [c.json["status"] for c in store.received if c.method == "POST"] == ["success"]
+
+
+def test_cancel_lands_on_cancel_url(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, store = live
+    session = open_session(gateway, store)
+    browser = make_browser()
+    browser.get(session["url"])
+    click(browser, "Cancel")
+    wait_for(browser, ready.url_contains("/cart"))
+    state = requests.get(f"{gateway.url}/checkout/sessions/{session['id']}", timeout=5).json()
+    assert state["session"]["state"] == "canceled"
+
+
+def test_an_open_page_flips_live_when_the_session_expires_from_the_api(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, store = live
+    session = open_session(gateway, store)
+    browser = make_browser()
+    browser.get(session["url"])
+    # Wait until the page follows the stream: the gateway then holds one open stream.
+    wait_for(browser, lambda b: b.execute_script("return document.readyState") == "complete")
+    requests.post(f"{gateway.url}/checkout/sessions/{session['id']}/expire", timeout=5)
+    wait_for(browser, ready.text_to_be_present_in_element((By.TAG_NAME, "h1"), "expired"))
+    assert browser.find_elements(By.ID, "number") == []
+
+
+def test_the_page_works_with_javascript_off(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, store = live
+    session = open_session(gateway, store)
+    browser = make_browser(javascript=False)
+    browser.get(session["url"])
+    browser.find_element(By.CSS_SELECTOR, "button.fill").click()  # does nothing without JS
+    assert browser.find_element(By.ID, "number").get_attribute("value") == ""
+    fill(browser, "4242424242424242")
+    click(browser, "Pay")
+    wait_for(browser, ready.url_contains("/thanks"))
+    assert [c.json["status"] for c in store.received if c.method == "POST"] == ["success"]
