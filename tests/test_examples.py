@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import requests
+import responses
 
 from gateway_process import GatewayProcess
 from payments_server.callbacks.signing import DEV_WEBHOOK_SECRET, Signer
@@ -115,3 +117,45 @@ def test_the_store_refuses_a_forged_callback_and_acts_once_per_event() -> None:
     assert paid.json()["shop_notified"] is True
     assert (repeat.status_code, repeat.json()) == (200, {"result": "already handled"})
     assert status["status"] == "paid"
+
+
+def _store_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("store_app", EXAMPLES / "store_server" / "app.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+@responses.activate
+def test_the_store_opens_a_checkout_session_and_sends_the_customer_to_its_page() -> None:
+    # The gateway is stubbed here; tests/browser/test_store_checkout.py runs the real one.
+    page = "http://gateway.test/checkout/cs_" + "0" * 32
+    responses.post(
+        "http://gateway.test/checkout/sessions",
+        status=201,
+        json={"status": "success", "session": {"id": "cs_" + "0" * 32, "url": page}},
+    )
+    store = _store_module().create_store(DEV_WEBHOOK_SECRET, "http://gateway.test").test_client()
+    bought = store.post("/shop/buy", data={"product_id": "1"})
+    assert (bought.status_code, bought.headers["Location"]) == (303, page)
+    (call,) = responses.calls
+    sent = json.loads(call.request.body)
+    order_id = sent["order_id"]
+    assert '"amount": 89.99,' in call.request.body  # the exact price, not a float
+    assert sent["success_url"] == "http://localhost/shop/orders/{ORDER_ID}"
+    assert sent["cancel_url"] == "http://localhost/shop"
+    assert call.request.headers["Idempotency-Key"] == order_id
+    assert "pending" in store.get(f"/shop/orders/{order_id}").get_data(as_text=True)
+
+
+@responses.activate
+def test_a_refusing_gateway_is_a_502_from_the_store() -> None:
+    responses.post(
+        "http://gateway.test/checkout/sessions",
+        status=409,
+        json={"status": "failed", "message": "Order x has already been paid"},
+    )
+    store = _store_module().create_store(DEV_WEBHOOK_SECRET, "http://gateway.test").test_client()
+    refused = store.post("/shop/buy", data={"product_id": "2"})
+    assert refused.status_code == 502
+    assert refused.get_json()["gateway"]["message"] == "Order x has already been paid"

@@ -8,6 +8,7 @@ are paid at payments_server, which confirms each one by POSTing a signed callbac
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import secrets
 import sys
@@ -15,6 +16,7 @@ import threading
 from decimal import Decimal
 from typing import Any
 
+import requests
 import simplejson
 from flask import Flask, Response, request
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -35,8 +37,18 @@ def answer(payload: object, status: int = 200) -> Response:
     return Response(body, status, mimetype="application/json")
 
 
-def create_store(secret: str) -> Flask:
-    """The store app, with its own carts and orders."""
+SHOP_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Example store</title></head><body><h1>Example store</h1><ul>{items}</ul></body></html>"""
+ITEM = """<li>{name}, {price} <form method="post" action="/shop/buy"><input type="hidden"
+ name="product_id" value="{id}"><button type="submit">Pay {price}</button></form></li>"""
+ORDER_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Order {order_id}</title></head><body>
+<h1>Order {order_id}: <span id="status">{status}</span></h1><p>Total {total}</p>
+<p><a href="/shop">Back to the shop</a></p></body></html>"""
+
+
+def create_store(secret: str, gateway_url: str = "http://127.0.0.1:5000") -> Flask:
+    """The store app, with its own carts and orders; hosted checkout goes to gateway_url."""
     app = Flask(__name__)
     webhook = Webhook(secret)
     lock = threading.Lock()
@@ -92,6 +104,8 @@ def create_store(secret: str) -> Flask:
             found = orders.get(order_id)
             return answer(found) if found else answer({"error": f"no order {order_id}"}, 404)
 
+    _add_shop(app, lock, orders, gateway_url)
+
     @app.post("/payments/confirm")
     def confirm_payment() -> Response:
         try:
@@ -114,14 +128,73 @@ def create_store(secret: str) -> Flask:
     return app
 
 
+def _add_shop(
+    app: Flask, lock: threading.Lock, orders: dict[str, dict[str, Any]], gateway_url: str
+) -> None:
+    """The shop in a browser: a Pay button per product, paid on the gateway's page."""
+
+    @app.get("/shop")
+    def shop() -> Response:
+        items = "".join(ITEM.format(**product) for product in PRODUCTS.values())
+        return Response(SHOP_PAGE.format(items=items), mimetype="text/html")
+
+    @app.post("/shop/buy")
+    def buy() -> Response:
+        """Hosted checkout: open a session at the gateway and send the customer there."""
+        product = PRODUCTS.get(int(request.form.get("product_id", "0")))
+        if product is None:
+            return answer({"error": "no such product"}, 404)
+        order_id = "ord_" + secrets.token_hex(6)
+        with lock:
+            orders[order_id] = {
+                "order_id": order_id,
+                "total": product["price"],
+                "status": "pending",
+            }
+        here = request.host_url.rstrip("/")
+        session = requests.post(
+            f"{gateway_url}/checkout/sessions",
+            data=simplejson.dumps({
+                "order_id": order_id,
+                "amount": product["price"],
+                "description": product["name"],
+                "success_url": here + "/shop/orders/{ORDER_ID}",
+                "cancel_url": here + "/shop",
+            }, use_decimal=True),
+            headers={"Content-Type": "application/json", "Idempotency-Key": order_id},
+            timeout=10,
+        )  # fmt: skip
+        if session.status_code != 201:
+            return answer({"error": "the gateway refused", "gateway": session.json()}, 502)
+        return Response(status=303, headers={"Location": session.json()["session"]["url"]})
+
+    @app.get("/shop/orders/<order_id>")
+    def order_page(order_id: str) -> Response:
+        with lock:
+            found = orders.get(order_id)
+        if found is None:
+            return Response("no such order", status=404, mimetype="text/plain")
+        page = ORDER_PAGE.format(**{k: html.escape(str(v)) for k, v in found.items()})
+        return Response(page, mimetype="text/html")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the store until Ctrl+C."""
     parser = argparse.ArgumentParser(description="The example store for payments_server.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--gateway-url",
+        default=os.environ.get("PAYMENTS_GATEWAY_URL", "http://127.0.0.1:5000"),
+        help="where payments_server listens (default: http://127.0.0.1:5000)",
+    )
     args = parser.parse_args(argv)
-    app = create_store(os.environ.get("PAYMENTS_WEBHOOK_SECRET", DEV_SECRET))
-    print(f"store_server listening on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    app = create_store(os.environ.get("PAYMENTS_WEBHOOK_SECRET", DEV_SECRET), args.gateway_url)
+    print(
+        f"store_server listening on http://{args.host}:{args.port}; open /shop to buy",
+        file=sys.stderr,
+        flush=True,
+    )
     serve(app, host=args.host, port=args.port, threads=8, _quiet=True)
     return 0
 

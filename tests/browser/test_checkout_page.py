@@ -38,6 +38,17 @@ def open_session(gateway: GatewayProcess, store: StoreStub, **body: object) -> d
     return response.json()["session"]
 
 
+def page(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser, javascript: bool = True
+) -> tuple[GatewayProcess, StoreStub, dict, webdriver.Chrome]:  # type: ignore[type-arg]
+    """A new session, and a browser on its payment page."""
+    gateway, store = live
+    session = open_session(gateway, store)
+    browser = make_browser(javascript=javascript)
+    browser.get(session["url"])
+    return gateway, store, session, browser
+
+
 def fill(browser: webdriver.Chrome, number: str, expiry: str = "12/35") -> None:
     for field, value in (("number", number), ("expiry", expiry), ("cvc", "123")):
         element = browser.find_element(By.ID, field)
@@ -58,10 +69,7 @@ def test_the_success_card_pays_and_lands_on_the_store_with_a_signed_callback(
     make_browser: MakeBrowser,
     screenshot: Callable[[webdriver.Chrome, str], Path],
 ) -> None:
-    gateway, store = live
-    session = open_session(gateway, store)
-    browser = make_browser()
-    browser.get(session["url"])
+    gateway, store, session, browser = page(live, make_browser)
     assert "Pay 42.5" in browser.find_element(By.TAG_NAME, "h1").text
     # The table fills the form (checkout.js).
     browser.find_element(By.CSS_SELECTOR, "button.fill[data-number='4242424242424242']").click()
@@ -84,10 +92,7 @@ def test_the_success_card_pays_and_lands_on_the_store_with_a_signed_callback(
 def test_a_declining_card_says_why_on_the_page(
     live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser, number: str, code: str
 ) -> None:
-    gateway, store = live
-    session = open_session(gateway, store)
-    browser = make_browser()
-    browser.get(session["url"])
+    _gateway, store, _session, browser = page(live, make_browser)
     fill(browser, number)
     click(browser, "Pay")
     wait_for(browser, ready.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Payment declined"))
@@ -102,10 +107,7 @@ def test_a_declining_card_says_why_on_the_page(
 def test_three_d_secure_then_paid(
     live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
 ) -> None:
-    gateway, store = live
-    session = open_session(gateway, store)
-    browser = make_browser()
-    browser.get(session["url"])
+    _gateway, store, _session, browser = page(live, make_browser)
     fill(browser, "4000 0027 6000 3184")
     click(browser, "Pay")
     wait_for(browser, ready.url_contains("/authenticate"))
@@ -117,10 +119,7 @@ def test_three_d_secure_then_paid(
 def test_cancel_lands_on_cancel_url(
     live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
 ) -> None:
-    gateway, store = live
-    session = open_session(gateway, store)
-    browser = make_browser()
-    browser.get(session["url"])
+    gateway, _store, session, browser = page(live, make_browser)
     click(browser, "Cancel")
     wait_for(browser, ready.url_contains("/cart"))
     state = requests.get(f"{gateway.url}/checkout/sessions/{session['id']}", timeout=5).json()
@@ -130,10 +129,7 @@ def test_cancel_lands_on_cancel_url(
 def test_an_open_page_flips_live_when_the_session_expires_from_the_api(
     live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
 ) -> None:
-    gateway, store = live
-    session = open_session(gateway, store)
-    browser = make_browser()
-    browser.get(session["url"])
+    gateway, _store, session, browser = page(live, make_browser)
     # Wait until the page follows the stream: the gateway then holds one open stream.
     wait_for(browser, lambda b: b.execute_script("return document.readyState") == "complete")
     requests.post(f"{gateway.url}/checkout/sessions/{session['id']}/expire", timeout=5)
@@ -144,10 +140,7 @@ def test_an_open_page_flips_live_when_the_session_expires_from_the_api(
 def test_the_page_works_with_javascript_off(
     live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
 ) -> None:
-    gateway, store = live
-    session = open_session(gateway, store)
-    browser = make_browser(javascript=False)
-    browser.get(session["url"])
+    _gateway, store, _session, browser = page(live, make_browser, javascript=False)
     browser.find_element(By.CSS_SELECTOR, "button.fill").click()  # does nothing without JS
     assert browser.find_element(By.ID, "number").get_attribute("value") == ""
     fill(browser, "4242424242424242")
