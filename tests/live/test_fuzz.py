@@ -58,7 +58,8 @@ def test_schemathesis_finds_no_server_error_undocumented_status_or_schema_violat
         print(run.stdout[-6000:], run.stderr[-2000:])  # shown by `make fuzz` (-s)
         assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
         summary = run.stdout[run.stdout.index("SUMMARY") :]
-        assert "Tested: 18" in summary
+        # The plain run leaves PUT /simulation to the hooked one (fuzz/plain.toml says why).
+        assert f"Tested: {17 if config.name == 'plain.toml' else 18}" in summary
         for phase in ("Coverage", "Fuzzing", "Stateful"):
             assert f"✅ {phase}" in summary
         assert " passed" in summary
