@@ -7,6 +7,7 @@ finishes a session without a browser takes exactly the customer's path.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +56,10 @@ class Checkout:
         self.simulator = simulator
         self.events = events
         self.sessions = SessionStore(self._expired)
+        # Cards waiting for their 3-D Secure step, by session id: brand, last four and the
+        # decline code their number carries; never more of the card.
+        self._held: dict[str, tuple[Card, str | None]] = {}
+        self._held_lock = threading.Lock()
 
     def create(
         self, order_id: OrderId, amount: Amount, expires_in: int, **details: Any
@@ -93,6 +98,23 @@ class Checkout:
 
         return self._announce(self.sessions.settle(session_id, decide))
 
+    def hold_for_authentication(
+        self, session_id: str, card: Card, decline_code: str | None
+    ) -> None:
+        """Keep a card until the customer completes or fails its 3-D Secure step."""
+        with self._held_lock:
+            self._held[session_id] = (card, decline_code)
+
+    def held(self, session_id: str) -> tuple[Card, str | None] | None:
+        """The card waiting for authentication on this session, if any."""
+        with self._held_lock:
+            return self._held.get(session_id)
+
+    def release(self, session_id: str) -> tuple[Card, str | None] | None:
+        """Take the waiting card away (the step was answered)."""
+        with self._held_lock:
+            return self._held.pop(session_id, None)
+
     def cancel(self, session_id: str) -> CheckoutSession:
         """The customer gave up; raise SessionNotOpenError or KeyError."""
         return self._announce(self.sessions.finish(session_id, SessionState.CANCELED))
@@ -104,6 +126,8 @@ class Checkout:
     def reset(self) -> None:
         """Forget every session (their streams learn it from the reset notice)."""
         self.sessions.reset()
+        with self._held_lock:
+            self._held.clear()
 
     def close(self) -> None:
         """Stop expiring sessions."""

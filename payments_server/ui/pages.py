@@ -6,14 +6,13 @@ down and follows the session's event stream. Every value shown is escaped by Jin
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, redirect, render_template, request
 
 from ..api.web import gateway
 from ..core.sessions import Card, CheckoutSession, SessionNotOpenError
-from .cards import TEST_CARDS, CardError, EnteredCard, read_card
+from .cards import TEST_CARDS, CardError, read_card
 
 bp = Blueprint(
     "ui", __name__, template_folder="templates", static_folder="static",
@@ -27,10 +26,6 @@ CSP = (
     " connect-src 'self'; form-action 'self' http: https:; frame-ancestors *; base-uri 'none'"
 )
 AUTHENTICATION_FAILED = "authentication_required"
-
-# Cards waiting for 3-D Secure, by session id: brand and last four only.
-_pending: dict[str, EnteredCard] = {}
-_pending_lock = threading.Lock()
 
 
 @bp.after_request
@@ -84,10 +79,11 @@ def pay(session_id: str) -> Response:
     except CardError as exc:
         return _page(session, 400, str(exc))
     if card.three_d_secure:
-        with _pending_lock:
-            _pending[session_id] = card
+        gateway().checkout.hold_for_authentication(
+            session_id, Card(card.brand, card.last4), card.decline_code
+        )
         return redirect(f"/checkout/{session_id}/authenticate", 303)  # type: ignore[return-value]
-    return _charge(session_id, card, card.decline_code)
+    return _charge(session_id, Card(card.brand, card.last4), card.decline_code)
 
 
 @bp.get("/checkout/<session_id>/authenticate")
@@ -96,23 +92,22 @@ def authenticate_page(session_id: str) -> Response:
     session = _session(session_id)
     if session is None:
         return _missing(session_id)
-    with _pending_lock:
-        card = _pending.get(session_id)
-    if card is None or not session.open:
+    held = gateway().checkout.held(session_id)
+    if held is None or not session.open:
         return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
-    body = render_template("authenticate.html", session=session, card=card)
+    body = render_template("authenticate.html", session=session, card=held[0])
     return Response(body, mimetype="text/html")
 
 
 @bp.post("/checkout/<session_id>/authenticate")
 def authenticate(session_id: str) -> Response:
     """Pay after a completed authentication; decline after a failed one."""
-    with _pending_lock:
-        card = _pending.pop(session_id, None)
-    if card is None:
+    held = gateway().checkout.release(session_id)
+    if held is None:
         return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+    card, decline_code = held
     failed = request.form.get("action") != "complete"
-    return _charge(session_id, card, AUTHENTICATION_FAILED if failed else card.decline_code)
+    return _charge(session_id, card, AUTHENTICATION_FAILED if failed else decline_code)
 
 
 @bp.post("/checkout/<session_id>/cancel")
@@ -127,9 +122,9 @@ def cancel(session_id: str) -> Response:
     return redirect(session.cancel_url or f"/checkout/{session_id}", 303)  # type: ignore[return-value]
 
 
-def _charge(session_id: str, card: EnteredCard, decline_code: str | None) -> Response:
+def _charge(session_id: str, card: Card, decline_code: str | None) -> Response:
     try:
-        session = gateway().checkout.pay(session_id, Card(card.brand, card.last4), decline_code)
+        session = gateway().checkout.pay(session_id, card, decline_code)
     except KeyError:
         return _missing(session_id)
     except SessionNotOpenError:
