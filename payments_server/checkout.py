@@ -13,6 +13,7 @@ from typing import Any
 
 from .callbacks.dispatcher import CallbackDispatcher
 from .core.events import EventBus
+from .core.journal import Journal
 from .core.ledger import (
     InsufficientFundsError,
     Ledger,
@@ -20,14 +21,16 @@ from .core.ledger import (
     PaymentDeclinedError,
 )
 from .core.money import Amount
-from .core.sessions import (
+from .core.session import (
     Card,
     CardAttempt,
     CheckoutSession,
     SessionNotOpenError,
     SessionState,
-    SessionStore,
+    from_event,
+    to_event,
 )
+from .core.sessions import SessionStore
 from .core.simulation import Simulator
 from .core.transactions import OrderId
 
@@ -50,12 +53,14 @@ class Checkout:
         callbacks: CallbackDispatcher,
         simulator: Simulator,
         events: EventBus,
+        journal: Journal | None = None,
     ) -> None:
         self.ledger = ledger
         self.callbacks = callbacks
         self.simulator = simulator
         self.events = events
-        self.sessions = SessionStore(self._expired)
+        record = None if journal is None else lambda session: journal.append(to_event(session))
+        self.sessions = SessionStore(self._expired, record=record)
         # Cards waiting for their 3-D Secure step, by session id: brand, last four and the
         # decline code their number carries; never more of the card.
         self._held: dict[str, tuple[Card, str | None]] = {}
@@ -122,6 +127,14 @@ class Checkout:
     def expire(self, session_id: str) -> CheckoutSession:
         """Expire now; raise SessionNotOpenError or KeyError."""
         return self._announce(self.sessions.finish(session_id, SessionState.EXPIRED))
+
+    def restore(self, event: dict[str, Any]) -> None:
+        """Take back a session from its state-file line; an open one that should have
+        expired while the gateway was stopped expires at once, and the store is told.
+
+        Raises ValueError if the line does not hold a session.
+        """
+        self.sessions.add(from_event(event), restored=True)
 
     def reset(self) -> None:
         """Forget every session (their streams learn it from the reset notice)."""

@@ -11,7 +11,7 @@ from .callbacks.deliveries import DEFAULT_LOG_SIZE
 from .callbacks.retries import DEFAULT_SCHEDULE
 from .callbacks.signing import DEV_WEBHOOK_SECRET, SecretError, decode_secret
 from .core.money import AmountError, parse_amount
-from .core.sessions import MAX_EXPIRES_IN, MIN_EXPIRES_IN
+from .core.session import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from .core.simulation import MAX_LATENCY_MS
 from .core.urls import is_http_url
 from .options import DEFAULT_CALLBACK_URL, OPTION_BY_FIELD, OPTIONS, SWITCHES, format_schedule

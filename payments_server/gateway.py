@@ -15,6 +15,7 @@ from .core.events import EventBus, StreamSlots
 from .core.idempotency import IdempotencyStore
 from .core.journal import Journal, JournalError
 from .core.ledger import Ledger
+from .core.session import EVENT as SESSION_EVENT
 from .core.simulation import SimulationSettings, Simulator
 
 
@@ -70,7 +71,7 @@ class Gateway:
             callbacks=callbacks,
             simulator=simulator,
             idempotency=IdempotencyStore(journal=journal),
-            checkout=Checkout(ledger, callbacks, simulator, events),
+            checkout=Checkout(ledger, callbacks, simulator, events, journal),
             events=events,
             # Each open stream holds a server thread: a quarter of them at most, so that
             # payments always find one (docs/performance.md, "streams held").
@@ -94,8 +95,8 @@ class Gateway:
         return value
 
     def restore(self, journal: Journal) -> None:
-        """Replay the state file into the account and the idempotency keys; a new file is
-        started with the initial balance.
+        """Replay the state file into the account, the idempotency keys and the checkout
+        sessions; a new file is started with the initial balance.
 
         Raises JournalError naming the first line that cannot be replayed.
         """
@@ -103,11 +104,16 @@ class Gateway:
         if not lines:
             self.ledger.start_journal()
         for line in lines:
+            kind = line.event["event"]
             try:
-                if line.event["event"] == "idempotency":
+                if kind == "idempotency":
                     self.idempotency.restore(line.event)
+                elif kind == SESSION_EVENT:
+                    self.checkout.restore(line.event)
                 else:
                     self.ledger.replay(line.event)
+                    if kind == "reset":
+                        self.checkout.reset()
             except ValueError as exc:
                 raise JournalError(f"{journal.path} line {line.number}: {exc}") from None
 

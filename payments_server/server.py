@@ -117,12 +117,15 @@ def _announce(settings: Settings, gateway: Gateway) -> None:
         gateway.callbacks.policy.describe(),
     )
     if settings.state_file is not None:
+        sessions = gateway.checkout.sessions.newest_first()
+        open_now = sum(1 for session in sessions if session.open)
         log.info(
-            "state kept in %s%s: %d transactions, balance %s",
+            "state kept in %s%s: %d transactions, balance %s%s",
             settings.state_file,
             " (fsync after each change)" if settings.fsync else "",
             len(gateway.ledger.transactions()),
             format_balance(gateway.ledger.balance),
+            f"; {len(sessions)} checkout sessions, {open_now} open" if sessions else "",
         )
 
 

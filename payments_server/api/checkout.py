@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 
 from ..core.jsonio import as_integer
 from ..core.ledger import OrderAlreadyPaidError
-from ..core.sessions import (
+from ..core.session import (
     MAX_EXPIRES_IN,
     MIN_EXPIRES_IN,
     CheckoutSession,

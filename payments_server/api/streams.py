@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..core import jsonio
-from ..core.sessions import CheckoutSession
+from ..core.session import CheckoutSession
 
 if TYPE_CHECKING:
     from ..gateway import Gateway

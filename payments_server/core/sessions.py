@@ -1,155 +1,62 @@
-"""Hosted checkout sessions: made by the store, paid or not on the gateway's page, expiring.
+"""Hosted checkout sessions, kept: made by the store, paid or not on the page, expiring.
 
-A session is immutable; the store keeps the current version of each under its lock and
-replaces it on every change. Only an open session changes, and only once: to paid, failed,
-canceled or expired. Expiry happens on time on a timer thread, whether anyone looks or not.
+The store keeps the current version of each session under its lock and replaces it on
+every change. Only an open session changes, and only once: to paid, failed, canceled or
+expired. Expiry happens on time on a timer thread, whether anyone looks or not.
 """
 
 from __future__ import annotations
 
 import heapq
-import secrets
+import logging
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
-from .jsonio import format_time
+from .journal import JournalError
 from .money import Amount
+from .session import CardAttempt, CheckoutSession, SessionNotOpenError, SessionState, new_session_id
 from .transactions import OrderId, order_key
 
-ID_PREFIX = "cs_"
-MIN_EXPIRES_IN = 10
-MAX_EXPIRES_IN = 86_400
-DEFAULT_EXPIRES_IN = 1_800
+log = logging.getLogger("payments_server.checkout")
 
 Clock = Callable[[], datetime]
 # Given an open session, the final state it takes and the attempt that led there, if any.
-Decide = Callable[["CheckoutSession"], tuple["SessionState", "CardAttempt | None"]]
-
-
-class SessionState(StrEnum):
-    """Where a session stands; every state but open is final."""
-
-    OPEN = "open"
-    PAID = "paid"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
-
-
-class SessionNotOpenError(Exception):
-    """The session has already finished; nothing was changed."""
-
-    def __init__(self, session: CheckoutSession) -> None:
-        super().__init__(f"Checkout session {session.id} is {session.state.value}, not open")
-        self.session = session
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    """What the gateway keeps of a card: its brand and last four digits, never more."""
-
-    brand: str
-    last4: str
-
-
-@dataclass(frozen=True, slots=True)
-class CardAttempt:
-    """One try on the page (or through the API): never the card number, only its brand and
-    last four digits."""
-
-    at: datetime
-    outcome: str
-    decline_code: str | None = None
-    brand: str | None = None
-    last4: str | None = None
-
-    def to_json(self) -> dict[str, object]:
-        """The attempt as the session object shows it."""
-        return {
-            "at": format_time(self.at),
-            "outcome": self.outcome,
-            "decline_code": self.decline_code,
-            "card": None if self.last4 is None else {"brand": self.brand, "last4": self.last4},
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutSession:
-    """One payment session for one order."""
-
-    id: str
-    order_id: OrderId
-    amount: Amount
-    created_at: datetime
-    expires_at: datetime
-    success_url: str | None = None
-    cancel_url: str | None = None
-    callback_url: str | None = None
-    description: str | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    state: SessionState = SessionState.OPEN
-    attempts: tuple[CardAttempt, ...] = ()
-    callback_id: str | None = None
-
-    @property
-    def open(self) -> bool:
-        """True until the session is paid, failed, canceled or expired."""
-        return self.state is SessionState.OPEN
-
-    def to_json(self, url: str, callback_state: str | None) -> dict[str, object]:
-        """The session object of the API; `url` is its payment page."""
-        return {
-            "id": self.id,
-            "order_id": self.order_id,
-            "amount": self.amount.sent,
-            "state": self.state.value,
-            "url": url,
-            "created_at": format_time(self.created_at),
-            "expires_at": format_time(self.expires_at),
-            "success_url": self.success_url,
-            "cancel_url": self.cancel_url,
-            "callback_url": self.callback_url,
-            "description": self.description,
-            "metadata": dict(self.metadata),
-            "attempts": [attempt.to_json() for attempt in self.attempts],
-            "callback": None
-            if self.callback_id is None
-            else {"id": self.callback_id, "state": callback_state},
-        }
-
-
-def new_session_id() -> str:
-    """cs_ and 128 random bits: the page's URL is all a customer needs, so it is unguessable."""
-    return ID_PREFIX + secrets.token_hex(16)
+Decide = Callable[[CheckoutSession], tuple[SessionState, CardAttempt | None]]
 
 
 class SessionStore:
     """Every session, newest last, under one lock; expires open ones on a timer thread.
 
     `on_expired(session)` is called, outside the lock, for each session that expired on
-    its own; whoever made the store sends the callback from there.
+    its own; whoever made the store sends the callback from there. `record(session)`, if
+    given, keeps each new version durably (the state file) before memory changes; it may
+    raise, and then the change is not made.
     """
 
     def __init__(
         self,
         on_expired: Callable[[CheckoutSession], None],
         clock: Clock = lambda: datetime.now(UTC),
+        record: Callable[[CheckoutSession], None] | None = None,
     ) -> None:
         self._on_expired = on_expired
         self._clock = clock
+        self._record = record or (lambda session: None)
         self._lock = threading.Condition()
         self._sessions: dict[str, CheckoutSession] = {}
         self._due: list[tuple[datetime, str]] = []
         self._timer: threading.Thread | None = None
         self._closed = False
 
-    def add(self, session: CheckoutSession) -> None:
-        """Keep a new (or restored) session; an open one is expired at its expires_at."""
+    def add(self, session: CheckoutSession, *, restored: bool = False) -> None:
+        """Keep a new session, or a restored version of one; an open one is expired at its
+        expires_at (at once if that has passed while the gateway was stopped)."""
         with self._lock:
+            if not restored:
+                self._record(session)
             self._sessions[session.id] = session
             if session.open:
                 heapq.heappush(self._due, (session.expires_at, session.id))
@@ -213,6 +120,12 @@ class SessionStore:
             state, attempt = decide(session)
             attempts = session.attempts if attempt is None else (*session.attempts, attempt)
             finished = replace(session, state=state, attempts=attempts)
+            if attempt is None:
+                self._record(finished)
+            else:
+                # The attempt has charged the account (or recorded its decline) already:
+                # undoing it is not possible, so a failure to record is only a warning.
+                self._record_or_warn(finished)
             self._sessions[session_id] = finished
             return finished
 
@@ -223,6 +136,7 @@ class SessionStore:
             if session is None:
                 return None  # forgotten by a reset meanwhile
             linked = replace(session, callback_id=callback_id)
+            self._record_or_warn(linked)  # the callback is on its way whatever happens
             self._sessions[session_id] = linked
             return linked
 
@@ -232,6 +146,12 @@ class SessionStore:
             self._sessions.clear()
             self._due.clear()
             self._lock.notify_all()
+
+    def _record_or_warn(self, session: CheckoutSession) -> None:
+        try:
+            self._record(session)
+        except JournalError as exc:
+            log.warning("session %s is %s in memory only: %s", session.id, session.state, exc)
 
     def close(self) -> None:
         """Stop the timer thread."""
@@ -270,6 +190,8 @@ class SessionStore:
                 session = self._sessions.get(session_id)
                 if session is not None and session.open:
                     expired = replace(session, state=SessionState.EXPIRED)
+                    # Nobody to refuse: the store is told in any case.
+                    self._record_or_warn(expired)
                     self._sessions[session_id] = expired
                     return expired
             return None

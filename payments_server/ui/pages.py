@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, redirect, render_template, request
 
 from ..api.web import gateway
-from ..core.sessions import Card, CheckoutSession, SessionNotOpenError
+from ..core.session import Card, CheckoutSession, SessionNotOpenError
 from .cards import TEST_CARDS, CardError, read_card
 
 bp = Blueprint(

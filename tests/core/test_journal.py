@@ -158,6 +158,23 @@ def test_a_torn_last_line_is_dropped_with_a_warning(
          "line 3: order 1 is paid twice"),
         (START_LINE + '{"event":"idempotency","key":"k"}\n',
          "line 2: an idempotency event without key, fingerprint, status, body and at"),
+        (START_LINE + '{"event":"session","id":"cs_1","order_id":[],"amount":1}\n',
+         "line 2: a session without a valid id and order_id"),
+        (START_LINE + '{"event":"session","id":"cs_1","order_id":1,"amount":0}\n',
+         "line 2: session cs_1: Amount must be a positive number"),
+        (START_LINE + '{"event":"session","id":"cs_1","order_id":1,"amount":1,'
+         '"metadata":{},"attempts":[],"state":"gone"}\n',
+         "line 2: session cs_1: an unknown state 'gone'"),
+        (START_LINE + '{"event":"session","id":"cs_1","order_id":1,"amount":1,'
+         '"metadata":{},"attempts":[],"state":"open","created_at":"2026-11-22T10:00:00"}\n',
+         "line 2: session cs_1: created_at has no time zone"),
+        (START_LINE + '{"event":"session","id":"cs_1","order_id":1,"amount":1,'
+         '"metadata":{},"attempts":[7],"state":"open","created_at":"2026-11-22T10:00:00Z",'
+         '"expires_at":"2026-11-22T10:30:00Z"}\n',
+         "line 2: session cs_1: an attempt that is not an object"),
+        (START_LINE + '{"event":"session","id":"cs_1","order_id":1,"amount":1,'
+         '"metadata":[],"attempts":[]}\n',
+         "line 2: session cs_1: a field of the wrong type"),
     ],
 )  # fmt: skip
 def test_any_other_damage_is_an_error_naming_the_line(

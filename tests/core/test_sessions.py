@@ -13,13 +13,13 @@ from decimal import Decimal
 import pytest
 
 from payments_server.core.money import parse_amount
-from payments_server.core.sessions import (
+from payments_server.core.session import (
     CardAttempt,
     CheckoutSession,
     SessionNotOpenError,
     SessionState,
-    SessionStore,
 )
+from payments_server.core.sessions import SessionStore
 
 
 class Expiries:

@@ -177,3 +177,35 @@ def test_a_state_file_that_cannot_be_written_refuses_the_change_with_503(tmp_pat
         with GatewayProcess("--callback-url", store.url, "--state-file", str(state)) as again:
             assert requests.get(again.url + "/balance", timeout=5).json()["balance"] == balance
     assert any("cannot write the state file" in line for line in gateway.lines)
+
+
+def test_a_session_that_cannot_be_written_is_not_made_and_one_written_survives(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "account.jsonl"
+    with StoreStub() as store:
+        gateway = GatewayProcess("--callback-url", store.url, "--state-file", str(state))
+        gateway.popen_options = {"preexec_fn": _limit_file_size}
+        with gateway:
+            answers = [
+                requests.post(
+                    gateway.url + "/checkout/sessions",
+                    json={"order_id": n, "amount": 5, "metadata": {"note": "x" * 200}},
+                    timeout=5,
+                )
+                for n in range(10)
+            ]
+            made = [a.json()["session"] for a in answers if a.status_code == 201]
+            listed = requests.get(gateway.url + "/checkout/sessions", timeout=5).json()
+            assert gateway.stop() == 0
+        assert 0 < len(made) < 10
+        assert {a.status_code for a in answers} == {201, 503}
+        assert [s["id"] for s in listed["sessions"]] == [s["id"] for s in reversed(made)]
+        with GatewayProcess("--callback-url", store.url, "--state-file", str(state)) as again:
+            line = again.wait_for_line("state kept in")
+            restored = requests.get(again.url + "/checkout/sessions", timeout=5).json()
+    # The same sessions; only their page is on the new port.
+    for session in restored["sessions"] + listed["sessions"]:
+        assert session.pop("url").endswith("/checkout/" + session["id"])
+    assert restored == listed
+    assert line.endswith(f"; {len(made)} checkout sessions, {len(made)} open")

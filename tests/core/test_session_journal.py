@@ -1,0 +1,169 @@
+"""Checkout sessions in the state file: kept across a restart, expiring on time after it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from helpers import MakeClient
+from payments_server.api.web import EXTENSION_KEY
+from payments_server.testing import StoreStub
+
+FUTURE = f"12/{(datetime.now(UTC).year + 2) % 100:02d}"
+StartGateway = Callable[..., FlaskClient]
+
+
+@pytest.fixture
+def state_file(tmp_path: Path) -> Path:
+    return tmp_path / "account.jsonl"
+
+
+@pytest.fixture
+def open_gateway(make_client: MakeClient, state_file: Path) -> StartGateway:
+    """Start gateways on the state file, as a restart would; each is closed afterwards."""
+    return lambda **changes: make_client(
+        **{"callback_retries": 0, "state_file": str(state_file), **changes}
+    )
+
+
+def create(client: FlaskClient, **body: object) -> dict:  # type: ignore[type-arg]
+    answer = client.post("/checkout/sessions", json={"amount": 25, **body})
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    return answer.get_json()["session"]
+
+
+def shown(client: FlaskClient, session: dict) -> dict:  # type: ignore[type-arg]
+    return client.get(f"/checkout/sessions/{session['id']}").get_json()["session"]
+
+
+def pay(client: FlaskClient, session: dict, number: str, cvc: str = "123") -> int:  # type: ignore[type-arg]
+    data = {"number": number, "expiry": FUTURE, "cvc": cvc, "name": "Ada Lovelace"}
+    return client.post(f"/checkout/{session['id']}/pay", data=data).status_code
+
+
+def session_lines(state_file: Path) -> list[dict]:  # type: ignore[type-arg]
+    lines = [json.loads(line) for line in state_file.read_text().splitlines()]
+    return [line for line in lines if line["event"] == "session"]
+
+
+def test_a_restart_gives_back_every_session_as_it_stood(
+    open_gateway: StartGateway, store: StoreStub
+) -> None:
+    first = open_gateway()
+    waiting = create(first, order_id=1, amount=10.50, metadata={"cart": "c-9"},
+                     success_url="https://shop.test/ok/{CHECKOUT_SESSION_ID}")  # fmt: skip
+    paid = create(first, order_id="P-1", description="Two mugs")
+    declined = create(first, order_id="D-1")
+    canceled = create(first, order_id="C-1")
+    assert pay(first, paid, "4242424242424242") == 303
+    assert pay(first, declined, "4000000000000002") == 200
+    first.post(f"/checkout/{canceled['id']}/cancel")
+    store.wait_for(3)
+    before = [shown(first, s) for s in (waiting, paid, declined, canceled)]
+    listed = first.get("/checkout/sessions").get_json()
+
+    second = open_gateway()
+    after = [shown(second, s) for s in (waiting, paid, declined, canceled)]
+    # The callback log is not kept in the file: the link stays, its delivery state is gone.
+    for session in before:
+        if session["callback"] is not None:
+            session["callback"]["state"] = None
+    assert after == before
+    assert [s["id"] for s in second.get("/checkout/sessions").get_json()["sessions"]] == [
+        s["id"] for s in listed["sessions"]
+    ]
+    assert [s["state"] for s in after] == ["open", "paid", "failed", "canceled"]
+    # The open one can still be paid, once, and the paid order stays paid.
+    assert pay(second, waiting, "4242424242424242") == 303
+    assert shown(second, waiting)["state"] == "paid"
+    assert second.get("/balance").get_json()["balance"] == 49964.5
+    again = second.post("/checkout/sessions", json={"order_id": "P-1", "amount": 25})
+    assert again.status_code == 409
+
+
+def test_each_change_of_a_session_is_one_whole_line(
+    open_gateway: StartGateway, state_file: Path, store: StoreStub
+) -> None:
+    client = open_gateway()
+    session = create(client, order_id=7)
+    pay(client, session, "4242424242424242")
+    store.wait_for(1)
+    lines = [line for line in session_lines(state_file) if line["id"] == session["id"]]
+    # Opened, paid (after the order's own line), then linked to its callback.
+    assert [(line["state"], line["callback_id"]) for line in lines] == [
+        ("open", None), ("paid", None), ("paid", session_callback(client, session)),
+    ]  # fmt: skip
+    assert lines[-1]["attempts"] == [
+        {"at": lines[-1]["attempts"][0]["at"], "outcome": "paid", "decline_code": None,
+         "brand": "visa", "last4": "4242"},
+    ]  # fmt: skip
+
+
+def session_callback(client: FlaskClient, session: dict) -> str:  # type: ignore[type-arg]
+    return shown(client, session)["callback"]["id"]
+
+
+def test_no_card_number_or_cvc_reaches_the_file_or_the_log(
+    open_gateway: StartGateway, state_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        client = open_gateway()
+        for order, number in enumerate(("4242424242424242", "4000002760003184")):
+            session = create(client, order_id=order)
+            assert pay(client, session, number, cvc="7319") in (200, 303)
+        client.post(f"/checkout/{session['id']}/authenticate", data={"action": "complete"})
+    written = state_file.read_text() + caplog.text
+    assert "4242424242424242" not in written and "4000002760003184" not in written
+    assert not re.search(r"(?<![0-9a-f])7319(?![0-9a-f])", written)
+    assert '"last4":"4242"' in written and '"last4":"3184"' in written
+
+
+def _shift_expiry(state_file: Path, moves: dict[str, datetime]) -> None:
+    """Rewrite when sessions expire, as if the gateway had been stopped for a while."""
+    lines = [json.loads(line) for line in state_file.read_text().splitlines()]
+    for line in lines:
+        if line["event"] == "session" and line["id"] in moves:
+            line["expires_at"] = moves[line["id"]].isoformat()
+    state_file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def test_an_open_session_still_expires_on_time_after_a_restart(
+    open_gateway: StartGateway, state_file: Path, store: StoreStub
+) -> None:
+    first = open_gateway()
+    overdue = create(first, order_id="late")
+    soon = create(first, order_id="soon")
+    first.application.extensions[EXTENSION_KEY].close()
+    now = datetime.now(UTC)
+    due = now + timedelta(seconds=1.5)
+    _shift_expiry(state_file, {overdue["id"]: now - timedelta(minutes=5), soon["id"]: due})
+
+    second = open_gateway()
+    # Its time passed while the gateway was stopped: expired at once, and the store told.
+    assert store.wait_for(1)[0].body == b'{"order_id":"late","status":"failed"}'
+    assert shown(second, overdue)["state"] == "expired"
+    assert shown(second, soon)["state"] == "open"
+    received = store.wait_for(2, timeout=5)
+    expired_at = datetime.now(UTC)
+    assert received[1].body == b'{"order_id":"soon","status":"failed"}'
+    assert shown(second, soon)["state"] == "expired"
+    assert timedelta(0) <= expired_at - due < timedelta(seconds=1)
+
+
+def test_reset_forgets_sessions_in_the_file_too(
+    open_gateway: StartGateway, state_file: Path
+) -> None:
+    first = open_gateway()
+    session = create(first, order_id=1)
+    first.post("/reset")
+    assert session_lines(state_file) == []
+    second = open_gateway()
+    assert second.get(f"/checkout/sessions/{session['id']}").status_code == 404
+    assert second.get("/checkout/sessions").get_json()["sessions"] == []
