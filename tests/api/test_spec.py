@@ -142,6 +142,58 @@ def test_idempotency_answers_conform(client: FlaskClient, store: StoreStub) -> N
     conforms(client.post("/pay", data="x" * 70_000), "/pay", "POST")  # 413
 
 
+def test_checkout_answers_conform(client: FlaskClient, store: StoreStub) -> None:
+    made = conforms(client.post("/checkout/sessions", json={"order_id": "C-1", "amount": 5,
+                                "metadata": {"cart": "9"}}), "/checkout/sessions", "POST")  # fmt: skip
+    session_id = made["session"]["id"]
+    one = "/checkout/sessions/{session_id}"
+    conforms(client.get(f"/checkout/sessions/{session_id}"), one, "GET")
+    conforms(client.get("/checkout/sessions/cs_nope"), one, "GET")
+    conforms(client.get("/checkout/sessions?state=open"), "/checkout/sessions", "GET")
+    conforms(client.post("/checkout/sessions", json={"order_id": "C-1"}), "/checkout/sessions",
+             "POST")  # fmt: skip
+    done = client.post(f"/checkout/sessions/{session_id}/complete",
+                       json={"outcome": "declined", "decline_code": "lost_card"})  # fmt: skip
+    assert conforms(done, one + "/complete", "POST")["session"]["state"] == "failed"
+    conforms(client.post(f"/checkout/sessions/{session_id}/expire"), one + "/expire", "POST")
+
+
+def stream_events(body: bytes) -> list[dict[str, str]]:
+    """The events of a Server-Sent Events body as {field: value}; comments dropped."""
+    blocks = body.decode().split("\n\n")
+    return [
+        dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
+        for block in blocks
+        if block.strip() and not block.startswith(":")
+    ]
+
+
+def test_every_event_of_a_session_stream_and_its_data_conform(
+    client: FlaskClient, store: StoreStub
+) -> None:
+    event_schema = SPEC["paths"]["/checkout/sessions/{session_id}/events"]["get"]["responses"][
+        "200"]["content"]["text/event-stream"]["schema"]  # fmt: skip
+    variants = {v["properties"]["event"]["const"]: v for v in event_schema["oneOf"]}
+    final = client.post("/checkout/sessions", json={"order_id": 1, "amount": 5}).get_json()
+    client.post(f"/checkout/sessions/{final['session']['id']}/complete", json={"outcome": "paid"})
+    ended = client.get(f"/checkout/sessions/{final['session']['id']}/events").get_data()
+    # A stream that is forgotten by a reset while it waits: its last event is gone.
+    waiting = client.post("/checkout/sessions", json={"order_id": 2, "amount": 5}).get_json()
+    stream = client.get(f"/checkout/sessions/{waiting['session']['id']}/events", buffered=False)
+    chunks = iter(stream.response)
+    first = next(chunks)
+    client.post("/reset")
+    gone = first + b"".join(chunks)
+    seen = stream_events(ended) + stream_events(gone)
+    assert [e["event"] for e in seen] == ["session", "session", "gone"]
+    for event in seen:
+        assert _validator(event_schema).is_valid(event), event
+        data_schema = variants[event["event"]]["properties"]["data"]["contentSchema"]
+        errors = [e.message for e in _validator(data_schema).iter_errors(json.loads(event["data"]))]
+        assert errors == [], event
+    assert json.loads(seen[0]["data"])["state"] == "paid"
+
+
 @pytest.mark.parametrize(
     ("schema", "body"),
     [
