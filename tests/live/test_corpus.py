@@ -27,7 +27,8 @@ def _body(entry: dict[str, Any]) -> bytes | None:
 
 
 def _state(url: str, store: StoreStub) -> dict[str, object]:
-    views = ("/balance", "/transactions", "/callbacks", "/simulation", "/payments/orders/o-1")
+    views = ("/balance", "/transactions", "/callbacks", "/simulation", "/payments/orders/o-1",
+             "/checkout/sessions")  # fmt: skip
     state: dict[str, object] = {path: requests.get(url + path, timeout=5).text for path in views}
     state["store"] = len(store.received)
     return state
@@ -43,24 +44,37 @@ def test_the_corpus_is_large_and_every_entry_is_complete() -> None:
 @pytest.fixture(scope="module")
 def live() -> Any:
     with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
-        # Some state to keep: a payment, a paid order with its callback, a simulation rule.
+        # Some state to keep: a payment, a paid order with its callback, a simulation rule,
+        # and two checkout sessions, one open and one canceled.
         requests.post(gateway.url + "/pay", json={"amount": 12.5, "recipient": "r"}, timeout=5)
         requests.post(gateway.url + "/payments/orders", json={"order_id": "o-1", "amount": 7}, timeout=5)  # fmt: skip
         rule = {"rules": [{"order_id": "blocked", "decline_code": "lost_card"}]}
         requests.put(gateway.url + "/simulation", json=rule, timeout=5)
-        store.wait_for(1)
-        yield gateway, store
+        sessions = [
+            requests.post(
+                gateway.url + "/checkout/sessions",
+                json={"order_id": f"c-{n}", "amount": 3},
+                timeout=5,
+            ).json()["session"]["id"]
+            for n in range(2)
+        ]
+        requests.post(f"{gateway.url}/checkout/sessions/{sessions[1]}/complete", json={"outcome": "canceled"}, timeout=5)  # fmt: skip
+        store.wait_for(2)
+        yield gateway, store, {"{OPEN_SESSION}": sessions[0], "{FINISHED_SESSION}": sessions[1]}
 
 
 @pytest.mark.parametrize("entry", REQUESTS, ids=[entry["name"] for entry in REQUESTS])
 def test_a_malformed_request_gets_a_json_4xx_and_changes_nothing(
-    live: tuple[GatewayProcess, StoreStub], entry: dict[str, Any]
+    live: tuple[GatewayProcess, StoreStub, dict[str, str]], entry: dict[str, Any]
 ) -> None:
-    gateway, store = live
+    gateway, store, sessions = live
+    path = entry["path"]
+    for placeholder, session_id in sessions.items():
+        path = path.replace(placeholder, session_id)
     before = _state(gateway.url, store)
     connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=10)
     headers = {"Content-Type": "application/json", **entry.get("headers", {})}
-    connection.request(entry["method"], entry["path"], body=_body(entry), headers=headers)
+    connection.request(entry["method"], path, body=_body(entry), headers=headers)
     response = connection.getresponse()
     raw = response.read()
     connection.close()
@@ -70,5 +84,8 @@ def test_a_malformed_request_gets_a_json_4xx_and_changes_nothing(
     assert body["status"] == "failed"
     assert isinstance(body["message"], str) and body["message"]
     if "message" in entry:
-        assert body["message"] == entry["message"]
+        expected = entry["message"]
+        for placeholder, session_id in sessions.items():
+            expected = expected.replace(placeholder, session_id)
+        assert body["message"] == expected
     assert _state(gateway.url, store) == before
