@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from . import __version__
 from .config import OPTIONS, SWITCHES, ConfigError, Settings
 from .logs import configure_logging
+from .options import NEGATED_SWITCHES
 from .server import StartupError, serve
 
 PROG = "payments-server"
@@ -23,6 +24,9 @@ store's callback URL and reports whether the store got it in "shop_notified".
 Callbacks are signed with Standard Webhooks headers (webhook-id, webhook-timestamp,
 webhook-signature), retried in the background when the store fails, and kept in a
 log: GET /callbacks, GET /callbacks/<id>, POST /callbacks/<id>/retry.
+Hosted checkout: POST /checkout/sessions, and the payment page at /checkout/<id>.
+A live dashboard in the browser at / (GET /dashboard): every request, decision and
+callback as it happens; GET /events streams the change notices it follows.
 The whole API is described by the OpenAPI document at GET /openapi.json.
 With --state-file the account survives a restart or a crash.
 """
@@ -45,7 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
         help_text = f"{option.help} [env: {option.env}]"
         if option.field in SWITCHES:
             parser.add_argument(
-                option.flag, dest=option.field, action="store_const", const="1", help=help_text
+                option.flag,
+                dest=option.field,
+                action="store_const",
+                const="0" if option.field in NEGATED_SWITCHES else "1",
+                help=help_text,
             )
         else:
             parser.add_argument(

@@ -31,7 +31,7 @@ from .core.session import (
     to_event,
 )
 from .core.sessions import SessionStore
-from .core.simulation import Simulator
+from .core.simulation import Decline, Simulator
 from .core.transactions import OrderId
 
 # What the store is told for each way a session ends; the reason is in the session.
@@ -77,10 +77,15 @@ class Checkout:
         return session
 
     def pay(
-        self, session_id: str, card: Card | None = None, decline_code: str | None = None
+        self,
+        session_id: str,
+        card: Card | None = None,
+        decline_code: str | None = None,
+        reason: str = "a test card",
     ) -> CheckoutSession:
         """Charge the session's order: paid, or failed with the decline (a test card's
-        code, a simulation rule, or the balance). Raises SessionNotOpenError or KeyError."""
+        code, for `reason`; a simulation rule; the balance). Raises SessionNotOpenError or
+        KeyError."""
 
         def decide(session: CheckoutSession) -> tuple[SessionState, CardAttempt]:
             at = datetime.now(UTC)
@@ -89,7 +94,11 @@ class Checkout:
                 self.ledger.pay_order(
                     session.order_id,
                     session.amount,
-                    lambda: decline_code or self.simulator.decline(session.order_id),
+                    lambda: (
+                        Decline(decline_code, reason)
+                        if decline_code
+                        else self.simulator.decide(session.order_id)
+                    ),
                 )
             except PaymentDeclinedError as exc:
                 code = exc.decline_code

@@ -10,6 +10,7 @@ from decimal import Decimal
 from .callbacks.deliveries import DEFAULT_LOG_SIZE
 from .callbacks.retries import DEFAULT_SCHEDULE
 from .callbacks.signing import DEV_WEBHOOK_SECRET, SecretError, decode_secret
+from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
 from .core.money import AmountError, parse_amount
 from .core.session import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from .core.simulation import MAX_LATENCY_MS
@@ -22,6 +23,7 @@ MAX_THREADS = 256
 MAX_RETRIES = 100
 MAX_RETRY_STEP = 86_400.0
 MAX_LOG_SIZE = 1_000_000
+MAX_ACTIVITY_SIZE = 100_000
 SERVER_NAMES = ("granian", "waitress")
 
 
@@ -53,6 +55,9 @@ class Settings:
     quiet: bool = False
     server: str = "granian"
     checkout_expiry: int = 1800
+    activity_log_size: int = DEFAULT_ACTIVITY_SIZE
+    dashboard: bool = True
+    stream_lifetime: float = 60.0
 
     def __post_init__(self) -> None:
         self._require("host", bool(self.host.strip()), "must not be empty")
@@ -115,6 +120,16 @@ class Settings:
             "checkout_expiry",
             MIN_EXPIRES_IN <= self.checkout_expiry <= MAX_EXPIRES_IN,
             f"must be a whole number of seconds from {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN}",
+        )
+        self._require(
+            "activity_log_size",
+            0 <= self.activity_log_size <= MAX_ACTIVITY_SIZE,
+            f"must be from 0 to {MAX_ACTIVITY_SIZE}",
+        )
+        self._require(
+            "stream_lifetime",
+            math.isfinite(self.stream_lifetime) and 1 <= self.stream_lifetime <= 60,
+            "must be a number of seconds from 1 to 60",
         )
         if self.fsync and self.state_file is None:
             raise ConfigError(f"{OPTION_BY_FIELD['fsync'].names} needs --state-file")

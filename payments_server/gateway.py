@@ -11,6 +11,7 @@ from .callbacks.retries import RetryPolicy
 from .callbacks.signing import Signer
 from .checkout import Checkout
 from .config import Settings
+from .core.activity import ActivityLog
 from .core.events import EventBus, StreamSlots
 from .core.idempotency import IdempotencyStore
 from .core.journal import Journal, JournalError
@@ -31,6 +32,7 @@ class Gateway:
     checkout: Checkout
     events: EventBus
     streams: StreamSlots
+    activity: ActivityLog
     journal: Journal | None = None
 
     @classmethod
@@ -45,7 +47,9 @@ class Gateway:
             if settings.state_file is None
             else Journal(settings.state_file, fsync=settings.fsync)
         )
-        ledger = Ledger(settings.initial_balance, journal=journal)
+        events = EventBus()
+        activity = ActivityLog(events, settings.activity_log_size)
+        ledger = Ledger(settings.initial_balance, journal=journal, activity=activity)
         callbacks = CallbackDispatcher(
             StoreNotifier(
                 settings.callback_url,
@@ -56,6 +60,7 @@ class Gateway:
             ),
             RetryPolicy(settings.callback_schedule, settings.callback_retries),
             settings.callback_log_size,
+            activity=activity,
         )
         simulator = Simulator(
             SimulationSettings(
@@ -64,7 +69,6 @@ class Gateway:
                 latency_ms=settings.latency_ms,
             )
         )
-        events = EventBus()
         gateway = cls(
             settings=settings,
             ledger=ledger,
@@ -76,6 +80,7 @@ class Gateway:
             # Each open stream holds a server thread: a quarter of them at most, so that
             # payments always find one (docs/performance.md, "streams held").
             streams=StreamSlots(max(1, settings.threads // 4)),
+            activity=activity,
             journal=journal,
         )
         if journal is not None:
@@ -83,7 +88,7 @@ class Gateway:
         return gateway
 
     def reset(self, balance: Decimal | None = None) -> Decimal:
-        """Forget payments, callbacks, idempotency keys and checkout sessions; start from
+        """Forget payments, callbacks, keys, sessions and activity; start from
         `balance` or the initial balance, which is returned. Simulation settings stay."""
         # The account first: with a state file it may refuse (JournalError), and then
         # nothing else may have been forgotten either.
@@ -91,6 +96,7 @@ class Gateway:
         self.callbacks.reset()
         self.idempotency.clear()
         self.checkout.reset()
+        self.activity.reset()
         self.events.publish("reset")
         return value
 

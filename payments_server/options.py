@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from .callbacks.deliveries import DEFAULT_LOG_SIZE
 from .callbacks.retries import DEFAULT_SCHEDULE
+from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
 from .core.simulation import MAX_LATENCY_MS
 
 DEFAULT_CALLBACK_URL = "http://localhost:8000/payments/confirm"
@@ -181,6 +182,32 @@ OPTIONS = (
         _parse_int,
     ),
     Option(
+        "activity_log_size",
+        "--activity-log-size",
+        "PAYMENTS_ACTIVITY_LOG_SIZE",
+        "N",
+        f"entries kept for GET /activity and the dashboard's timeline; 0 keeps none"
+        f" (default: {DEFAULT_ACTIVITY_SIZE})",
+        _parse_int,
+    ),
+    Option(
+        "dashboard",
+        "--no-dashboard",
+        "PAYMENTS_DASHBOARD",
+        "",
+        "do not serve the dashboard page at / and /dashboard (the JSON API stays)",
+        _parse_bool,
+    ),
+    Option(
+        "stream_lifetime",
+        "--stream-lifetime",
+        "PAYMENTS_STREAM_LIFETIME",
+        "SECONDS",
+        "seconds an open GET /events stream lasts before the browser reconnects, 1 to 60"
+        " (default: 60)",
+        _parse_float,
+    ),
+    Option(
         "checkout_expiry",
         "--checkout-expiry",
         "PAYMENTS_CHECKOUT_EXPIRY",
@@ -223,6 +250,8 @@ OPTIONS = (
         str,
     ),
 )
-# Options that are switches: a flag without a value.
-SWITCHES = frozenset({"fsync", "quiet"})
+# Options that are switches: a flag without a value, which turns the setting on (or, for
+# the --no- ones, off).
+SWITCHES = frozenset({"fsync", "quiet", "dashboard"})
+NEGATED_SWITCHES = frozenset({"dashboard"})
 OPTION_BY_FIELD = {option.field: option for option in OPTIONS}

@@ -1,29 +1,58 @@
-"""The callback log over HTTP: list, show one, and send one again."""
+"""The callback log over HTTP: list (or wait for) deliveries, show one with the exact
+requests sent, send one again, retry it now, and check a signature against it."""
 
 from __future__ import annotations
 
+import hmac
+import re
+import time
+
 from flask import Blueprint, Response, request
 
-from ..callbacks.deliveries import State
-from ..callbacks.dispatcher import UnknownCallbackError
+from ..callbacks.client import Attempt
+from ..callbacks.deliveries import Delivery, State
+from ..callbacks.dispatcher import NotWaitingError, UnknownCallbackError
+from ..callbacks.signing import SecretError, Signer
+from .curl import as_curl
 from .errors import ApiError
 from .responses import json_response
-from .web import gateway
+from .web import gateway, json_object
 
 bp = Blueprint("callbacks", __name__)
 
 STATES = tuple(state.value for state in State)
+MAX_WAIT = 30.0
+_SECONDS = re.compile(r"\d{1,2}(\.\d{1,3})?")
 
 
 @bp.get("/callbacks")
 def callbacks() -> Response:
-    """List callback deliveries newest first, filtered by ?order_id= and ?state=."""
-    state = request.args.get("state")
-    if state is not None and state not in STATES:
-        raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
-    deliveries = gateway().callbacks.deliveries(
-        request.args.get("order_id"), None if state is None else State(state)
-    )
+    """List callback deliveries newest first, filtered by ?order_id= and ?state=; with
+    ?wait=SECONDS, answer as soon as there is one (or when the time is up)."""
+    name = request.args.get("state")
+    if name is not None and name not in STATES:
+        raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {name!r}")
+    wait = _wait(request.args.get("wait"))
+    order_id = request.args.get("order_id")
+    wanted = None if name is None else State(name)
+    state = gateway()
+    bus = state.events
+    # Taken before looking, so a delivery logged just after the look still wakes us.
+    seen = bus.last
+    deliveries = state.callbacks.deliveries(order_id, wanted)
+    # A waiting request holds a server thread, as a stream does: it takes a stream slot,
+    # and without one it answers at once with what there is.
+    if wait and not deliveries and state.streams.acquire():
+        try:
+            deadline = time.monotonic() + wait
+            while not deliveries and (left := deadline - time.monotonic()) > 0:
+                bus.wait(seen, left)
+                if bus.closed:
+                    break
+                seen = bus.last
+                deliveries = state.callbacks.deliveries(order_id, wanted)
+        finally:
+            state.streams.release()
     return json_response(
         {"status": "success", "callbacks": [delivery.to_json() for delivery in deliveries]}
     )
@@ -31,21 +60,106 @@ def callbacks() -> Response:
 
 @bp.get("/callbacks/<delivery_id>")
 def callback(delivery_id: str) -> Response:
-    """Show one callback delivery with all its attempts."""
-    try:
-        delivery = gateway().callbacks.get(delivery_id)
-    except UnknownCallbackError as exc:
-        raise ApiError(404, str(exc)) from None
-    return json_response({"status": "success", "callback": delivery.to_json()})
+    """One callback delivery with every attempt, each with the request it sent."""
+    delivery = _delivery(delivery_id)
+    shown = delivery.to_json()
+    shown["attempts"] = [
+        {**attempt.to_json(), "request": _sent(delivery, attempt)} for attempt in delivery.attempts
+    ]
+    return json_response({"status": "success", "callback": shown})
 
 
 @bp.post("/callbacks/<delivery_id>/retry")
 def retry_callback(delivery_id: str) -> Response:
     """Send a callback again now, with the same webhook-id, and report this attempt."""
+    _delivery(delivery_id)
+    return _attempted(delivery_id, *gateway().callbacks.resend(delivery_id))
+
+
+@bp.post("/callbacks/<delivery_id>/retry-now")
+def retry_now(delivery_id: str) -> Response:
+    """Make a pending callback's next scheduled retry now; it counts as that retry."""
+    _delivery(delivery_id)
     try:
-        attempt, delivery = gateway().callbacks.resend(delivery_id)
+        attempt, delivery = gateway().callbacks.retry_now(delivery_id)
+    except NotWaitingError as exc:
+        raise ApiError(409, str(exc)) from None
+    return _attempted(delivery_id, attempt, delivery)
+
+
+@bp.post("/callbacks/<delivery_id>/verify")
+def verify_callback(delivery_id: str) -> Response:
+    """Check a signature, or the signature a secret makes, against an attempt's exact bytes."""
+    delivery = _delivery(delivery_id)
+    body = json_object()
+    given = {name: body.get(name) for name in ("signature", "secret") if name in body}
+    number = body.get("attempt", len(delivery.attempts))
+    if (
+        set(body) - {"signature", "secret", "attempt"}
+        or len(given) != 1
+        or not all(isinstance(value, str) for value in given.values())
+    ):
+        raise ApiError(
+            400, 'Body must be {"signature": "v1,..."} or {"secret": "whsec_..."}, with an'
+            ' optional "attempt" number',
+        )  # fmt: skip
+    if not delivery.attempts:
+        raise ApiError(409, f"Callback {delivery_id} has not been sent yet")
+    if isinstance(number, bool) or not isinstance(number, int):
+        number = 0
+    if not 1 <= number <= len(delivery.attempts):
+        raise ApiError(400, f"'attempt' must be from 1 to {len(delivery.attempts)}")
+    attempt = delivery.attempts[number - 1]
+    _, headers = gateway().callbacks.sent_headers(delivery, attempt)
+    sent = headers["webhook-signature"]
+    if "secret" in given:
+        try:
+            candidate = Signer(given["secret"]).signature(
+                delivery.id, int(headers["webhook-timestamp"]), delivery.callback.body
+            )
+        except SecretError as exc:
+            raise ApiError(400, f"'secret' {exc}") from None
+    else:
+        candidate = given["signature"].strip()
+    valid = hmac.compare_digest(candidate.encode(), sent.encode())
+    what = "The signature" if "signature" in given else "The signature this secret makes"
+    return json_response(
+        {
+            "status": "success",
+            "valid": valid,
+            "message": f"{what} {'matches' if valid else 'does not match'} the one sent",
+            "attempt": number,
+            "signed_content": f"{delivery.id}.{headers['webhook-timestamp']}."
+            + delivery.callback.body.decode(),
+            "sent_signature": sent,
+            "checked_signature": candidate,
+        }
+    )
+
+
+def _delivery(delivery_id: str) -> Delivery:
+    try:
+        return gateway().callbacks.get(delivery_id)
     except UnknownCallbackError as exc:
         raise ApiError(404, str(exc)) from None
+
+
+def _sent(delivery: Delivery, attempt: Attempt) -> dict[str, object]:
+    url, headers = gateway().callbacks.sent_headers(delivery, attempt)
+    body = delivery.callback.body
+    replay = {
+        name: value for name, value in headers.items() if name not in ("Host", "Content-Length")
+    }
+    return {
+        "method": "POST",
+        "url": url,
+        "headers": headers,
+        "body": body.decode(),
+        "curl": as_curl("POST", url, replay, body),
+    }
+
+
+def _attempted(delivery_id: str, attempt: Attempt, delivery: Delivery) -> Response:
     outcome = (
         f"delivered: store answered {attempt.status_code}"
         if attempt.delivered
@@ -60,3 +174,13 @@ def retry_callback(delivery_id: str) -> Response:
             "callback": delivery.to_json(),
         }
     )
+
+
+def _wait(text: str | None) -> float:
+    if text is None:
+        return 0.0
+    if not _SECONDS.fullmatch(text) or float(text) > MAX_WAIT:
+        raise ApiError(
+            400, f"'wait' must be a number of seconds from 0 to {MAX_WAIT:g}, got {text!r}"
+        )
+    return float(text)

@@ -20,7 +20,7 @@ from ..core.urls import is_http_url
 from .errors import ApiError
 from .payments import idempotent, order_fields, simulated_latency
 from .responses import json_response
-from .streams import describe, session_stream
+from .streams import describe, session_stream, stream_response
 from .web import gateway, json_object
 
 bp = Blueprint("checkout", __name__)
@@ -129,7 +129,9 @@ def complete(session_id: str) -> Response:
         else:
             simulated_latency()
             declined = (code or "card_declined") if outcome == "declined" else None
-            session = checkout.pay(session_id, decline_code=declined)
+            session = checkout.pay(
+                session_id, decline_code=declined, reason="asked for by /complete"
+            )
     except SessionNotOpenError as exc:
         raise ApiError(409, str(exc)) from None
     return json_response({"status": "success", "session": session_json(session)})
@@ -189,21 +191,6 @@ def events(session_id: str) -> Response:
     least every 15 s; the stream ends once the session is final."""
     found(session_id)
     state = gateway()
-    if not state.streams.acquire():
-        response = json_response(
-            {
-                "status": "failed",
-                "message": f"Too many open event streams (at most {state.streams.cap});"
-                " poll GET /checkout/sessions/<id> instead",
-            },
-            503,
-        )
-        response.headers["Retry-After"] = "2"
-        return response
     page_url = f"{request.host_url}checkout/{session_id}"
     stream = session_stream(state, session_id, page_url)
-    response = Response(stream, mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["X-Accel-Buffering"] = "no"
-    response.call_on_close(state.streams.release)
-    return response
+    return stream_response(state, stream, "GET /checkout/sessions/<id>")

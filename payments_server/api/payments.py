@@ -17,7 +17,7 @@ from ..core.money import Amount, AmountError, format_balance, parse_amount
 from ..core.transactions import MAX_ORDER_ID_LENGTH, OrderId, as_order_id, order_key
 from .errors import ApiError
 from .responses import MIMETYPE, BufferedResponse, json_response
-from .web import EXTENSION_KEY, gateway, json_object, optional_json_object, raw_body
+from .web import EXTENSION_KEY, gateway, int_arg, json_object, optional_json_object, raw_body
 
 bp = Blueprint("payments", __name__)
 
@@ -100,7 +100,7 @@ def pay() -> Response:
     state = gateway()
     simulated_latency()
     try:
-        transaction = state.ledger.pay(amount, recipient, state.simulator.decline)
+        transaction = state.ledger.pay(amount, recipient, state.simulator.decide)
     except PaymentDeclinedError as exc:
         raise _declined(exc) from None
     except InsufficientFundsError as exc:
@@ -125,7 +125,7 @@ def pay_order() -> Response:
     simulated_latency()
     try:
         transaction = state.ledger.pay_order(
-            order_id, amount, lambda: state.simulator.decline(order_id)
+            order_id, amount, lambda: state.simulator.decide(order_id)
         )
     except OrderAlreadyPaidError:
         raise ApiError(409, f"Order {order_id} has already been paid") from None
@@ -169,8 +169,8 @@ def transactions() -> Response:
         listed = ",".join(t.json_text() for t in ledger.transactions())
         text = f'{jsonio.dumps(head)[:-1]},"transactions":[{listed}]}}\n'
         return BufferedResponse(text, mimetype=MIMETYPE)
-    limit = _int_arg("limit", 100, 1, MAX_PAGE)
-    offset = _int_arg("offset", 0, 0, None)
+    limit = int_arg("limit", 100, 1, MAX_PAGE)
+    offset = int_arg("offset", 0, 0, None)
     page, total = ledger.transactions_page(offset, limit)
     return json_response(
         {
@@ -229,17 +229,6 @@ def simulated_latency() -> None:
     latency = gateway().simulator.latency
     if latency:
         time.sleep(latency)
-
-
-def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
-    text = request.args.get(name)
-    if text is None:
-        return default
-    value = int(text) if text.isascii() and text.isdigit() else None
-    if value is None or value < low or (high is not None and value > high):
-        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise ApiError(400, f"'{name}' must be a whole number {bounds}, got {text!r}")
-    return value
 
 
 def _amount(raw: object) -> Amount:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from flask import Response
+
 from ..core import jsonio
+from ..core.events import Notice
 from ..core.session import CheckoutSession
+from .responses import json_response
 
 if TYPE_CHECKING:
     from ..gateway import Gateway
@@ -57,3 +62,60 @@ def session_stream(state: Gateway, session_id: str, page_url: str) -> Iterator[b
                 seen = notices[-1].seq
             else:
                 yield b": heartbeat\n\n"
+
+
+def stream_response(state: Gateway, stream: Iterator[bytes], poll_instead: str) -> Response:
+    """The stream as an event-stream answer holding one of the capped slots, or 503 JSON
+    with Retry-After when every slot is taken (`poll_instead` says what to poll)."""
+    if not state.streams.acquire():
+        response = json_response(
+            {
+                "status": "failed",
+                "message": f"Too many open event streams (at most {state.streams.cap});"
+                f" poll {poll_instead} instead",
+            },
+            503,
+        )
+        response.headers["Retry-After"] = "2"
+        return response
+    response = Response(stream, mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    response.call_on_close(state.streams.release)
+    return response
+
+
+def notice_stream(state: Gateway, last_event_id: int | None, lifetime: float) -> Iterator[bytes]:
+    """Change notices {seq, kind, id} as they are published, for `lifetime` seconds.
+
+    First a `hello` with the newest number, or, resuming from Last-Event-ID, the notices
+    missed since, or `resync` if some are no longer kept (fetch everything again).
+    """
+    bus = state.events
+    # Sent at once, so the browser knows the stream is open; it reconnects after 2 s.
+    yield b"retry: 2000\n\n"
+    seen = bus.last
+    missed = None if last_event_id is None else bus.since(last_event_id)
+    if last_event_id is None or missed is None:
+        yield sse({"seq": seen}, event="hello" if last_event_id is None else "resync", id=seen)
+    else:
+        yield _notices(missed)
+        seen = missed[-1].seq if missed else last_event_id
+    deadline = time.monotonic() + lifetime
+    while (left := deadline - time.monotonic()) > 0:
+        notices = bus.wait(seen, min(HEARTBEAT_S, left))
+        if bus.closed:
+            return
+        if notices is None:
+            seen = bus.last
+            yield sse({"seq": seen}, event="resync", id=seen)
+        elif notices:
+            seen = notices[-1].seq
+            yield _notices(notices)
+        elif time.monotonic() < deadline:
+            yield b": heartbeat\n\n"
+
+
+def _notices(notices: list[Notice]) -> bytes:
+    # Whatever arrived together goes out in one write.
+    return b"".join(sse(notice.to_json(), id=notice.seq) for notice in notices)

@@ -65,3 +65,15 @@ def optional_json_object() -> dict[str, Any] | None:
     if not isinstance(body, dict):
         raise ApiError(400, "Request body must be a JSON object")
     return body
+
+
+def int_arg(name: str, default: int, low: int, high: int | None) -> int:
+    """The query parameter as a whole number within bounds, or `default`; 400 otherwise."""
+    text = request.args.get(name)
+    if text is None:
+        return default
+    value = int(text) if text.isascii() and text.isdigit() else None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise ApiError(400, f"'{name}' must be a whole number {bounds}, got {text!r}")
+    return value

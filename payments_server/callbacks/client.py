@@ -98,7 +98,8 @@ class StoreNotifier:
         self._host = parts.hostname or ""
         self._port = parts.port or (443 if self._tls else 80)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        host = parts.netloc.rpartition("@")[2]  # as written in the URL, without credentials
+        # As written in the URL, without credentials.
+        self._host_header = host = parts.netloc.rpartition("@")[2]
         # The fixed part of every request; the signature headers and the length follow.
         self._head = (
             f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\n"
@@ -143,6 +144,17 @@ class StoreNotifier:
         elif code is not None and elapsed > self.timeout:
             error = f"store answered after the {self.timeout:g} s timeout"
         return Attempt(at, code, error, elapsed * 1000, retry_after)
+
+    def sent_headers(self, callback: Callback, at: datetime) -> dict[str, str]:
+        """The headers of the attempt made at `at`, exactly as send() wrote them."""
+        signed = self._signer.headers(callback.id, int(at.timestamp()), callback.body)
+        return {
+            "Host": self._host_header,
+            "User-Agent": self._user_agent,
+            "Content-Type": "application/json",
+            **signed,
+            "Content-Length": str(len(callback.body)),
+        }
 
     def for_url(self, url: str | None) -> StoreNotifier:
         """This notifier, or one like it (same signer, timeout, agent) for another URL."""

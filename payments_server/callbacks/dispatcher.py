@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from time import monotonic
 
+from ..core.activity import ActivityLog
 from ..core.transactions import OrderId
 from .client import Attempt, Callback, StoreNotifier
 from .deliveries import Delivery, DeliveryLog, State
@@ -29,6 +30,17 @@ class UnknownCallbackError(LookupError):
     def __init__(self, delivery_id: str) -> None:
         super().__init__(f"No callback with id {delivery_id!r}")
         self.delivery_id = delivery_id
+
+
+class NotWaitingError(Exception):
+    """The callback has no retry scheduled: it is delivered, failed, or being tried now."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        doing = {State.PENDING: "is being tried now", State.DELIVERED: "was delivered"}.get(
+            delivery.state, "has failed"
+        )
+        super().__init__(f"Callback {delivery.id} {doing}, not waiting for a retry")
+        self.delivery = delivery
 
 
 class Kind(Enum):
@@ -53,8 +65,10 @@ class CallbackDispatcher:
         log_size: int,
         *,
         rng: random.Random | None = None,
+        activity: ActivityLog | None = None,
     ) -> None:
         self.notifier = notifier
+        self._activity = activity
         self.policy = policy
         self._rng = rng or random.Random()
         self._lock = threading.Condition()
@@ -80,6 +94,28 @@ class CallbackDispatcher:
         delivery = self.get(delivery_id)
         attempt = self._send(delivery.callback)
         return attempt, self._after(delivery, attempt, Kind.RESEND)
+
+    def retry_now(self, delivery_id: str) -> tuple[Attempt, Delivery]:
+        """Make the scheduled retry of a pending event now instead of at its time; it counts
+        as that retry. Raise UnknownCallbackError, or NotWaitingError if none is scheduled."""
+        with self._lock:
+            delivery = self._log.get(delivery_id)
+            if delivery is None:
+                raise UnknownCallbackError(delivery_id)
+            queued = [entry for entry in self._queue if entry[2] != delivery_id]
+            if delivery.state is not State.PENDING or len(queued) == len(self._queue):
+                raise NotWaitingError(delivery)
+            self._queue = queued
+            heapq.heapify(self._queue)
+            in_flight = replace(delivery, next_attempt_at=None)
+            self._log.put(in_flight)
+        attempt = self._send(in_flight.callback)
+        return attempt, self._after(in_flight, attempt, Kind.RETRY)
+
+    def sent_headers(self, delivery: Delivery, attempt: Attempt) -> tuple[str, dict[str, str]]:
+        """Where an attempt went and the headers it carried, signature included."""
+        notifier = self.notifier.for_url(delivery.callback.url)
+        return notifier.url, notifier.sent_headers(delivery.callback, attempt.at)
 
     def get(self, delivery_id: str) -> Delivery:
         """The record with this webhook-id; raise UnknownCallbackError if there is none."""
@@ -128,6 +164,8 @@ class CallbackDispatcher:
                 self._log.put(updated)
         url = sent.callback.url or self.notifier.url
         _log_attempt(updated, attempt, kind, url, self.policy.max_retries)
+        if self._activity is not None:
+            _record_attempt(self._activity, updated, attempt, kind, url)
         return updated
 
     def _next_step(self, current: Delivery, attempt: Attempt, kind: Kind) -> Delivery:
@@ -206,4 +244,29 @@ def _log_attempt(
         outcome = ""
     log.warning(
         "%s not delivered: %s (%.0f ms)%s", what, attempt.error, attempt.duration_ms, outcome
+    )
+
+
+def _record_attempt(
+    activity: ActivityLog, delivery: Delivery, attempt: Attempt, kind: Kind, url: str
+) -> None:
+    callback = delivery.callback
+    answer = (
+        f"{attempt.status_code} in {attempt.duration_ms:.0f} ms"
+        if attempt.delivered
+        else f"not delivered: {attempt.error}"
+    )
+    activity.add(
+        "callback",
+        f'callback "{callback.status}" ({kind.value}): {answer}',
+        callback.order_id,
+        "delivered" if attempt.delivered else "not_delivered",
+        delivery_id=callback.id,
+        attempt=len(delivery.attempts),
+        why=kind.value,
+        url=url,
+        status_code=attempt.status_code,
+        error=attempt.error,
+        duration_ms=round(attempt.duration_ms, 1),
+        state=delivery.state.value,
     )

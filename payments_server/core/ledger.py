@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from .activity import ActivityLog
 from .journal import Journal
-from .money import Amount, AmountError, parse_amount
+from .money import Amount, AmountError, format_balance, parse_amount
 from .orders import OrderAttempt, OrderRecord, Outcome
+from .simulation import Decline
 from .transactions import OrderId, Transaction, as_order_id, order_key
 
 
@@ -39,12 +41,17 @@ class PaymentDeclinedError(Exception):
         self.decline_code = decline_code
 
 
-# Asked, under the account lock, whether a payment is declined: a decline code or None.
-DeclineCheck = Callable[[], str | None]
+# Asked, under the account lock, whether a payment is declined: a decline (or just its
+# code), or None.
+DeclineCheck = Callable[[], Decline | str | None]
 
 
-def _never_decline() -> str | None:
+def _never_decline() -> None:
     return None
+
+
+def _as_decline(answer: Decline | str | None) -> Decline | None:
+    return Decline(answer, "declined") if isinstance(answer, str) else answer
 
 
 class Ledger:
@@ -56,6 +63,7 @@ class Ledger:
         account_id: str = "ACC-001",
         holder: str = "John Doe",
         journal: Journal | None = None,
+        activity: ActivityLog | None = None,
     ) -> None:
         self.account_id = account_id
         self.holder = holder
@@ -65,6 +73,7 @@ class Ledger:
         self._transactions: list[Transaction] = []
         self._orders: dict[str, OrderRecord] = {}
         self._journal = journal
+        self._activity = activity
 
     @property
     def balance(self) -> Decimal:
@@ -95,12 +104,18 @@ class Ledger:
     ) -> Transaction:
         """Debit a payment to a recipient; raise PaymentDeclinedError or InsufficientFundsError."""
         with self._lock:
-            code = decline()
-            if code is not None:
-                raise PaymentDeclinedError(code)
-            transaction = self._transaction(amount, recipient=recipient)
+            declined = _as_decline(decline())
+            if declined is not None:
+                self._decided(f"payment to {recipient}", None, amount, "declined", declined)
+                raise PaymentDeclinedError(declined.code)
+            try:
+                transaction = self._transaction(amount, recipient=recipient)
+            except InsufficientFundsError:
+                self._decided(f"payment to {recipient}", None, amount, "insufficient_funds")
+                raise
             self._write({"event": "payment", **transaction.to_json()})
             self._commit(transaction)
+            self._decided(f"payment to {recipient}", None, amount, "paid", balance=transaction)
             return transaction
 
     def pay_order(
@@ -111,21 +126,50 @@ class Ledger:
         Raises OrderAlreadyPaidError (nothing recorded), PaymentDeclinedError or
         InsufficientFundsError.
         """
+        what = f"order {order_id}"
         with self._lock:
             if self._order_paid(order_id):
+                self._decided(what, order_id, amount, "already_paid")
                 raise OrderAlreadyPaidError(order_id)
             at = datetime.now(UTC)
-            code = decline()
-            if code is not None:
-                self._attempt(order_id, OrderAttempt(at, amount, Outcome.DECLINED, code))
-                raise PaymentDeclinedError(code)
+            declined = _as_decline(decline())
+            if declined is not None:
+                attempt = OrderAttempt(at, amount, Outcome.DECLINED, declined.code)
+                self._attempt(order_id, attempt)
+                self._decided(what, order_id, amount, "declined", declined)
+                raise PaymentDeclinedError(declined.code)
             try:
                 transaction = self._transaction(amount, order_id=order_id)
             except InsufficientFundsError:
                 self._attempt(order_id, OrderAttempt(at, amount, Outcome.INSUFFICIENT_FUNDS))
+                self._decided(what, order_id, amount, "insufficient_funds")
                 raise
             self._attempt(order_id, OrderAttempt(at, amount, Outcome.PAID), transaction)
+            self._decided(what, order_id, amount, "paid", balance=transaction)
             return transaction
+
+    def _decided(
+        self,
+        what: str,
+        order_id: OrderId | None,
+        amount: Amount,
+        outcome: str,
+        declined: Decline | None = None,
+        balance: Transaction | None = None,
+    ) -> None:
+        """Tell the activity log what was decided, and on which balance."""
+        if self._activity is None:
+            return
+        detail: dict[str, Any] = {"amount": amount.sent}
+        if declined is not None:
+            detail.update(decline_code=declined.code, reason=declined.reason)
+        detail["balance"] = format_balance(
+            self._balance if balance is None else balance.balance_after
+        )
+        summary = f"{what}: {outcome.replace('_', ' ')}"
+        if declined is not None:
+            summary += f" ({declined.code}, {declined.reason})"
+        self._activity.add("decision", summary, order_id, outcome, **detail)
 
     def reset(self, balance: Decimal | None = None) -> Decimal:
         """Forget every transaction and order; start from `balance` or the initial balance."""

@@ -29,6 +29,14 @@ MAX_RULES = 1_000
 FIELDS = ("decline_rate", "seed", "decline_code", "latency_ms", "rules")
 
 
+@dataclass(frozen=True, slots=True)
+class Decline:
+    """A payment declined on purpose: its code, and why (which rule, the rate, a test card)."""
+
+    code: str
+    reason: str
+
+
 class SimulationError(ValueError):
     """Simulation settings that cannot be used; str() names the field and the rule."""
 
@@ -167,7 +175,12 @@ class Simulator:
             self._rng = random.Random(settings.seed)
 
     def decline(self, order_id: OrderId | None = None) -> str | None:
-        """The decline code for this payment, or None to let it through to the account.
+        """The decline code for this payment, or None to let it through to the account."""
+        decline = self.decide(order_id)
+        return None if decline is None else decline.code
+
+    def decide(self, order_id: OrderId | None = None) -> Decline | None:
+        """The decline for this payment and its reason, or None to let it through.
 
         Rules for the order win, then the first count rule (using one of its declines),
         then the decline rate.
@@ -178,15 +191,20 @@ class Simulator:
         with self._lock:
             settings = self._settings
             key = None if order_id is None else order_key(order_id)
-            for rule in settings.rules:
+            for number, rule in enumerate(settings.rules, 1):
                 if rule.order_id is not None and order_key(rule.order_id) == key:
-                    return rule.decline_code
+                    return Decline(rule.decline_code, f"simulation rule {number}: order {key}")
             for index, rule in enumerate(settings.rules):
                 if rule.count is not None:
                     self._use_one(index, rule.count)
-                    return rule.decline_code
+                    left = rule.count - 1
+                    return Decline(
+                        rule.decline_code, f"simulation rule {index + 1}: next, {left} left"
+                    )
             if settings.decline_rate and self._rng.random() < settings.decline_rate:
-                return settings.decline_code
+                return Decline(
+                    settings.decline_code, f"simulation decline_rate {settings.decline_rate:g}"
+                )
             return None
 
     def _use_one(self, index: int, count: int) -> None:

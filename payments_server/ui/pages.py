@@ -13,28 +13,15 @@ from flask import Blueprint, Response, redirect, render_template, request
 from ..api.web import gateway
 from ..core.session import Card, CheckoutSession, SessionNotOpenError
 from .cards import TEST_CARDS, CardError, read_card
+from .security import secure
 
 bp = Blueprint(
     "ui", __name__, template_folder="templates", static_folder="static",
     static_url_path="/ui/static",
 )  # fmt: skip
 
-# No inline script and nothing from elsewhere; forms may send the customer back to the
-# store; test runners may frame the page.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-    " connect-src 'self'; form-action 'self' http: https:; frame-ancestors *; base-uri 'none'"
-)
 AUTHENTICATION_FAILED = "authentication_required"
-
-
-@bp.after_request
-def secure(response: Response) -> Response:
-    """Every page gets the Content-Security-Policy and no caching."""
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+bp.after_request(secure)
 
 
 def _session(session_id: str) -> CheckoutSession | None:
@@ -124,7 +111,9 @@ def cancel(session_id: str) -> Response:
 
 def _charge(session_id: str, card: Card, decline_code: str | None) -> Response:
     try:
-        session = gateway().checkout.pay(session_id, card, decline_code)
+        session = gateway().checkout.pay(
+            session_id, card, decline_code, f"the test card ending in {card.last4}"
+        )
     except KeyError:
         return _missing(session_id)
     except SessionNotOpenError:

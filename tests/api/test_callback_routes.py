@@ -166,13 +166,36 @@ def test_an_unknown_state_filter_is_400(client: FlaskClient, state: str) -> None
     }
 
 
-def test_one_callback_by_its_id(client: FlaskClient) -> None:
+def test_one_callback_by_its_id_shows_the_exact_request_each_attempt_sent(
+    client: FlaskClient, store: StoreStub
+) -> None:
     pay_order(client, "o")
     (record,) = get_json(client, "/callbacks")["callbacks"]
-    assert get_json(client, f"/callbacks/{record['id']}") == {
-        "status": "success",
-        "callback": record,
-    }
+    shown = get_json(client, f"/callbacks/{record['id']}")["callback"]
+    (received,) = store.received
+    (attempt,) = shown.pop("attempts")
+    assert shown == {key: value for key, value in record.items() if key != "attempts"}
+    sent = attempt.pop("request")
+    assert attempt == record["attempts"][0]
+    assert (sent["method"], sent["url"], sent["body"]) == (
+        "POST",
+        store.url,
+        received.body.decode(),
+    )
+    # Every header the store received, with the same values, signature included.
+    assert sent["headers"] == {name: received.headers[name] for name in sent["headers"]}
+    assert [name.lower() for name in sent["headers"]] == [
+        "host", "user-agent", "content-type", "webhook-id", "webhook-timestamp",
+        "webhook-signature", "content-length",
+    ]  # fmt: skip
+    assert sent["curl"] == (
+        f"curl -sS -X POST {store.url} -H 'User-Agent: {received.headers['User-Agent']}'"
+        " -H 'Content-Type: application/json'"
+        f" -H 'webhook-id: {record['id']}'"
+        f" -H 'webhook-timestamp: {received.headers['webhook-timestamp']}'"
+        f" -H 'webhook-signature: {received.headers['webhook-signature']}'"
+        """ --data-binary '{"order_id":"o","status":"success"}'"""
+    )
 
 
 @pytest.mark.parametrize(
@@ -260,11 +283,11 @@ def test_the_log_keeps_the_configured_number_of_finished_callbacks(
     [
         (
             "/callbacks?orderid=7",
-            "'orderid' is not a query parameter of GET /callbacks; use order_id, state",
+            "'orderid' is not a query parameter of GET /callbacks; use order_id, state, wait",
         ),
         (
             "/callbacks?state=failed&page=2",
-            "'page' is not a query parameter of GET /callbacks; use order_id, state",
+            "'page' is not a query parameter of GET /callbacks; use order_id, state, wait",
         ),
         ("/balance?verbose=1", "'verbose' is not a query parameter of GET /balance; it takes none"),
         (

@@ -336,8 +336,8 @@ def test_a_body_of_exactly_64_kib_is_read(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "status", "message"),
     [
-        ("GET", "/", 404, "Not found"),
         ("GET", "/balances", 404, "Not found"),
+        ("POST", "/", 405, "Method not allowed"),
         ("POST", "/payments/confirm", 404, "Not found"),
         ("GET", "/pay", 405, "Method not allowed"),
         ("DELETE", "/balance", 405, "Method not allowed"),

@@ -1,0 +1,120 @@
+"""The activity log: everything the gateway did, newest kept, numbered like the event bus.
+
+Three kinds of entry: a request that could change something (what came in, what went
+out), a decision on a payment (paid, insufficient funds, declined and why, already paid)
+and a callback attempt (what the store answered). Each entry takes its number from the
+notice it publishes, so a live view that saw notice N asks for the entries after N.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from .events import EventBus
+from .jsonio import format_time
+from .transactions import OrderId, order_key
+
+DEFAULT_SIZE = 1_000
+KINDS = ("request", "decision", "callback")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One thing the gateway did; `detail` depends on the kind."""
+
+    seq: int
+    at: datetime
+    kind: str
+    summary: str
+    order_id: OrderId | None = None
+    outcome: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        """The entry as GET /activity shows it."""
+        return {
+            "seq": self.seq,
+            "at": format_time(self.at),
+            "kind": self.kind,
+            "summary": self.summary,
+            "order_id": self.order_id,
+            "outcome": self.outcome,
+            "detail": dict(self.detail),
+        }
+
+
+class ActivityLog:
+    """The newest `size` entries (0: none kept), under one lock."""
+
+    def __init__(self, events: EventBus, size: int = DEFAULT_SIZE) -> None:
+        self.size = size
+        self._events = events
+        self._lock = threading.Lock()
+        self._entries: deque[Entry] = deque(maxlen=max(size, 1))
+
+    def add(
+        self,
+        kind: str,
+        summary: str,
+        order_id: OrderId | None = None,
+        outcome: str | None = None,
+        **detail: Any,
+    ) -> Entry | None:
+        """Publish a notice and keep the entry; None when the log keeps nothing (the
+        notice still goes out: long polls and streams wait on it)."""
+        if self.size == 0:
+            self._events.publish(kind, None if order_id is None else str(order_id))
+            return None
+        with self._lock:
+            # Published under the lock: whoever wakes on the notice and asks for the
+            # entries after it waits for this lock, so it finds the entry there.
+            notice = self._events.publish(kind, None if order_id is None else str(order_id))
+            entry = Entry(
+                notice.seq,
+                datetime.now(UTC),
+                kind,
+                summary,
+                order_id,
+                outcome,
+                MappingProxyType(detail),
+            )
+            self._entries.append(entry)
+        return entry
+
+    def newest_first(
+        self,
+        since: int = 0,
+        kind: str | None = None,
+        order_id: str | None = None,
+        outcome: str | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Entries after `since`, newest first, filtered by kind, order id (as text) and
+        outcome, at most `limit` of them."""
+        with self._lock:
+            entries = list(self._entries)
+        found = []
+        for entry in reversed(entries):
+            if entry.seq <= since or (limit is not None and len(found) >= limit):
+                break
+            if (
+                (kind is None or entry.kind == kind)
+                and (outcome is None or entry.outcome == outcome)
+                and (
+                    order_id is None
+                    or (entry.order_id is not None and order_key(entry.order_id) == order_id)
+                )
+            ):
+                found.append(entry)
+        return found
+
+    def reset(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()

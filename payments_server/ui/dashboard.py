@@ -1,0 +1,48 @@
+"""The dashboard: one page that follows GET /events and fetches what changed from the
+JSON API, as a script would. The page has no endpoint of its own besides itself."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from ..api.activity import index
+from ..api.errors import ApiError
+from ..api.web import gateway
+from ..callbacks.signing import DEV_WEBHOOK_SECRET
+from ..core.money import format_balance
+from .security import secure
+
+bp = Blueprint("dashboard", __name__, template_folder="templates")
+bp.after_request(secure)
+
+
+@bp.get("/")
+def home() -> Response:
+    """The dashboard for a browser (Accept prefers HTML), the JSON index for anything else."""
+    wants = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    if wants == "text/html" and gateway().settings.dashboard:
+        return dashboard()
+    return index()
+
+
+@bp.get("/dashboard")
+def dashboard() -> Response:
+    """The live dashboard page; 404 JSON with --no-dashboard."""
+    state = gateway()
+    settings = state.settings
+    if not settings.dashboard:
+        raise ApiError(404, "The dashboard is turned off (--no-dashboard)")
+    body = render_template(
+        "dashboard.html",
+        holder=state.ledger.holder,
+        account_id=state.ledger.account_id,
+        balance=format_balance(state.ledger.balance),
+        callback_url=settings.callback_url,
+        secret=settings.webhook_secret,
+        development_secret=settings.webhook_secret == DEV_WEBHOOK_SECRET,
+        simulation=state.simulator.settings,
+        activity_size=state.activity.size,
+    )
+    response = Response(body, mimetype="text/html")
+    response.vary.add("Accept")
+    return response

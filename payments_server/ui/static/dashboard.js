@@ -1,0 +1,356 @@
+// The dashboard follows GET /events (change notices) and fetches what changed from the
+// JSON API, the same calls a script makes. Everything is written with textContent: nothing
+// the gateway was sent is ever parsed as HTML.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const kept = Number(document.body.dataset.activitySize) || 1000;
+  let entries = [];          // activity, newest first, as GET /activity gives them
+  let lastSeq = 0;           // the newest activity entry seen
+  let paused = false, unseen = 0;
+  let source = null, pollTimer = null, retryTimer = null, refreshTimer = null;
+  let openCallback = null, openOrder = null;
+  const dirty = new Set();
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    Object.entries(props || {}).forEach(([key, value]) => {
+      if (key === "text") node.textContent = value;
+      else if (key === "class") node.className = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value);
+    });
+    children.forEach((child) => node.append(child));
+    return node;
+  }
+
+  async function api(method, path, body) {
+    const options = { method, headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      // A string is sent as it is: amounts keep the digits typed.
+      options.body = typeof body === "string" ? body : JSON.stringify(body);
+    }
+    const response = await fetch(path, options);
+    const data = await response.json();
+    data.httpStatus = response.status;
+    return data;
+  }
+
+  function when(text) { return text ? new Date(text).toLocaleTimeString() : ""; }
+
+  // ---- live updates -------------------------------------------------------------------
+  function setConnection(text) { $("connection").textContent = text; }
+
+  function connect() {
+    if (source || document.hidden) return;
+    source = new EventSource("/events");
+    source.addEventListener("open", () => { stopPolling(); setConnection("Live: following GET /events"); });
+    source.addEventListener("message", (event) => {
+      const notice = JSON.parse(event.data);
+      if (notice.kind === "reset") { refreshAll(); return; }
+      dirty.add(notice.kind);
+      scheduleRefresh();
+    });
+    source.addEventListener("resync", refreshAll);
+    source.addEventListener("error", () => {
+      // A refused stream (503: too many open) is not retried by the browser: poll.
+      if (source && source.readyState === EventSource.CLOSED) {
+        source = null;
+        startPolling();
+        retryTimer = setTimeout(() => { retryTimer = null; connect(); }, 10000);
+      }
+    });
+  }
+
+  function disconnect() {
+    if (source) { source.close(); source = null; }
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+    stopPolling();
+  }
+
+  function startPolling() {
+    if (pollTimer) return;
+    setConnection("Polling every 2 s (the event stream was refused)");
+    pollTimer = setInterval(() => { ["request", "decision", "callback", "session"].forEach((k) => dirty.add(k)); refresh(); }, 2000);
+  }
+
+  function stopPolling() { if (pollTimer) { clearInterval(pollTimer); pollTimer = null; } }
+
+  function scheduleRefresh() {
+    if (!refreshTimer) refreshTimer = setTimeout(() => { refreshTimer = null; refresh(); }, 150);
+  }
+
+  async function refresh() {
+    const kinds = new Set(dirty);
+    dirty.clear();
+    const jobs = [loadBalance(), loadActivity()];
+    if (kinds.has("callback") || kinds.has("decision") || kinds.has("request")) jobs.push(loadCallbacks());
+    if (kinds.has("session") || kinds.has("request") || kinds.has("decision")) jobs.push(loadSessions());
+    if (kinds.has("request") || kinds.has("decision")) jobs.push(loadSimulation());
+    if (openOrder !== null) jobs.push(showOrder(openOrder));
+    if (openCallback !== null) jobs.push(showCallback(openCallback));
+    await Promise.all(jobs);
+  }
+
+  async function refreshAll() {
+    entries = []; lastSeq = 0; unseen = 0;
+    ["request", "decision", "callback", "session"].forEach((k) => dirty.add(k));
+    await refresh();
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) { disconnect(); setConnection("Paused while this tab is hidden"); }
+    else { refreshAll(); connect(); }
+  });
+
+  // ---- account --------------------------------------------------------------------------
+  async function loadBalance() {
+    const data = await api("GET", "/balance");
+    $("balance").textContent = data.balance;
+  }
+
+  $("reveal-secret").addEventListener("click", () => {
+    const shown = $("reveal-secret").getAttribute("aria-pressed") === "true";
+    $("secret").textContent = shown ? "whsec_••••••••" : $("secret").dataset.secret;
+    $("reveal-secret").setAttribute("aria-pressed", String(!shown));
+    $("reveal-secret").textContent = shown ? "Reveal" : "Hide";
+  });
+
+  $("reset-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    $("reset-confirm").hidden = false;
+    $("reset-yes").focus();
+  });
+  $("reset-no").addEventListener("click", () => { $("reset-confirm").hidden = true; });
+  $("reset-yes").addEventListener("click", async () => {
+    const text = $("reset-balance").value.trim();
+    $("reset-confirm").hidden = true;
+    if (text && !/^\d+(\.\d+)?$/.test(text)) {
+      $("reset-result").textContent = "The balance must be a number such as 100 or 99.50; nothing was reset.";
+      return;
+    }
+    const data = await api("POST", "/reset", text ? '{"balance": ' + text + "}" : undefined);
+    $("reset-result").textContent = data.message;
+    if (data.status !== "success") return;
+    closeDetails();
+    await refreshAll();
+  });
+
+  // ---- activity -------------------------------------------------------------------------
+  async function loadActivity() {
+    const data = await api("GET", "/activity?limit=1000&since=" + lastSeq);
+    if (!data.activity.length) { if (!entries.length) render(); return; }
+    lastSeq = data.activity[0].seq;
+    if (paused) unseen += data.activity.length;
+    entries = data.activity.concat(entries).slice(0, kept);
+    render();
+  }
+
+  function matches(entry) {
+    const kind = $("filter-kind").value, order = $("filter-order").value.trim();
+    const outcome = $("filter-outcome").value.trim();
+    return (!kind || entry.kind === kind) && (!order || String(entry.order_id) === order)
+      && (!outcome || entry.outcome === outcome);
+  }
+
+  function render() {
+    const badge = $("new-count");
+    badge.hidden = !paused || unseen === 0;
+    badge.textContent = unseen + " new";
+    if (paused) return;
+    const list = $("activity-list");
+    list.replaceChildren(...entries.filter(matches).map(row));
+    $("activity-empty").hidden = entries.length > 0;
+  }
+
+  function orderButton(orderId) {
+    return el("button", { type: "button", class: "link", text: "order " + orderId, onclick: () => showOrder(orderId) });
+  }
+
+  function row(entry) {
+    const item = el("li", { class: "entry " + entry.kind + " " + (entry.outcome || ""), "data-seq": entry.seq },
+      el("time", { datetime: entry.at, text: when(entry.at) }),
+      el("span", { class: "kind", text: entry.kind }),
+      el("span", { class: "summary", text: entry.summary }));
+    if (entry.order_id !== null) item.append(" ", orderButton(entry.order_id));
+    const detail = entry.detail;
+    if (entry.kind === "request") {
+      item.append(el("details", {}, el("summary", { text: "request and answer" }),
+        el("pre", { class: "request-body", text: detail.request_body || "(no body)" }),
+        el("pre", { class: "response-body", text: detail.response_body }),
+        copyable("Copy as curl", detail.curl)));
+    }
+    return item;
+  }
+
+  function copyable(label, text) {
+    const pre = el("pre", { class: "curl", text });
+    const button = el("button", { type: "button", text: label, onclick: async () => {
+      try { await navigator.clipboard.writeText(text); button.textContent = "Copied"; }
+      catch (error) { window.getSelection().selectAllChildren(pre); button.textContent = "Selected: press Ctrl+C"; }
+    } });
+    return el("div", { class: "copy" }, button, pre);
+  }
+
+  ["filter-kind", "filter-order", "filter-outcome"].forEach((id) => $(id).addEventListener("input", render));
+  $("activity-filters").addEventListener("submit", (event) => event.preventDefault());
+  $("pause").addEventListener("click", () => {
+    paused = !paused;
+    $("pause").setAttribute("aria-pressed", String(paused));
+    $("pause").textContent = paused ? "Resume" : "Pause";
+    if (!paused) unseen = 0;
+    render();
+  });
+
+  // ---- order detail ---------------------------------------------------------------------
+  async function showOrder(orderId) {
+    openOrder = orderId;
+    const id = encodeURIComponent(orderId);
+    const [record, activity, callbacks] = await Promise.all([
+      api("GET", "/payments/orders/" + id), api("GET", "/activity?limit=1000&order_id=" + id),
+      api("GET", "/callbacks?order_id=" + id)]);
+    const details = await Promise.all(callbacks.callbacks.map((c) => api("GET", "/callbacks/" + c.id)));
+    const box = $("order-detail");
+    box.replaceChildren();
+    $("order-title").textContent = "Order " + orderId;
+    const attempts = record.attempts || [];
+    box.append(el("h3", { text: "Payment attempts" }),
+      attempts.length ? el("ul", {}, ...attempts.map((a) => el("li", { text:
+        when(a.at) + " " + a.outcome + " " + a.amount + (a.decline_code ? " (" + a.decline_code + ")" : "") }))) :
+        el("p", { text: record.message || "No payment reached the account." }));
+    if (record.transaction) box.append(el("p", { text: "Transaction: " + JSON.stringify(record.transaction) }));
+    box.append(el("h3", { text: "Requests" }));
+    activity.activity.filter((e) => e.kind === "request").forEach((e) => box.append(
+      el("p", { text: when(e.at) + " " + e.summary }), copyable("Copy the payment request as curl", e.detail.curl)));
+    box.append(el("h3", { text: "Callbacks" }));
+    details.forEach((d) => box.append(deliveryDetail(d.callback)));
+    $("order").hidden = false;
+  }
+
+  $("order-close").addEventListener("click", () => { openOrder = null; $("order").hidden = true; });
+
+  // ---- callbacks ------------------------------------------------------------------------
+  async function loadCallbacks() {
+    const data = await api("GET", "/callbacks");
+    const counts = { delivered: 0, pending: 0, failed: 0 };
+    data.callbacks.forEach((c) => { counts[c.state] += 1; });
+    $("callback-counts").textContent = "Delivered " + counts.delivered + " · Pending " + counts.pending + " · Failed " + counts.failed;
+    $("callbacks-table").tBodies[0].replaceChildren(...data.callbacks.map((c) => el("tr", { "data-id": c.id, class: c.state },
+      el("td", {}, orderButton(c.order_id)), el("td", { text: c.payment_status }),
+      el("td", { class: "state", text: c.state }), el("td", { text: String(c.attempts.length) }),
+      el("td", { text: when(c.next_attempt_at) }),
+      el("td", {}, ...callbackActions(c)))));
+  }
+
+  function callbackActions(c) {
+    const actions = [el("button", { type: "button", text: "Details", onclick: () => showCallback(c.id) }),
+      el("button", { type: "button", text: "Resend", onclick: () => act("/callbacks/" + c.id + "/retry", c.id) })];
+    if (c.state === "pending" && c.next_attempt_at)
+      actions.push(el("button", { type: "button", text: "Retry now", onclick: () => act("/callbacks/" + c.id + "/retry-now", c.id) }));
+    return actions;
+  }
+
+  async function act(path, id) {
+    const data = await api("POST", path);
+    $("callback-detail").hidden = false;
+    await showCallback(id, data.message);
+    await loadCallbacks();
+  }
+
+  async function showCallback(id, message) {
+    openCallback = id;
+    const data = await api("GET", "/callbacks/" + id);
+    const box = $("callback-detail");
+    if (data.status !== "success") { box.hidden = true; openCallback = null; return; }
+    box.replaceChildren(el("h3", { text: "Callback " + id }));
+    if (message) box.append(el("p", { class: "result", role: "status", text: message }));
+    box.append(deliveryDetail(data.callback),
+      el("button", { type: "button", text: "Check a signature for it", onclick: () => { $("verify-id").value = id; $("verify-value").focus(); } }),
+      el("button", { type: "button", text: "Close", onclick: () => { openCallback = null; box.hidden = true; } }));
+    box.hidden = false;
+  }
+
+  function deliveryDetail(c) {
+    const box = el("div", { class: "delivery " + c.state },
+      el("p", { text: c.id + ": " + c.payment_status + " for order " + c.order_id + ", " + c.state
+        + (c.next_attempt_at ? ", next retry at " + when(c.next_attempt_at) : "") }));
+    c.attempts.forEach((a, index) => {
+      const answer = a.error ? a.error : "store answered " + a.status_code;
+      const request = a.request;
+      box.append(el("details", {}, el("summary", { text: "Attempt " + (index + 1) + " at " + when(a.at) + ": " + answer + " in " + a.duration_ms + " ms" }),
+        el("p", { text: "POST " + request.url }),
+        el("pre", { class: "headers", text: Object.entries(request.headers).map(([k, v]) => k + ": " + v).join("\n") }),
+        el("pre", { class: "body", text: request.body }),
+        copyable("Copy the callback as curl", request.curl)));
+    });
+    return box;
+  }
+
+  // ---- signature check ------------------------------------------------------------------
+  $("verify-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const value = $("verify-value").value.trim();
+    const body = value.startsWith("whsec_") ? { secret: value } : { signature: value };
+    const data = await api("POST", "/callbacks/" + encodeURIComponent($("verify-id").value.trim()) + "/verify", body);
+    const result = $("verify-result");
+    result.className = "result " + (data.valid ? "good" : "bad");
+    result.textContent = data.status === "success" ? (data.valid ? "Yes: " : "No: ") + data.message : data.message;
+    const signed = $("verify-signed");
+    signed.hidden = data.status !== "success";
+    if (data.status === "success") signed.textContent = "Signed content: " + data.signed_content + "\nSent signature: " + data.sent_signature + "\nChecked signature: " + data.checked_signature;
+  });
+
+  // ---- simulation -----------------------------------------------------------------------
+  async function loadSimulation() {
+    const data = await api("GET", "/simulation");
+    const s = data.simulation || data;
+    const parts = [];
+    if (s.decline_rate) parts.push("decline rate " + s.decline_rate + " (" + s.decline_code + ")");
+    if (s.latency_ms) parts.push("latency " + s.latency_ms + " ms");
+    if (s.rules && s.rules.length) parts.push(s.rules.length + (s.rules.length === 1 ? " rule" : " rules"));
+    $("simulation-summary").textContent = parts.join(", ") + ";";
+    $("simulation-banner").hidden = parts.length === 0;
+  }
+
+  function numberOr(text, fallback) { return text.trim() === "" ? fallback : Number(text); }
+
+  $("simulation-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    let rules;
+    try { rules = JSON.parse($("sim-rules").value || "[]"); }
+    catch (error) { $("simulation-result").textContent = "Rules must be a JSON list: " + error.message; return; }
+    const body = { decline_rate: numberOr($("sim-rate").value, 0), seed: numberOr($("sim-seed").value, null),
+      decline_code: $("sim-code").value.trim() || "card_declined", latency_ms: numberOr($("sim-latency").value, 0), rules };
+    const data = await api("PUT", "/simulation", body);
+    $("simulation-result").textContent = data.message || (data.status === "success" ? "Saved." : "");
+    await loadSimulation();
+  });
+
+  $("sim-off").addEventListener("click", async () => {
+    const data = await api("PUT", "/simulation", {});
+    ["sim-rate", "sim-latency"].forEach((id) => { $(id).value = "0"; });
+    $("sim-seed").value = ""; $("sim-code").value = "card_declined"; $("sim-rules").value = "[]";
+    $("simulation-result").textContent = data.status === "success" ? "Simulation is off." : data.message;
+    await loadSimulation();
+  });
+
+  // ---- checkout sessions ----------------------------------------------------------------
+  async function loadSessions() {
+    const data = await api("GET", "/checkout/sessions");
+    $("sessions-table").tBodies[0].replaceChildren(...data.sessions.map((s) => el("tr", { "data-id": s.id },
+      el("td", {}, el("a", { href: "/checkout/" + encodeURIComponent(s.id), text: s.id })),
+      el("td", {}, orderButton(s.order_id)), el("td", { text: String(s.amount) }),
+      el("td", { class: "state", text: s.state }), el("td", { text: when(s.expires_at) }),
+      el("td", {}, ...(s.state === "open" ? [el("button", { type: "button", text: "Expire",
+        onclick: async () => { await api("POST", "/checkout/sessions/" + encodeURIComponent(s.id) + "/expire"); await loadSessions(); } })] : [])))));
+  }
+
+  function closeDetails() {
+    openOrder = null; openCallback = null;
+    $("order").hidden = true; $("callback-detail").hidden = true;
+  }
+
+  refreshAll();
+  connect();
+})();
