@@ -7,9 +7,10 @@
   const kept = Number(document.body.dataset.activitySize) || 1000;
   let entries = [];          // activity, newest first, as GET /activity gives them
   let lastSeq = 0;           // the newest activity entry seen
+  let generation = 0;        // bumped by each full reload: answers to older asks are dropped
   let paused = false, unseen = 0;
   let source = null, pollTimer = null, retryTimer = null, refreshTimer = null;
-  let openCallback = null, openOrder = null;
+  let openCallback = null, openOrder = null, callbackMessage = "";
   const dirty = new Set();
 
   function el(tag, props, ...children) {
@@ -94,7 +95,7 @@
   }
 
   async function refreshAll() {
-    entries = []; lastSeq = 0; unseen = 0;
+    entries = []; lastSeq = 0; unseen = 0; generation += 1;
     ["request", "decision", "callback", "session"].forEach((k) => dirty.add(k));
     await refresh();
   }
@@ -107,7 +108,9 @@
   // ---- account --------------------------------------------------------------------------
   async function loadBalance() {
     const data = await api("GET", "/balance");
-    $("balance").textContent = data.balance;
+    // Cents, always: JSON.parse reads 50000.0 as 50000, and amounts this size are exact
+    // in a double to the cent.
+    $("balance").textContent = Number(data.balance).toFixed(2);
   }
 
   $("reveal-secret").addEventListener("click", () => {
@@ -139,11 +142,15 @@
 
   // ---- activity -------------------------------------------------------------------------
   async function loadActivity() {
+    const asked = generation;
     const data = await api("GET", "/activity?limit=1000&since=" + lastSeq);
-    if (!data.activity.length) { if (!entries.length) render(); return; }
-    lastSeq = data.activity[0].seq;
-    if (paused) unseen += data.activity.length;
-    entries = data.activity.concat(entries).slice(0, kept);
+    if (asked !== generation) return;
+    // Two asks may overlap: only what is newer than what is shown goes in.
+    const fresh = data.activity.filter((entry) => entry.seq > lastSeq);
+    if (!fresh.length) { if (!entries.length) render(); return; }
+    lastSeq = fresh[0].seq;
+    if (paused) unseen += fresh.length;
+    entries = fresh.concat(entries).slice(0, kept);
     render();
   }
 
@@ -259,12 +266,15 @@
   }
 
   async function showCallback(id, message) {
+    // The answer to the last action stays shown while live updates redraw the detail.
+    if (message !== undefined) callbackMessage = message;
+    else if (id !== openCallback) callbackMessage = "";
     openCallback = id;
     const data = await api("GET", "/callbacks/" + id);
     const box = $("callback-detail");
     if (data.status !== "success") { box.hidden = true; openCallback = null; return; }
     box.replaceChildren(el("h3", { text: "Callback " + id }));
-    if (message) box.append(el("p", { class: "result", role: "status", text: message }));
+    if (callbackMessage) box.append(el("p", { class: "result", role: "status", text: callbackMessage }));
     box.append(deliveryDetail(data.callback),
       el("button", { type: "button", text: "Check a signature for it", onclick: () => { $("verify-id").value = id; $("verify-value").focus(); } }),
       el("button", { type: "button", text: "Close", onclick: () => { openCallback = null; box.hidden = true; } }));

@@ -1,0 +1,204 @@
+"""The dashboard in a real Chromium against the real CLI and a real store."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
+from selenium_axe_python import Axe
+
+from gateway_process import GatewayProcess
+from payments_server.callbacks.signing import DEV_WEBHOOK_SECRET
+from payments_server.testing import StoreStub
+
+from .conftest import MakeBrowser
+
+OTHER_SECRET = "whsec_" + "QUJD" * 8
+
+
+@pytest.fixture
+def live() -> Iterator[tuple[GatewayProcess, StoreStub]]:
+    # Retries far apart, so a failing callback stays pending while the test looks at it.
+    with (
+        StoreStub() as store,
+        GatewayProcess("--callback-url", store.url, "--callback-schedule", "300") as gateway,
+    ):
+        yield gateway, store
+
+
+def dashboard(gateway: GatewayProcess, make_browser: MakeBrowser) -> webdriver.Chrome:
+    """A browser on the dashboard, once it follows the event stream."""
+    browser = make_browser()
+    browser.get(gateway.url + "/")
+    wait_for(browser, lambda b: text(b, "connection").startswith("Live"))
+    return browser
+
+
+def text(browser: webdriver.Chrome, element_id: str) -> str:
+    return browser.find_element(By.ID, element_id).text
+
+
+def wait_for(browser: webdriver.Chrome, condition: Callable[[webdriver.Chrome], object]) -> None:
+    try:
+        WebDriverWait(browser, 10).until(condition)
+    except TimeoutException:
+        # What the page showed, and what its scripts said, to see why.
+        raise AssertionError(
+            f"{browser.find_element(By.TAG_NAME, 'body').text}\n{browser.get_log('browser')}"
+        ) from None
+
+
+def summaries(browser: webdriver.Chrome) -> list[str]:
+    return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#activity-list .summary")]
+
+
+def click(browser: webdriver.Chrome, scope: str, label: str) -> None:
+    browser.find_element(By.XPATH, f"{scope}//button[normalize-space()='{label}']").click()
+
+
+def pay(gateway: GatewayProcess, order_id: object, amount: object = 10) -> requests.Response:
+    return requests.post(
+        gateway.url + "/payments/orders", json={"order_id": order_id, "amount": amount}, timeout=5
+    )
+
+
+def test_a_payment_made_with_curl_appears_live_escaped(
+    live: tuple[GatewayProcess, StoreStub],
+    make_browser: MakeBrowser,
+    screenshot: Callable[[webdriver.Chrome, str], Path],
+) -> None:
+    gateway, _ = live
+    browser = dashboard(gateway, make_browser)
+    assert text(browser, "balance") == "50000.00"
+    pay(gateway, "<img src=x onerror=alert(1)>", 179.98)
+    wait_for(browser, lambda b: len(summaries(b)) == 3)
+    assert summaries(browser)[2] == "order <img src=x onerror=alert(1)>: paid"
+    assert summaries(browser)[0] == "POST /payments/orders 200"
+    assert browser.find_elements(By.CSS_SELECTOR, "#activity-list img") == []
+    wait_for(browser, lambda b: text(b, "balance") == "49820.02")
+    wait_for(browser, lambda b: "Delivered 1" in text(b, "callback-counts"))
+    pay(gateway, "A-1002", 35)
+    requests.put(gateway.url + "/simulation", json={"rules": [{"order_id": "A-1003",
+                 "decline_code": "lost_card"}]}, timeout=5)  # fmt: skip
+    pay(gateway, "A-1003", 12)
+    wait_for(browser, lambda b: "order A-1003: declined" in " ".join(summaries(b)))
+    screenshot(browser, "dashboard")
+
+
+def test_a_failing_store_shows_pending_then_delivered_after_resend(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, store = live
+    store.respond_with(500)
+    browser = dashboard(gateway, make_browser)
+    pay(gateway, "slow-store")
+    row = "//table[@id='callbacks-table']//tr[td[normalize-space()='order slow-store']]"
+    wait_for(browser, lambda b: b.find_elements(By.XPATH, row + "/td[@class='state'][.='pending']"))
+    store.respond_with(200)
+    click(browser, row, "Resend")
+    wait_for(
+        browser, lambda b: b.find_elements(By.XPATH, row + "/td[@class='state'][.='delivered']")
+    )
+    detail = text(browser, "callback-detail")
+    assert "delivered: store answered 200" in detail and "Attempt 2" in detail
+    assert len(store.received) == 2
+
+
+def test_the_simulation_banner_appears_and_disappears(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, _ = live
+    browser = dashboard(gateway, make_browser)
+    banner = browser.find_element(By.ID, "simulation-banner")
+    assert not banner.is_displayed()
+    rate = browser.find_element(By.ID, "sim-rate")
+    rate.clear()
+    rate.send_keys("0.5")
+    click(browser, "//form[@id='simulation-form']", "Save")
+    wait_for(browser, lambda b: banner.is_displayed())
+    assert "decline rate 0.5 (card_declined)" in banner.text
+    assert (
+        requests.get(gateway.url + "/simulation", timeout=5).json()["simulation"]["decline_rate"]
+        == 0.5
+    )
+    # Turned off elsewhere (a script), the page follows.
+    requests.put(gateway.url + "/simulation", json={}, timeout=5)
+    pay(gateway, "after-off")
+    wait_for(browser, lambda b: not banner.is_displayed())
+
+
+def test_reset_asks_first_then_empties_the_views(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, _ = live
+    pay(gateway, 1)
+    browser = dashboard(gateway, make_browser)
+    wait_for(browser, lambda b: len(summaries(b)) == 3)
+    browser.find_element(By.ID, "reset-balance").send_keys("100")
+    click(browser, "//form[@id='reset-form']", "Reset…")
+    assert requests.get(gateway.url + "/balance", timeout=5).json()["balance"] == 49990.0
+    click(browser, "//form[@id='reset-form']", "Yes, reset")
+    wait_for(browser, lambda b: text(b, "balance") == "100.00")
+    wait_for(browser, lambda b: summaries(b) == ["POST /reset 200"])
+    assert browser.find_elements(By.CSS_SELECTOR, "#callbacks-table tbody tr") == []
+    assert text(browser, "reset-result") == "Account reset to balance 100"
+
+
+def test_the_signature_check_says_yes_for_the_right_secret_and_no_for_a_wrong_one(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, store = live
+    pay(gateway, "sig-1")
+    delivery = store.wait_for(1)[0].headers["webhook-id"]
+    browser = dashboard(gateway, make_browser)
+    for secret, answer in ((DEV_WEBHOOK_SECRET, "Yes: "), (OTHER_SECRET, "No: ")):
+        for field, value in (("verify-id", delivery), ("verify-value", secret)):
+            browser.find_element(By.ID, field).clear()
+            browser.find_element(By.ID, field).send_keys(value)
+        click(browser, "//form[@id='verify-form']", "Check")
+        wait_for(browser, lambda b, answer=answer: text(b, "verify-result").startswith(answer))
+    assert f"Signed content: {delivery}." in text(browser, "verify-signed")
+
+
+def test_with_the_stream_refused_the_page_polls(
+    make_browser: MakeBrowser,
+) -> None:
+    # 4 threads: one stream at most, and this test holds it.
+    with (
+        StoreStub() as store,
+        GatewayProcess("--callback-url", store.url, "--threads", "4") as gateway,
+    ):
+        held = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+        held.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert held.recv(64).startswith(b"HTTP/1.1 200")
+        browser = make_browser()
+        browser.get(gateway.url + "/dashboard")
+        wait_for(browser, lambda b: text(b, "connection").startswith("Polling every 2 s"))
+        pay(gateway, "polled")
+        wait_for(browser, lambda b: "order polled: paid" in summaries(b))
+        held.close()
+
+
+def test_no_accessibility_violations(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, _ = live
+    pay(gateway, "a11y")
+    requests.post(
+        gateway.url + "/checkout/sessions", json={"order_id": "cs", "amount": 1}, timeout=5
+    )
+    browser = dashboard(gateway, make_browser)
+    wait_for(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr"))
+    click(browser, "//table[@id='callbacks-table']", "Details")
+    wait_for(browser, lambda b: b.find_element(By.ID, "callback-detail").is_displayed())
+    axe = Axe(browser)
+    axe.inject()
+    violations = axe.run()["violations"]
+    assert violations == [], axe.report(violations)
