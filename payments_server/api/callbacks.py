@@ -13,6 +13,7 @@ from ..callbacks.client import Attempt
 from ..callbacks.deliveries import Delivery, State
 from ..callbacks.dispatcher import NotWaitingError, UnknownCallbackError
 from ..callbacks.signing import SecretError, Signer
+from ..core.jsonio import as_integer
 from .curl import as_curl
 from .errors import ApiError
 from .responses import json_response
@@ -22,7 +23,8 @@ bp = Blueprint("callbacks", __name__)
 
 STATES = tuple(state.value for state in State)
 MAX_WAIT = 30.0
-_SECONDS = re.compile(r"\d{1,2}(\.\d{1,3})?")
+# The OpenAPI document's pattern: 0 to 30, up to three decimals.
+_SECONDS = re.compile(r"30|[12]?[0-9](\.[0-9]{1,3})?")
 
 
 @bp.get("/callbacks")
@@ -32,7 +34,8 @@ def callbacks() -> Response:
     name = request.args.get("state")
     if name is not None and name not in STATES:
         raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {name!r}")
-    wait = _wait(request.args.get("wait"))
+    # A long poll holds a thread as a stream does, and for no longer.
+    wait = min(_wait(request.args.get("wait")), gateway().settings.stream_lifetime)
     order_id = request.args.get("order_id")
     wanted = None if name is None else State(name)
     state = gateway()
@@ -106,24 +109,28 @@ def verify_callback(delivery_id: str) -> Response:
         )  # fmt: skip
     if not delivery.attempts:
         raise ApiError(409, f"Callback {delivery_id} has not been sent yet")
-    if isinstance(number, bool) or not isinstance(number, int):
-        number = 0
+    number = as_integer(number)
+    if number is None:
+        raise ApiError(400, "'attempt' must be a whole number: 1 is the first attempt")
     if not 1 <= number <= len(delivery.attempts):
-        raise ApiError(400, f"'attempt' must be from 1 to {len(delivery.attempts)}")
+        count = len(delivery.attempts)
+        raise ApiError(
+            404, f"Callback {delivery_id} has no attempt {number}; it has {count} (1 to {count})"
+        )
     attempt = delivery.attempts[number - 1]
     _, headers = gateway().callbacks.sent_headers(delivery, attempt)
     sent = headers["webhook-signature"]
+    what = "The signature" if "signature" in given else "The signature this secret makes"
+    candidate: str | None = given.get("signature", "").strip()
     if "secret" in given:
         try:
             candidate = Signer(given["secret"]).signature(
                 delivery.id, int(headers["webhook-timestamp"]), delivery.callback.body
             )
         except SecretError as exc:
-            raise ApiError(400, f"'secret' {exc}") from None
-    else:
-        candidate = given["signature"].strip()
-    valid = hmac.compare_digest(candidate.encode(), sent.encode())
-    what = "The signature" if "signature" in given else "The signature this secret makes"
+            # A wrong paste is an answer, not an error: the store's secret is wrong.
+            candidate, what = None, f"This is not a secret anything signs with (it {exc}): it"
+    valid = candidate is not None and hmac.compare_digest(candidate.encode(), sent.encode())
     return json_response(
         {
             "status": "success",
@@ -184,7 +191,7 @@ def _attempted(delivery_id: str, attempt: Attempt, delivery: Delivery) -> Respon
 def _wait(text: str | None) -> float:
     if text is None:
         return 0.0
-    if not _SECONDS.fullmatch(text) or float(text) > MAX_WAIT:
+    if not _SECONDS.fullmatch(text):
         raise ApiError(
             400, f"'wait' must be a number of seconds from 0 to {MAX_WAIT:g}, got {text!r}"
         )
