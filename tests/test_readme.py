@@ -23,6 +23,9 @@ EXAMPLE = re.compile(r"```sh\n([^`]*?)```\s*```json\n(.*?)```", re.DOTALL)
 STORE_SNIPPET = re.compile(
     r"### Verifying callbacks in your store\n.*?```python\n(.*?)```", re.DOTALL
 )
+WAIT_TEST = re.compile(
+    r"### Wait for a callback instead of sleeping\n.*?```python\n(.*?)```", re.DOTALL
+)
 STORE_TEST = re.compile(
     r"## Using payments_server in your store's tests\n.*?```python\n(.*?)```", re.DOTALL
 )
@@ -32,7 +35,7 @@ SIGNED_REQUEST = re.compile(
 # Values that differ on every run: ids, clock times and durations. The README shows
 # realistic ones; the test compares their type and leaves the rest exact.
 VOLATILE_KEYS = {"id", "at", "created_at", "next_attempt_at", "duration_ms", "paid_at",
-                 "expires_at", "webhook-timestamp", "webhook-signature", "curl",
+                 "expires_at", "seq", "last_seq", "webhook-timestamp", "webhook-signature", "curl",
                  # Where the test's store listens: a free port, not 8000.
                  "url", "Host"}  # fmt: skip
 MESSAGE_ID = re.compile(r"msg_[0-9a-f]{24}")
@@ -66,7 +69,8 @@ def test_the_readme_has_an_example_for_every_endpoint() -> None:
     for path in ["/balance", "/pay ", "/payments/orders", "/pay/order", "/transactions",
                  "/reset", "/callbacks?", "/callbacks/$ID/retry", "/payments/orders/ord_1001",
                  "/simulation", "/transactions?limit", '/callbacks/$ID"', "/openapi.json",
-                 "/checkout/sessions ", "/checkout/sessions?", "/checkout/sessions/$ID/complete"]:  # fmt: skip
+                 "/checkout/sessions ", "/checkout/sessions?", "/checkout/sessions/$ID/complete",
+                 "/activity?"]:  # fmt: skip
         assert f"http://localhost:5000{path}" in commands
 
 
@@ -131,8 +135,9 @@ def test_the_store_snippet_verifies_callbacks_and_acts_once_per_event(
     assert forged.json() == {"error": "Message timestamp too old"}
 
 
-def test_the_example_store_test_passes_in_a_project_that_only_installed_the_package(
-    pytester: pytest.Pytester,
+@pytest.mark.parametrize("recipe", [STORE_TEST, WAIT_TEST], ids=["store-test", "wait"])
+def test_the_readme_store_tests_pass_in_a_project_that_only_installed_the_package(
+    pytester: pytest.Pytester, recipe: re.Pattern[str]
 ) -> None:
-    pytester.makepyfile(test_checkout=STORE_TEST.search(README.read_text()).group(1))
+    pytester.makepyfile(test_checkout=recipe.search(README.read_text()).group(1))
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
