@@ -3,9 +3,10 @@ in and went out: the dashboard's timeline and its copy-as-curl start here."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, g, request
 
-from ..core import jsonio
 from ..core.transactions import OrderId, as_order_id
 from .curl import as_curl
 from .web import gateway
@@ -16,7 +17,7 @@ RECORDED_BLUEPRINTS = frozenset({"payments", "callbacks", "simulation", "checkou
 NOT_RECORDED = frozenset({"callbacks.verify_callback"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Request headers that say something about the payment, replayed by copy-as-curl.
-KEPT_HEADERS = ("Content-Type", "Idempotency-Key")
+KEPT_HEADERS = (("Content-Type", "CONTENT_TYPE"), ("Idempotency-Key", "HTTP_IDEMPOTENCY_KEY"))
 MAX_SHOWN = 4096
 
 
@@ -28,37 +29,38 @@ def record_request(response: Response) -> Response:
         or request.endpoint in NOT_RECORDED
     ):
         return response
-    state = gateway()
+    # Only raw values here, read straight from the WSGI environ: this runs on every
+    # payment, and the text shown (the URL, the curl command) is made when it is looked at.
+    environ = request.environ
+    method, status = request.method, response.status_code
+    path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+    origin = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+    headers = {name: environ[key] for name, key in KEPT_HEADERS if key in environ}
     body: bytes = g.get("raw_body", b"")
-    headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
-    status = response.status_code
-    state.activity.add(
-        "request",
-        f"{request.method} {request.path} {status}",
-        _order_of(body),
-        str(status),
-        method=request.method,
-        path=request.full_path.rstrip("?"),
-        status=status,
-        request_body=_shown(body),
-        response_body=_shown(b"" if response.is_streamed else response.get_data()),
-        curl=as_curl(request.method, request.url, headers, body[:MAX_SHOWN]),
-    )
+    answer = b"" if response.is_streamed else response.get_data()
+
+    def detail() -> dict[str, Any]:
+        where = f"{path}?{query}" if query else path
+        return {
+            "method": method,
+            "path": where,
+            "status": status,
+            "request_body": _shown(body),
+            "response_body": _shown(answer),
+            "curl": as_curl(method, origin + where, headers, body[:MAX_SHOWN]),
+        }
+
+    gateway().activity.add("request", f"{method} {path} {status}", _order_of(), str(status), detail)
     return response
 
 
-def _order_of(body: bytes) -> OrderId | None:
+def _order_of() -> OrderId | None:
     """The order the request was about, as the timeline's order filter matches it."""
     session_id = (request.view_args or {}).get("session_id")
     if session_id is not None:
         session = gateway().checkout.sessions.get(session_id)
         return None if session is None else session.order_id
-    if b"order_id" not in body:
-        return None
-    try:
-        parsed = jsonio.loads(body)
-    except (ValueError, RecursionError):
-        return None
+    parsed = g.get("json_body")
     return as_order_id(parsed.get("order_id")) if isinstance(parsed, dict) else None
 
 

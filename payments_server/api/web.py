@@ -64,6 +64,7 @@ def optional_json_object() -> dict[str, Any] | None:
         raise ApiError(400, "Request body must be JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "Request body must be a JSON object")
+    g.json_body = body  # for the activity log: which order the request was about
     return body
 
 

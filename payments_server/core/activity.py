@@ -9,11 +9,11 @@ notice it publishes, so a live view that saw notice N asks for the entries after
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 from .events import EventBus
@@ -24,28 +24,33 @@ DEFAULT_SIZE = 1_000
 KINDS = ("request", "decision", "callback")
 
 
+# An entry's detail, or a function that makes it when the entry is shown: recording is on
+# every payment's path, and most entries are never looked at.
+Detail = Mapping[str, Any] | Callable[[], dict[str, Any]]
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One thing the gateway did; `detail` depends on the kind."""
 
     seq: int
-    at: datetime
+    at: float  # time.time()
     kind: str
     summary: str
     order_id: OrderId | None = None
     outcome: str | None = None
-    detail: Mapping[str, Any] = field(default_factory=dict)
+    detail: Detail = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         """The entry as GET /activity shows it."""
         return {
             "seq": self.seq,
-            "at": format_time(self.at),
+            "at": format_time(datetime.fromtimestamp(self.at, UTC)),
             "kind": self.kind,
             "summary": self.summary,
             "order_id": self.order_id,
             "outcome": self.outcome,
-            "detail": dict(self.detail),
+            "detail": self.detail() if callable(self.detail) else dict(self.detail),
         }
 
 
@@ -64,26 +69,19 @@ class ActivityLog:
         summary: str,
         order_id: OrderId | None = None,
         outcome: str | None = None,
-        **detail: Any,
+        detail: Detail | None = None,
     ) -> Entry | None:
         """Publish a notice and keep the entry; None when the log keeps nothing (the
         notice still goes out: long polls and streams wait on it)."""
+        notice_id = None if order_id is None else str(order_id)
         if self.size == 0:
-            self._events.publish(kind, None if order_id is None else str(order_id))
+            self._events.publish(kind, notice_id)
             return None
         with self._lock:
             # Published under the lock: whoever wakes on the notice and asks for the
             # entries after it waits for this lock, so it finds the entry there.
-            notice = self._events.publish(kind, None if order_id is None else str(order_id))
-            entry = Entry(
-                notice.seq,
-                datetime.now(UTC),
-                kind,
-                summary,
-                order_id,
-                outcome,
-                MappingProxyType(detail),
-            )
+            notice = self._events.publish(kind, notice_id)
+            entry = Entry(notice.seq, time.time(), kind, summary, order_id, outcome, detail or {})
             self._entries.append(entry)
         return entry
 

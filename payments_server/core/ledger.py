@@ -160,16 +160,20 @@ class Ledger:
         """Tell the activity log what was decided, and on which balance."""
         if self._activity is None:
             return
-        detail: dict[str, Any] = {"amount": amount.sent}
-        if declined is not None:
-            detail.update(decline_code=declined.code, reason=declined.reason)
-        detail["balance"] = format_balance(
-            self._balance if balance is None else balance.balance_after
-        )
+        sent = amount.sent
+        after = self._balance if balance is None else balance.balance_after
+
+        def detail() -> dict[str, Any]:
+            shown: dict[str, Any] = {"amount": sent}
+            if declined is not None:
+                shown.update(decline_code=declined.code, reason=declined.reason)
+            shown["balance"] = format_balance(after)
+            return shown
+
         summary = f"{what}: {outcome.replace('_', ' ')}"
         if declined is not None:
             summary += f" ({declined.code}, {declined.reason})"
-        self._activity.add("decision", summary, order_id, outcome, **detail)
+        self._activity.add("decision", summary, order_id, outcome, detail)
 
     def reset(self, balance: Decimal | None = None) -> Decimal:
         """Forget every transaction and order; start from `balance` or the initial balance."""
