@@ -74,7 +74,7 @@ def test_a_payment_made_with_curl_appears_live_escaped(
     make_browser: MakeBrowser,
     screenshot: Callable[[webdriver.Chrome, str], Path],
 ) -> None:
-    gateway, _ = live
+    gateway, store = live
     browser = dashboard(gateway, make_browser)
     assert text(browser, "balance") == "50000.00"
     pay(gateway, "<img src=x onerror=alert(1)>", 179.98)
@@ -90,6 +90,17 @@ def test_a_payment_made_with_curl_appears_live_escaped(
     pay(gateway, "A-1003", 12)
     wait_for(browser, lambda b: "order A-1003: declined" in " ".join(summaries(b)))
     screenshot(browser, "dashboard")
+    # The order's whole chain, each request and callback copyable as curl.
+    browser.find_element(By.XPATH, "//ol[@id='activity-list']//button[.='order A-1002']").click()
+    wait_for(browser, lambda b: "Callbacks" in text(b, "order-detail"))
+    curls = [e.get_attribute("textContent") for e in
+             browser.find_elements(By.CSS_SELECTOR, "#order-detail pre.curl")]  # fmt: skip
+    assert curls[0] == (
+        f"curl -sS -X POST {gateway.url}/payments/orders -H 'Content-Type: application/json'"
+        """ --data-binary '{"order_id": "A-1002", "amount": 35}'"""
+    )
+    assert curls[1].startswith(f"curl -sS -X POST {store.url} -H 'User-Agent: payments_server/")
+    assert "paid 35" in text(browser, "order-detail")
 
 
 def test_a_failing_store_shows_pending_then_delivered_after_resend(
@@ -202,3 +213,23 @@ def test_no_accessibility_violations(
     axe.inject()
     violations = axe.run()["violations"]
     assert violations == [], axe.report(violations)
+
+
+def test_pause_holds_the_rows_still_and_counts_what_is_new_and_filters_narrow_them(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, _ = live
+    pay(gateway, "F-1")
+    browser = dashboard(gateway, make_browser)
+    wait_for(browser, lambda b: len(summaries(b)) == 3)
+    click(browser, "//form[@id='activity-filters']", "Pause")
+    pay(gateway, "F-2")
+    wait_for(browser, lambda b: text(b, "new-count") == "3 new")
+    assert len(summaries(browser)) == 3  # nothing moved under the cursor
+    click(browser, "//form[@id='activity-filters']", "Resume")
+    wait_for(browser, lambda b: len(summaries(b)) == 6)
+    assert not browser.find_element(By.ID, "new-count").is_displayed()
+    browser.find_element(By.ID, "filter-order").send_keys("F-2")
+    assert len(summaries(browser)) == 3
+    browser.find_element(By.ID, "filter-outcome").send_keys("paid")
+    assert summaries(browser) == ["order F-2: paid"]
