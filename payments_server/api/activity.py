@@ -63,7 +63,7 @@ def index() -> Response:
             "status": "success",
             "name": package_name,
             # The document's version is the package's (tests/api/test_spec.py).
-            "version": spec()["info"]["version"],
+            "version": spec()["info"]["version"],  # type: ignore[index]
             "dashboard": f"{request.host_url}dashboard" if settings.dashboard else None,
             "openapi": f"{request.host_url}openapi.json",
         }

@@ -97,7 +97,7 @@ class ActivityLog:
         outcome, at most `limit` of them."""
         with self._lock:
             entries = list(self._entries)
-        found = []
+        found: list[Entry] = []
         for entry in reversed(entries):
             if entry.seq <= since or (limit is not None and len(found) >= limit):
                 break

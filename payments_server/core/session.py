@@ -171,7 +171,7 @@ def _session(session_id: str, order_id: OrderId, event: dict[str, Any]) -> Check
     ):
         raise ValueError("a field of the wrong type")
     try:
-        state = SessionState(event.get("state"))
+        state = SessionState(str(event.get("state")))
     except ValueError:
         raise ValueError(f"an unknown state {event.get('state')!r}") from None
     return CheckoutSession(
