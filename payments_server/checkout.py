@@ -20,6 +20,7 @@ from .core.ledger import (
     OrderAlreadyPaidError,
     PaymentDeclinedError,
 )
+from .core.limits import LimitExceededError
 from .core.money import Amount
 from .core.session import (
     Card,
@@ -104,6 +105,8 @@ class Checkout:
                 code = exc.decline_code
             except InsufficientFundsError:
                 code = "insufficient_funds"
+            except LimitExceededError:
+                code = "limit_exceeded"
             except OrderAlreadyPaidError:
                 code = ALREADY_PAID
             else:

@@ -58,6 +58,9 @@ class Settings:
     activity_log_size: int = DEFAULT_ACTIVITY_SIZE
     dashboard: bool = True
     stream_lifetime: float = 60.0
+    # None: no limit.
+    limit_per_payment: Decimal | None = None
+    limit_per_day: Decimal | None = None
 
     def __post_init__(self) -> None:
         self._require("host", bool(self.host.strip()), "must not be empty")
@@ -131,6 +134,13 @@ class Settings:
             math.isfinite(self.stream_lifetime) and 1 <= self.stream_lifetime <= 60,
             "must be a number of seconds from 1 to 60",
         )
+        for name in ("limit_per_payment", "limit_per_day"):
+            limit = getattr(self, name)
+            if limit is not None:
+                try:
+                    object.__setattr__(self, name, parse_amount(limit).value)
+                except AmountError as exc:
+                    self._require(name, False, exc.rule)
         if self.fsync and self.state_file is None:
             raise ConfigError(f"{OPTION_BY_FIELD['fsync'].names} needs --state-file")
 

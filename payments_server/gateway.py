@@ -49,7 +49,21 @@ class Gateway:
         )
         events = EventBus()
         activity = ActivityLog(events, settings.activity_log_size)
-        ledger = Ledger(settings.initial_balance, journal=journal, activity=activity)
+        simulator = Simulator(
+            SimulationSettings(
+                decline_rate=settings.decline_rate,
+                seed=settings.decline_seed,
+                latency_ms=settings.latency_ms,
+                limit_per_payment=settings.limit_per_payment,
+                limit_per_day=settings.limit_per_day,
+            )
+        )
+        ledger = Ledger(
+            settings.initial_balance,
+            journal=journal,
+            activity=activity,
+            limits=lambda: simulator.settings.limits,
+        )
         callbacks = CallbackDispatcher(
             StoreNotifier(
                 settings.callback_url,
@@ -61,13 +75,6 @@ class Gateway:
             RetryPolicy(settings.callback_schedule, settings.callback_retries),
             settings.callback_log_size,
             activity=activity,
-        )
-        simulator = Simulator(
-            SimulationSettings(
-                decline_rate=settings.decline_rate,
-                seed=settings.decline_seed,
-                latency_ms=settings.latency_ms,
-            )
         )
         gateway = cls(
             settings=settings,

@@ -208,6 +208,22 @@ OPTIONS = (
         _parse_float,
     ),
     Option(
+        "limit_per_payment",
+        "--limit-per-payment",
+        "PAYMENTS_LIMIT_PER_PAYMENT",
+        "AMOUNT",
+        "refuse a payment over this amount with 402 Limit exceeded (default: no limit)",
+        _parse_decimal,
+    ),
+    Option(
+        "limit_per_day",
+        "--limit-per-day",
+        "PAYMENTS_LIMIT_PER_DAY",
+        "AMOUNT",
+        "refuse a payment that would take the last 24 hours over this amount (default: none)",
+        _parse_decimal,
+    ),
+    Option(
         "checkout_expiry",
         "--checkout-expiry",
         "PAYMENTS_CHECKOUT_EXPIRY",

@@ -13,6 +13,7 @@ from ..callbacks.deliveries import State
 from ..core import jsonio
 from ..core.idempotency import BadKeyError, Claim, IdempotencyConflictError, fingerprint, parse_key
 from ..core.ledger import InsufficientFundsError, OrderAlreadyPaidError, PaymentDeclinedError
+from ..core.limits import LimitExceededError
 from ..core.money import Amount, AmountError, format_balance, parse_amount
 from ..core.transactions import MAX_ORDER_ID_LENGTH, OrderId, as_order_id, order_key
 from .errors import ApiError
@@ -105,6 +106,8 @@ def pay() -> Response:
         raise _declined(exc) from None
     except InsufficientFundsError as exc:
         raise _insufficient(exc) from None
+    except LimitExceededError as exc:
+        raise _over_limit(exc) from None
     return json_response(
         {
             "status": "success",
@@ -129,11 +132,13 @@ def pay_order() -> Response:
         )
     except OrderAlreadyPaidError:
         raise ApiError(409, f"Order {order_id} has already been paid") from None
-    except (PaymentDeclinedError, InsufficientFundsError) as exc:
+    except (PaymentDeclinedError, InsufficientFundsError, LimitExceededError) as exc:
         # The store hears about the failure too, but only after the lock is released.
         state.callbacks.notify(order_id, "failed")
         if isinstance(exc, PaymentDeclinedError):
             raise _declined(exc) from None
+        if isinstance(exc, LimitExceededError):
+            raise _over_limit(exc) from None
         raise _insufficient(exc) from None
     delivery = state.callbacks.notify(order_id, "success")
     return json_response(
@@ -240,6 +245,11 @@ def _amount(raw: object) -> Amount:
 
 def _declined(exc: PaymentDeclinedError) -> ApiError:
     return ApiError(402, "Payment declined", decline_code=exc.decline_code)
+
+
+def _over_limit(exc: LimitExceededError) -> ApiError:
+    # The seed's compliance refusal (003_...): which limit, and the sum that broke it.
+    return ApiError(402, "Limit exceeded", limit=exc.limit, detail=exc.detail)
 
 
 def _insufficient(exc: InsufficientFundsError) -> ApiError:

@@ -14,10 +14,14 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from .events import EventBus
 from .jsonio import format_time
+from .limits import LimitExceededError
+from .money import format_balance
+from .simulation import Decline
 from .transactions import OrderId, order_key
 
 DEFAULT_SIZE = 1_000
@@ -84,6 +88,33 @@ class ActivityLog:
             entry = Entry(notice.seq, time.time(), kind, summary, order_id, outcome, detail or {})
             self._entries.append(entry)
         return entry
+
+    def decided(
+        self,
+        what: str,
+        order_id: OrderId | None,
+        sent: int | Decimal,
+        outcome: str,
+        balance: Decimal,
+        reason: Decline | LimitExceededError | None = None,
+    ) -> None:
+        """Keep a decision on a payment: paid, refused and why, and the balance after it."""
+
+        def detail() -> dict[str, Any]:
+            shown: dict[str, Any] = {"amount": sent}
+            if isinstance(reason, Decline):
+                shown.update(decline_code=reason.code, reason=reason.reason)
+            elif reason is not None:
+                shown.update(limit=reason.limit, detail=reason.detail)
+            shown["balance"] = format_balance(balance)
+            return shown
+
+        summary = f"{what}: {outcome.replace('_', ' ')}"
+        if isinstance(reason, Decline):
+            summary += f" ({reason.code}, {reason.reason})"
+        elif reason is not None:
+            summary += f" ({reason.detail})"
+        self.add("decision", summary, order_id, outcome, detail)
 
     def newest_first(
         self,

@@ -10,7 +10,8 @@ from typing import Any
 
 from .activity import ActivityLog
 from .journal import Journal
-from .money import Amount, AmountError, format_balance, parse_amount
+from .limits import LimitExceededError, Limits, SpendingWindow
+from .money import Amount, AmountError, parse_amount
 from .orders import OrderAttempt, OrderRecord, Outcome
 from .simulation import Decline
 from .transactions import OrderId, Transaction, as_order_id, order_key
@@ -64,6 +65,7 @@ class Ledger:
         holder: str = "John Doe",
         journal: Journal | None = None,
         activity: ActivityLog | None = None,
+        limits: Callable[[], Limits] = Limits,
     ) -> None:
         self.account_id = account_id
         self.holder = holder
@@ -74,6 +76,8 @@ class Ledger:
         self._orders: dict[str, OrderRecord] = {}
         self._journal = journal
         self._activity = activity
+        self._limits = limits
+        self._window = SpendingWindow()
 
     @property
     def balance(self) -> Decimal:
@@ -108,6 +112,12 @@ class Ledger:
             if declined is not None:
                 self._decided(f"payment to {recipient}", None, amount, "declined", declined)
                 raise PaymentDeclinedError(declined.code)
+            limits = self._limits()
+            try:
+                self._window.check(limits, amount.value)
+            except LimitExceededError as exc:
+                self._decided(f"payment to {recipient}", None, amount, "limit_exceeded", exc)
+                raise
             try:
                 transaction = self._transaction(amount, recipient=recipient)
             except InsufficientFundsError:
@@ -115,6 +125,7 @@ class Ledger:
                 raise
             self._write({"event": "payment", **transaction.to_json()})
             self._commit(transaction)
+            self._window.add(limits, amount.value)
             self._decided(f"payment to {recipient}", None, amount, "paid", balance=transaction)
             return transaction
 
@@ -138,6 +149,13 @@ class Ledger:
                 self._attempt(order_id, attempt)
                 self._decided(what, order_id, amount, "declined", declined)
                 raise PaymentDeclinedError(declined.code)
+            limits = self._limits()
+            try:
+                self._window.check(limits, amount.value)
+            except LimitExceededError as exc:
+                self._attempt(order_id, OrderAttempt(at, amount, Outcome.LIMIT_EXCEEDED))
+                self._decided(what, order_id, amount, "limit_exceeded", exc)
+                raise
             try:
                 transaction = self._transaction(amount, order_id=order_id)
             except InsufficientFundsError:
@@ -145,6 +163,7 @@ class Ledger:
                 self._decided(what, order_id, amount, "insufficient_funds")
                 raise
             self._attempt(order_id, OrderAttempt(at, amount, Outcome.PAID), transaction)
+            self._window.add(limits, amount.value)
             self._decided(what, order_id, amount, "paid", balance=transaction)
             return transaction
 
@@ -154,26 +173,13 @@ class Ledger:
         order_id: OrderId | None,
         amount: Amount,
         outcome: str,
-        declined: Decline | None = None,
+        declined: Decline | LimitExceededError | None = None,
         balance: Transaction | None = None,
     ) -> None:
         """Tell the activity log what was decided, and on which balance."""
-        if self._activity is None:
-            return
-        sent = amount.sent
-        after = self._balance if balance is None else balance.balance_after
-
-        def detail() -> dict[str, Any]:
-            shown: dict[str, Any] = {"amount": sent}
-            if declined is not None:
-                shown.update(decline_code=declined.code, reason=declined.reason)
-            shown["balance"] = format_balance(after)
-            return shown
-
-        summary = f"{what}: {outcome.replace('_', ' ')}"
-        if declined is not None:
-            summary += f" ({declined.code}, {declined.reason})"
-        self._activity.add("decision", summary, order_id, outcome, detail)
+        if self._activity is not None:
+            after = self._balance if balance is None else balance.balance_after
+            self._activity.decided(what, order_id, amount.sent, outcome, after, declined)
 
     def reset(self, balance: Decimal | None = None) -> Decimal:
         """Forget every transaction and order; start from `balance` or the initial balance."""
@@ -263,6 +269,7 @@ class Ledger:
         self._transactions.append(transaction)
 
     def _clear(self, balance: Decimal) -> None:
+        self._window.clear()
         self._balance = balance
         self._transactions.clear()
         self._orders.clear()

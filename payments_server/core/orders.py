@@ -17,6 +17,7 @@ class Outcome(StrEnum):
     PAID = "paid"
     INSUFFICIENT_FUNDS = "insufficient_funds"
     DECLINED = "declined"
+    LIMIT_EXCEEDED = "limit_exceeded"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 import random
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from .jsonio import as_integer
+from .limits import Limits
+from .money import AmountError, parse_amount
 from .transactions import MAX_ORDER_ID_LENGTH, OrderId, as_order_id, order_key
 
 # Stripe's decline code names.
@@ -26,7 +29,10 @@ DECLINE_CODES = (
 DEFAULT_DECLINE_CODE = "card_declined"
 MAX_LATENCY_MS = 60_000
 MAX_RULES = 1_000
-FIELDS = ("decline_rate", "seed", "decline_code", "latency_ms", "rules")
+FIELDS = (
+    "decline_rate", "seed", "decline_code", "latency_ms", "rules",
+    "limit_per_payment", "limit_per_day",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +72,21 @@ class SimulationSettings:
     decline_code: str = DEFAULT_DECLINE_CODE
     latency_ms: int = 0
     rules: tuple[Rule, ...] = field(default=())
+    limit_per_payment: Decimal | None = None
+    limit_per_day: Decimal | None = None
+    # When these settings were made: a day limit counts from then.
+    made_at: float = field(default_factory=time.monotonic, compare=False)
 
     @property
     def active(self) -> bool:
-        """True when some payment could be declined or delayed."""
+        """True when some payment could be declined or delayed (limits are not: the ledger
+        applies them)."""
         return bool(self.decline_rate or self.latency_ms or self.rules)
+
+    @property
+    def limits(self) -> Limits:
+        """The spending limits in force."""
+        return Limits(self.limit_per_payment, self.limit_per_day, self.made_at)
 
     def to_json(self) -> dict[str, object]:
         """The settings as GET and PUT /simulation show them."""
@@ -80,6 +96,8 @@ class SimulationSettings:
             "decline_code": self.decline_code,
             "latency_ms": self.latency_ms,
             "rules": [rule.to_json() for rule in self.rules],
+            "limit_per_payment": self.limit_per_payment,
+            "limit_per_day": self.limit_per_day,
         }
 
     @classmethod
@@ -108,7 +126,18 @@ class SimulationSettings:
             decline_code=_decline_code(body.get("decline_code", DEFAULT_DECLINE_CODE), ""),
             latency_ms=latency,
             rules=tuple(_rule(rule, f"rules[{index}].") for index, rule in enumerate(rules)),
+            limit_per_payment=_limit(body.get("limit_per_payment"), "limit_per_payment"),
+            limit_per_day=_limit(body.get("limit_per_day"), "limit_per_day"),
         )
+
+
+def _limit(value: object, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return parse_amount(value, name=f"'{name}'").value
+    except AmountError as exc:
+        raise SimulationError(f"{exc} or null") from None
 
 
 def _is_number(value: object) -> bool:

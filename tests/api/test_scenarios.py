@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from decimal import Decimal
 
 import pytest
 from flask.testing import FlaskClient
@@ -306,7 +307,8 @@ def test_a_bad_reset_body_is_400_and_resets_nothing(
 def test_the_simulation_is_off_by_default(client: FlaskClient) -> None:
     assert exact(client.get("/simulation")) == exact_json(
         """{"status": "success", "simulation": {"decline_rate": 0.0, "seed": null,
-            "decline_code": "card_declined", "latency_ms": 0, "rules": []}}"""
+            "decline_code": "card_declined", "latency_ms": 0, "rules": [],
+            "limit_per_payment": null, "limit_per_day": null}}"""
     )
 
 
@@ -319,6 +321,7 @@ def test_put_replaces_the_settings_and_shows_them(client: FlaskClient) -> None:
     assert response.json["simulation"] == {
         "decline_rate": 0.5, "seed": 7, "decline_code": "card_declined", "latency_ms": 0,
         "rules": [{"next": 2, "decline_code": "lost_card"}],
+        "limit_per_payment": None, "limit_per_day": None,
     }  # fmt: skip
     assert client.get("/simulation").json == response.json
     assert client.put("/simulation", json={}).json["simulation"]["rules"] == []
@@ -407,11 +410,12 @@ def test_latency_delays_payments_but_not_the_balance(client: FlaskClient) -> Non
 
 
 def test_settings_from_the_command_line_show_in_the_simulation(make_client: MakeClient) -> None:
-    client = make_client(decline_rate=0.25, decline_seed=3, latency_ms=10)
-    assert client.get("/simulation").json["simulation"] == {
-        "decline_rate": 0.25, "seed": 3, "decline_code": "card_declined", "latency_ms": 10,
-        "rules": [],
-    }  # fmt: skip
+    client = make_client(decline_rate=0.25, decline_seed=3, latency_ms=10,
+                         limit_per_payment=Decimal("500"), limit_per_day=Decimal("1000.50"))  # fmt: skip
+    assert exact(client.get("/simulation"))["simulation"] == exact_json(
+        """{"decline_rate": 0.25, "seed": 3, "decline_code": "card_declined", "latency_ms": 10,
+            "rules": [], "limit_per_payment": 500, "limit_per_day": 1000.50}"""
+    )
 
 
 # --- paged transactions ----------------------------------------------------------------

@@ -25,6 +25,8 @@ def test_the_defaults_decline_nothing_and_add_no_latency() -> None:
         "decline_code": "card_declined",
         "latency_ms": 0,
         "rules": [],
+        "limit_per_payment": None,
+        "limit_per_day": None,
     }
 
 
@@ -117,6 +119,8 @@ def test_settings_show_as_json_with_their_rules() -> None:
         "latency_ms": 100,
         "rules": [{"order_id": 7, "decline_code": "do_not_honor"},
                   {"next": 3, "decline_code": "card_declined"}],
+        "limit_per_payment": None,
+        "limit_per_day": None,
     }  # fmt: skip
 
 
@@ -141,6 +145,8 @@ def test_integers_may_be_written_as_json_schema_allows() -> None:
             {"next": 3, "decline_code": "lost_card"},
             {"order_id": 42, "decline_code": "lost_card"},
         ],
+        "limit_per_payment": None,
+        "limit_per_day": None,
     }
 
 
@@ -183,7 +189,11 @@ RULE_SHAPE = 'must be {"order_id": ..., "decline_code": ...} or {"next": N, "dec
          f"'rules[0].decline_code' must be one of {CODES}"),
         ({"decline_rat": 0.5},
          "'decline_rat' is not a simulation setting; use decline_rate, seed, decline_code,"
-         " latency_ms, rules"),
+         " latency_ms, rules, limit_per_payment, limit_per_day"),
+        ({"limit_per_day": 0}, "'limit_per_day' must be a positive number or null"),
+        ({"limit_per_payment": "500"}, "'limit_per_payment' must be a positive number or null"),
+        ({"limit_per_payment": Decimal("1.001")},
+         "'limit_per_payment' must have at most 2 decimal places or null"),
     ],
 )  # fmt: skip
 def test_invalid_settings_name_the_field(body: dict, message: str) -> None:

@@ -319,6 +319,8 @@
     if (s.decline_rate) parts.push("decline rate " + s.decline_rate + " (" + s.decline_code + ")");
     if (s.latency_ms) parts.push("latency " + s.latency_ms + " ms");
     if (s.rules && s.rules.length) parts.push(s.rules.length + (s.rules.length === 1 ? " rule" : " rules"));
+    if (s.limit_per_payment !== null) parts.push("at most " + s.limit_per_payment + " per payment");
+    if (s.limit_per_day !== null) parts.push("at most " + s.limit_per_day + " per 24 hours");
     $("simulation-summary").textContent = parts.join(", ") + ";";
     $("simulation-banner").hidden = parts.length === 0;
   }
@@ -331,7 +333,8 @@
     try { rules = JSON.parse($("sim-rules").value || "[]"); }
     catch (error) { $("simulation-result").textContent = "Rules must be a JSON list: " + error.message; return; }
     const body = { decline_rate: numberOr($("sim-rate").value, 0), seed: numberOr($("sim-seed").value, null),
-      decline_code: $("sim-code").value.trim() || "card_declined", latency_ms: numberOr($("sim-latency").value, 0), rules };
+      decline_code: $("sim-code").value.trim() || "card_declined", latency_ms: numberOr($("sim-latency").value, 0), rules,
+      limit_per_payment: numberOr($("sim-limit-payment").value, null), limit_per_day: numberOr($("sim-limit-day").value, null) };
     const data = await api("PUT", "/simulation", body);
     $("simulation-result").textContent = data.message || (data.status === "success" ? "Saved." : "");
     await loadSimulation();
@@ -341,6 +344,7 @@
     const data = await api("PUT", "/simulation", {});
     ["sim-rate", "sim-latency"].forEach((id) => { $(id).value = "0"; });
     $("sim-seed").value = ""; $("sim-code").value = "card_declined"; $("sim-rules").value = "[]";
+    $("sim-limit-payment").value = ""; $("sim-limit-day").value = "";
     $("simulation-result").textContent = data.status === "success" ? "Simulation is off." : data.message;
     await loadSimulation();
   });

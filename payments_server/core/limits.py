@@ -1,0 +1,83 @@
+"""Spending limits: at most so much per payment, and per rolling 24 hours.
+
+The wording of a refusal is the seed's compliance error (`003_…`): "495.00 + 10.00 >
+500.00 (1 day)". The day is counted only while a day limit is set, so the history of a
+long run costs no memory: a day limit set with PUT /simulation counts from then.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+DAY_S = 86_400.0
+
+
+class LimitExceededError(Exception):
+    """A payment over a limit; nothing was debited. `limit` names it ("per payment", "1 day")."""
+
+    def __init__(self, limit: str, detail: str) -> None:
+        super().__init__(detail)
+        self.limit = limit
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The limits in force; None is no limit."""
+
+    per_payment: Decimal | None = None
+    per_day: Decimal | None = None
+    # When these limits were set (time.monotonic): the day counts from then.
+    since: float = 0.0
+
+
+class SpendingWindow:
+    """Successful payments of the last 24 hours, while a day limit is set.
+
+    Not locked itself: the ledger checks and adds under its own lock.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._spent: deque[tuple[float, Decimal]] = deque()
+        self._total = Decimal(0)
+        self._since = 0.0
+
+    def check(self, limits: Limits, amount: Decimal) -> None:
+        """Raise LimitExceededError if paying `amount` now would go over a limit."""
+        if limits.since != self._since:
+            # New limits: their day counts from when they were set.
+            self.clear()
+            self._since = limits.since
+        if limits.per_payment is not None and amount > limits.per_payment:
+            raise LimitExceededError(
+                "per payment", f"{amount:.2f} > {limits.per_payment:.2f} (per payment)"
+            )
+        if limits.per_day is not None:
+            spent = self.total()
+            if spent + amount > limits.per_day:
+                raise LimitExceededError(
+                    "1 day", f"{spent:.2f} + {amount:.2f} > {limits.per_day:.2f} (1 day)"
+                )
+
+    def add(self, limits: Limits, amount: Decimal) -> None:
+        """Count a successful payment, if a day limit is set."""
+        if limits.per_day is not None:
+            self._spent.append((self._clock(), amount))
+            self._total += amount
+
+    def total(self) -> Decimal:
+        """What was paid in the last 24 hours."""
+        horizon = self._clock() - DAY_S
+        while self._spent and self._spent[0][0] <= horizon:
+            self._total -= self._spent.popleft()[1]
+        return self._total
+
+    def clear(self) -> None:
+        """Forget every payment (a reset)."""
+        self._spent.clear()
+        self._total = Decimal(0)
