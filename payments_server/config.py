@@ -61,6 +61,7 @@ class Settings:
     # None: no limit.
     limit_per_payment: Decimal | None = None
     limit_per_day: Decimal | None = None
+    refund_callbacks: bool = True
 
     def __post_init__(self) -> None:
         self._require("host", bool(self.host.strip()), "must not be empty")

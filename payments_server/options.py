@@ -224,6 +224,14 @@ OPTIONS = (
         _parse_decimal,
     ),
     Option(
+        "refund_callbacks",
+        "--no-refund-callbacks",
+        "PAYMENTS_REFUND_CALLBACKS",
+        "",
+        'do not tell the store of refunds (a store that only accepts "success" and "failed")',
+        _parse_bool,
+    ),
+    Option(
         "checkout_expiry",
         "--checkout-expiry",
         "PAYMENTS_CHECKOUT_EXPIRY",
@@ -268,6 +276,6 @@ OPTIONS = (
 )
 # Options that are switches: a flag without a value, which turns the setting on (or, for
 # the --no- ones, off).
-SWITCHES = frozenset({"fsync", "quiet", "dashboard"})
-NEGATED_SWITCHES = frozenset({"dashboard"})
+SWITCHES = frozenset({"fsync", "quiet", "dashboard", "refund_callbacks"})
+NEGATED_SWITCHES = frozenset({"dashboard", "refund_callbacks"})
 OPTION_BY_FIELD = {option.field: option for option in OPTIONS}

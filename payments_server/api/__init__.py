@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import PathConverter
 
-from . import activity, callbacks, checkout, payments, simulation, spec
+from . import activity, callbacks, checkout, payments, refunds, simulation, spec
 from .errors import register_error_handlers
 from .query import refuse_unknown_query_parameters
 from .recorder import record_request
 
 
+class OrderPathConverter(PathConverter):
+    """An order id in a path, slashes and all, except one ending in /refunds: that path is
+    the refund route's, and GET must not claim it (an OPTIONS Allow would list GET)."""
+
+    regex = r"[^/].*?(?<!/refunds)"
+
+
 def register_api(app: Flask) -> None:
     """Register every JSON route and the error handlers on the app."""
-    for module in (payments, callbacks, simulation, checkout, activity, spec):
+    app.url_map.converters["order_path"] = OrderPathConverter
+    for module in (payments, refunds, callbacks, simulation, checkout, activity, spec):
         app.register_blueprint(module.bp)
     app.before_request(refuse_unknown_query_parameters)
     app.after_request(record_request)

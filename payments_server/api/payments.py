@@ -152,7 +152,7 @@ def pay_order() -> Response:
     )
 
 
-@bp.get("/payments/orders/<path:order_id>")
+@bp.get("/payments/orders/<order_path:order_id>")
 def order(order_id: str) -> Response:
     """Show what happened to an order: its attempts, its transaction, its latest callback."""
     state = gateway()

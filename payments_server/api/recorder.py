@@ -12,7 +12,7 @@ from .curl import as_curl
 from .web import gateway
 
 # The areas whose POSTs and PUTs are kept; pages (which carry card numbers) never are.
-RECORDED_BLUEPRINTS = frozenset({"payments", "callbacks", "simulation", "checkout"})
+RECORDED_BLUEPRINTS = frozenset({"payments", "refunds", "callbacks", "simulation", "checkout"})
 # Checking a signature changes nothing, and its body may hold the store's secret.
 NOT_RECORDED = frozenset({"callbacks.verify_callback"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})

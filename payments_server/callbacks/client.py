@@ -6,7 +6,7 @@ import ssl
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -35,9 +35,16 @@ class Callback:
     url: str | None = None
 
     @classmethod
-    def new(cls, order_id: OrderId, status: str, url: str | None = None) -> Callback:
-        """A new event with a fresh webhook-id; the body is exactly {"order_id", "status"}."""
-        body = jsonio.dumps({"order_id": order_id, "status": status}).encode()
+    def new(
+        cls,
+        order_id: OrderId,
+        status: str,
+        url: str | None = None,
+        extra: Mapping[str, object] | None = None,
+    ) -> Callback:
+        """A new event with a fresh webhook-id; the body is exactly {"order_id", "status"},
+        followed by `extra` (a refund's amounts) when there is one."""
+        body = jsonio.dumps({"order_id": order_id, "status": status, **(extra or {})}).encode()
         return cls(new_message_id(), order_id, status, body, url)
 
 

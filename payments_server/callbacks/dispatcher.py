@@ -7,6 +7,7 @@ import itertools
 import logging
 import random
 import threading
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -79,10 +80,16 @@ class CallbackDispatcher:
         self._worker: threading.Thread | None = None
         self._closed = False
 
-    def notify(self, order_id: OrderId, status: str, url: str | None = None) -> Delivery:
+    def notify(
+        self,
+        order_id: OrderId,
+        status: str,
+        url: str | None = None,
+        extra: Mapping[str, object] | None = None,
+    ) -> Delivery:
         """Send a new event now (to `url`, or the server's callback URL) and return its
         record; failures are queued for retry."""
-        callback = Callback.new(order_id, status, url)
+        callback = Callback.new(order_id, status, url, extra)
         delivery = Delivery(callback, datetime.now(UTC))
         with self._lock:
             self._log.put(delivery)

@@ -10,37 +10,21 @@ from typing import Any
 
 from .activity import ActivityLog
 from .journal import Journal
+from .jsonio import format_time
 from .limits import LimitExceededError, Limits, SpendingWindow
-from .money import Amount, AmountError, parse_amount
-from .orders import OrderAttempt, OrderRecord, Outcome
+from .money import Amount
+from .orders import OrderAttempt, OrderRecord, OrderRefund, Outcome
+from .refusals import (  # re-exported: the refusals are the ledger's answers
+    InsufficientFundsError,
+    NothingToRefundError,
+    OrderAlreadyPaidError,
+    OrderNotPaidError,
+    PaymentDeclinedError,
+    RefundTooLargeError,
+)
+from .replay import Replay
 from .simulation import Decline
-from .transactions import OrderId, Transaction, as_order_id, order_key
-
-
-class InsufficientFundsError(Exception):
-    """The balance is lower than the amount asked for; nothing was debited."""
-
-    def __init__(self, balance: Decimal, requested: Amount) -> None:
-        super().__init__(f"balance {balance} is lower than {requested.value}")
-        self.balance = balance
-        self.requested = requested
-
-
-class OrderAlreadyPaidError(Exception):
-    """The order has a successful payment already; nothing was debited."""
-
-    def __init__(self, order_id: OrderId) -> None:
-        super().__init__(f"order {order_id} has already been paid")
-        self.order_id = order_id
-
-
-class PaymentDeclinedError(Exception):
-    """The payment was declined on purpose (simulation); nothing was debited."""
-
-    def __init__(self, decline_code: str) -> None:
-        super().__init__(f"declined: {decline_code}")
-        self.decline_code = decline_code
-
+from .transactions import OrderId, Refund, Transaction, order_key
 
 # Asked, under the account lock, whether a payment is declined: a decline (or just its
 # code), or None.
@@ -55,7 +39,7 @@ def _as_decline(answer: Decline | str | None) -> Decline | None:
     return Decline(answer, "declined") if isinstance(answer, str) else answer
 
 
-class Ledger:
+class Ledger(Replay):
     """One in-memory bank account. Every check-and-change happens under its lock."""
 
     def __init__(
@@ -167,6 +151,35 @@ class Ledger:
             self._decided(what, order_id, amount, "paid", balance=transaction)
             return transaction
 
+    def refund(self, order_id: OrderId, amount: Amount | None = None) -> OrderRecord:
+        """Give back `amount` (default: all that is left) of a paid order's payment.
+
+        Raises KeyError (no such order), OrderNotPaidError, NothingToRefundError or
+        RefundTooLargeError; then nothing changed.
+        """
+        with self._lock:
+            record = self._orders[order_key(order_id)]
+            if not record.paid:
+                raise OrderNotPaidError(record.order_id)
+            left = record.refundable
+            if amount is None:
+                if left == 0:
+                    raise NothingToRefundError(record.order_id)
+                amount = Amount(left, left)
+            if amount.value > left:
+                raise RefundTooLargeError(record.order_id, amount, left)
+            refund = Refund(amount.sent, self._balance + amount.value, None, record.order_id)
+            at = datetime.now(UTC)
+            self._write(
+                {"event": "refund", "order_id": record.order_id, "amount": amount.sent,
+                 "at": format_time(at), "balance_after": refund.balance_after}
+            )  # fmt: skip
+            self._commit(refund)
+            self._window.add(self._limits(), -amount.value)  # the day counts payments net
+            record = self._orders[order_key(order_id)] = record.with_refund(OrderRefund(at, refund))
+            self._decided(f"order {record.order_id}", record.order_id, amount, "refunded")
+            return record
+
     def _decided(
         self,
         what: str,
@@ -195,48 +208,6 @@ class Ledger:
         """Record the starting balance in a new state file, so a restart begins from it."""
         with self._lock:
             self._write({"event": "reset", "balance": self._balance})
-
-    def replay(self, event: dict[str, Any]) -> None:
-        """Apply one event read back from the state file; raise ValueError if it cannot be."""
-        with self._lock:
-            kind = event.get("event")
-            if kind == "reset":
-                self._clear(_stored_amount(event, "balance", allow_zero=True).value)
-            elif kind == "payment":
-                recipient = event.get("recipient")
-                if not isinstance(recipient, str):
-                    raise ValueError("a payment without a recipient")
-                transaction = self._transaction(_stored_amount(event), recipient=recipient)
-                _check_balance_after(event, transaction)
-                self._commit(transaction)
-            elif kind == "order":
-                self._replay_order(event)
-            else:
-                raise ValueError(f"unknown event {kind!r}")
-
-    def _replay_order(self, event: dict[str, Any]) -> None:
-        order_id = as_order_id(event.get("order_id"))
-        if order_id is None:
-            raise ValueError("an order event without a valid order_id")
-        if self._order_paid(order_id):
-            raise ValueError(f"order {order_id} is paid twice")
-        try:
-            outcome = Outcome(event["outcome"])
-            at = datetime.fromisoformat(event["at"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError("an order event without a valid outcome and time") from None
-        code = event.get("decline_code")
-        if code is not None and not isinstance(code, str):
-            raise ValueError("an order event with a decline_code that is not text")
-        amount = _stored_amount(event)
-        attempt = OrderAttempt(at, amount, outcome, code)
-        if outcome is not Outcome.PAID:
-            self._orders[order_key(order_id)] = self._record(order_id).attempted(attempt)
-            return
-        transaction = self._transaction(amount, order_id=order_id)
-        _check_balance_after(event, transaction)
-        self._commit(transaction)
-        self._orders[order_key(order_id)] = self._record(order_id).attempted(attempt, transaction)
 
     def _order_paid(self, order_id: OrderId) -> bool:
         record = self._orders.get(order_key(order_id))
@@ -278,20 +249,3 @@ class Ledger:
         # Written before memory changes: a change the file does not hold never happened.
         if self._journal is not None:
             self._journal.append(event)
-
-
-def _stored_amount(event: dict[str, Any], name: str = "amount", **rules: bool) -> Amount:
-    try:
-        return parse_amount(event.get(name), name=name, **rules)
-    except AmountError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _check_balance_after(event: dict[str, Any], transaction: Transaction) -> None:
-    stored = event.get("balance_after")
-    if not isinstance(stored, int | Decimal) or Decimal(stored) != transaction.balance_after:
-        raise ValueError(
-            f"balance_after {stored} does not follow from the balance before it"
-            f" ({transaction.balance_after + transaction.amount.value}"
-            f" - {transaction.amount.value} = {transaction.balance_after})"
-        )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from .jsonio import format_time
-from .money import Amount
-from .transactions import OrderId, Transaction
+from .money import Amount, format_balance
+from .transactions import OrderId, Refund, Transaction
 
 
 class Outcome(StrEnum):
@@ -40,17 +41,50 @@ class OrderAttempt:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderRefund:
+    """Money given back for a paid order: when, how much, and the history's entry for it."""
+
+    at: datetime
+    refund: Refund
+
+    def to_json(self) -> dict[str, object]:
+        """The refund as the order record shows it."""
+        return {
+            "at": format_time(self.at),
+            "amount": self.refund.sent,
+            "balance_after": format_balance(self.refund.balance_after),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class OrderRecord:
     """An order's payment history; `transaction` is set once it is paid."""
 
     order_id: OrderId
     attempts: tuple[OrderAttempt, ...] = ()
     transaction: Transaction | None = None
+    refunds: tuple[OrderRefund, ...] = ()
 
     @property
     def paid(self) -> bool:
         """True once a payment for the order succeeded."""
         return self.transaction is not None
+
+    @property
+    def refunded(self) -> Decimal:
+        """How much of the payment has been given back."""
+        return sum((r.refund.amount.value for r in self.refunds), Decimal(0))
+
+    @property
+    def refundable(self) -> Decimal:
+        """How much of the payment can still be given back (0 when not paid)."""
+        if self.transaction is None:
+            return Decimal(0)
+        return self.transaction.amount.value - self.refunded
+
+    def with_refund(self, refund: OrderRefund) -> OrderRecord:
+        """This record with one more refund."""
+        return replace(self, refunds=(*self.refunds, refund))
 
     def attempted(
         self, attempt: OrderAttempt, transaction: Transaction | None = None
@@ -63,11 +97,16 @@ class OrderRecord:
     def to_json(self) -> dict[str, object]:
         """The record as GET /payments/orders/<id> shows it (without the envelope)."""
         paying = next((a for a in self.attempts if a.outcome is Outcome.PAID), None)
+        state = "paid" if self.paid else "failed"
+        if self.refunds and self.refundable == 0:
+            state = "refunded"
         return {
             "order_id": self.order_id,
-            "state": "paid" if self.paid else "failed",
+            "state": state,
             "amount": None if paying is None else paying.amount.sent,
             "paid_at": None if paying is None else format_time(paying.at),
             "transaction": None if self.transaction is None else self.transaction.to_json(),
             "attempts": [attempt.to_json() for attempt in self.attempts],
+            "refunds": [refund.to_json() for refund in self.refunds],
+            "amount_refunded": format_balance(self.refunded),
         }

@@ -52,6 +52,29 @@ class Transaction:
         return f'{head},"amount":{self.sent},"balance_after":{balance}}}'
 
 
+@dataclass(frozen=True, slots=True)
+class Refund(Transaction):
+    """Money given back for a paid order (its `order_id`): an entry of its own in the
+    history, marked so that nobody reading transactions takes it for a payment."""
+
+    def to_json(self) -> dict[str, object]:
+        """The refund as GET /transactions shows it."""
+        return {
+            "type": "refund",
+            "refund_of": self.order_id,
+            "amount": self.sent,
+            "balance_after": format_balance(self.balance_after),
+        }
+
+    def json_text(self) -> str:
+        """jsonio.dumps(self.to_json()), written directly as Transaction.json_text is."""
+        balance = format_balance(self.balance_after)
+        return (
+            f'{{"type":"refund","refund_of":{_json_scalar(self.order_id)},'
+            f'"amount":{self.sent},"balance_after":{balance}}}'
+        )
+
+
 def _json_scalar(value: str | int | None) -> str:
     # The same escaping as simplejson's default (ASCII only), which jsonio.dumps uses.
     return encode_basestring_ascii(value) if isinstance(value, str) else str(value)

@@ -145,6 +145,25 @@ def test_idempotency_answers_conform(client: FlaskClient, store: StoreStub) -> N
     conforms(client.post("/pay", data="x" * 70_000), "/pay", "POST")  # 413
 
 
+def test_refund_and_limit_answers_conform(client: FlaskClient, store: StoreStub) -> None:
+    path = "/payments/orders/{order_id}/refunds"
+    client.post("/payments/orders", json={"order_id": "r", "amount": 10})
+    conforms(client.post("/payments/orders/r/refunds", json={"amount": 4}), path, "POST")
+    conforms(client.post("/payments/orders/r/refunds", json={"amount": 7}), path, "POST")
+    conforms(client.post("/payments/orders/r/refunds"), path, "POST")
+    conforms(client.post("/payments/orders/r/refunds"), path, "POST")  # 409
+    conforms(client.post("/payments/orders/x/refunds"), path, "POST")  # 404
+    assert conforms(client.get("/payments/orders/r"), "/payments/orders/{order_id}", "GET")[
+        "state"] == "refunded"  # fmt: skip
+    conforms(client.get("/transactions"), "/transactions", "GET")
+    conforms(client.get("/transactions?limit=5"), "/transactions", "GET")
+    conforms(client.put("/simulation", json={"limit_per_payment": 5}), "/simulation", "PUT")
+    over = conforms(client.post("/pay", json={"amount": 6, "recipient": "r"}), "/pay", "POST")
+    assert over["message"] == "Limit exceeded"
+    conforms(client.post("/payments/orders", json={"order_id": "o", "amount": 6}),
+             "/payments/orders", "POST")  # fmt: skip
+
+
 def test_checkout_answers_conform(client: FlaskClient, store: StoreStub) -> None:
     made = conforms(client.post("/checkout/sessions", json={"order_id": "C-1", "amount": 5,
                                 "metadata": {"cart": "9"}}), "/checkout/sessions", "POST")  # fmt: skip

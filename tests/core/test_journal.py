@@ -140,7 +140,9 @@ def test_a_torn_last_line_is_dropped_with_a_warning(
     [
         (START_LINE + "not json\n" + START_LINE, "line 2 is not JSON"),
         (START_LINE + "[1]\n", "line 2 is not an event"),
-        (START_LINE + '{"event":"refund"}\n', "line 2: unknown event 'refund'"),
+        (START_LINE + '{"event":"chargeback"}\n', "line 2: unknown event 'chargeback'"),
+        (START_LINE + '{"event":"refund","order_id":1,"amount":1,"at":"2026-11-22T10:00:00Z",'
+         '"balance_after":50001}\n', "line 2: a refund of an order that is not paid"),
         (START_LINE + '{"event":"payment","recipient":"r","amount":1,"balance_after":5}\n',
          "line 2: balance_after 5 does not follow from the balance before it"
          " (50000.00 - 1 = 49999.00)"),
