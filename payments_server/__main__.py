@@ -24,6 +24,8 @@ store's callback URL and reports whether the store got it in "shop_notified".
 Callbacks are signed with Standard Webhooks headers (webhook-id, webhook-timestamp,
 webhook-signature), retried in the background when the store fails, and kept in a
 log: GET /callbacks, GET /callbacks/<id>, POST /callbacks/<id>/retry.
+Refunds: POST /payments/orders/<id>/refunds. Spending limits: --limit-per-payment and
+--limit-per-day (402 "Limit exceeded").
 Hosted checkout: POST /checkout/sessions, and the payment page at /checkout/<id>.
 A live dashboard in the browser at / (GET /dashboard): every request, decision and
 callback as it happens; GET /events streams the change notices it follows.
