@@ -75,6 +75,7 @@ class Gateway:
             RetryPolicy(settings.callback_schedule, settings.callback_retries),
             settings.callback_log_size,
             activity=activity,
+            faults=simulator.callback_fault,
         )
         gateway = cls(
             settings=settings,

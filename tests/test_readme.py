@@ -135,7 +135,12 @@ def test_the_store_snippet_verifies_callbacks_and_acts_once_per_event(
     assert forged.json() == {"error": "Message timestamp too old"}
 
 
-@pytest.mark.parametrize("recipe", [STORE_TEST, WAIT_TEST], ids=["store-test", "wait"])
+FAULT_TEST = re.compile(r"### Webhook faults on purpose\n.*?```python\n(.*?)```", re.DOTALL)
+
+
+@pytest.mark.parametrize(
+    "recipe", [STORE_TEST, WAIT_TEST, FAULT_TEST], ids=["store-test", "wait", "fault"]
+)
 def test_the_readme_store_tests_pass_in_a_project_that_only_installed_the_package(
     pytester: pytest.Pytester, recipe: re.Pattern[str]
 ) -> None:

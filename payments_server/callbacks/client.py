@@ -19,6 +19,10 @@ from .http1 import ClosedWithoutAnswerError, Connection, ProtocolError
 from .signing import Signer, new_message_id
 
 GONE = 410
+# Faults that change how one attempt is signed (PUT /simulation "callback_faults").
+BAD_SIGNATURE = "bad_signature"
+STALE_TIMESTAMP = "stale_timestamp"
+STALE_BY_S = 600
 # The statuses whose Retry-After header says when to come back.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
@@ -58,6 +62,8 @@ class Attempt:
     duration_ms: float
     # Seconds the store asked us to wait, from Retry-After on a 429 or 503.
     retry_after: float | None = None
+    # The fault this attempt carried on purpose (simulation), if any.
+    fault: str | None = None
 
     @property
     def delivered(self) -> bool:
@@ -71,12 +77,15 @@ class Attempt:
 
     def to_json(self) -> dict[str, object]:
         """The attempt as the callback log shows it."""
-        return {
+        shown: dict[str, object] = {
             "at": format_time(self.at),
             "status_code": self.status_code,
             "error": self.error,
             "duration_ms": round(self.duration_ms, 1),
         }
+        if self.fault is not None:
+            shown["fault"] = self.fault
+        return shown
 
 
 class StoreNotifier:
@@ -116,10 +125,11 @@ class StoreNotifier:
         # from the environment, follows a redirect or retries: a callback is sent once.
         self._idle: deque[Connection] = deque(maxlen=pool_size)
 
-    def send(self, callback: Callback) -> Attempt:
-        """POST the callback once, freshly timestamped and signed; never raises."""
+    def send(self, callback: Callback, fault: str | None = None) -> Attempt:
+        """POST the callback once, freshly timestamped and signed (or, with a fault, badly
+        signed or stale on purpose); never raises."""
         at = self._clock()
-        signed = self._signer.headers(callback.id, int(at.timestamp()), callback.body)
+        signed = self._signed(callback, at, fault)
         head = self._head + (
             "".join(f"{name}: {value}\r\n" for name, value in signed.items())
             + f"Content-Length: {len(callback.body)}\r\n\r\n"
@@ -150,11 +160,13 @@ class StoreNotifier:
             error = f"store answered {code}"
         elif code is not None and elapsed > self.timeout:
             error = f"store answered after the {self.timeout:g} s timeout"
-        return Attempt(at, code, error, elapsed * 1000, retry_after)
+        return Attempt(at, code, error, elapsed * 1000, retry_after, fault)
 
-    def sent_headers(self, callback: Callback, at: datetime) -> dict[str, str]:
+    def sent_headers(
+        self, callback: Callback, at: datetime, fault: str | None = None
+    ) -> dict[str, str]:
         """The headers of the attempt made at `at`, exactly as send() wrote them."""
-        signed = self._signer.headers(callback.id, int(at.timestamp()), callback.body)
+        signed = self._signed(callback, at, fault)
         return {
             "Host": self._host_header,
             "User-Agent": self._user_agent,
@@ -162,6 +174,16 @@ class StoreNotifier:
             **signed,
             "Content-Length": str(len(callback.body)),
         }
+
+    def _signed(self, callback: Callback, at: datetime, fault: str | None) -> dict[str, str]:
+        stamp = int(at.timestamp()) - (STALE_BY_S if fault == STALE_TIMESTAMP else 0)
+        headers = self._signer.headers(callback.id, stamp, callback.body)
+        if fault == BAD_SIGNATURE:
+            # A real signature of other bytes: well formed, and wrong for this body.
+            headers["webhook-signature"] = self._signer.signature(
+                callback.id, stamp, callback.body + b" "
+            )
+        return headers
 
     def for_url(self, url: str | None) -> StoreNotifier:
         """This notifier, or one like it (same signer, timeout, agent) for another URL."""

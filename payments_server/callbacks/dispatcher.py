@@ -7,19 +7,24 @@ import itertools
 import logging
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from time import monotonic
 
 from ..core.activity import ActivityLog
+from ..core.faults import CallbackFault
 from ..core.transactions import OrderId
-from .client import Attempt, Callback, StoreNotifier
+from .client import BAD_SIGNATURE, STALE_TIMESTAMP, Attempt, Callback, StoreNotifier
 from .deliveries import Delivery, DeliveryLog, State
+from .reporting import FIRST, RESEND, log_attempt, record_attempt
 from .retries import RetryPolicy
 
 log = logging.getLogger("payments_server.callbacks")
+
+DROPPED = "dropped on purpose (simulation): never sent"
+SIGNING_FAULTS = frozenset({BAD_SIGNATURE, STALE_TIMESTAMP})
 
 # How long close() waits for an attempt the worker has in flight before it stops waiting.
 CLOSE_WAIT = 1.0
@@ -47,9 +52,10 @@ class NotWaitingError(Exception):
 class Kind(Enum):
     """Why an attempt was made."""
 
-    FIRST = "first attempt"
+    FIRST = FIRST
     RETRY = "retry"
-    RESEND = "resend"
+    RESEND = RESEND
+    DUPLICATE = "duplicate"
 
 
 class CallbackDispatcher:
@@ -67,9 +73,11 @@ class CallbackDispatcher:
         *,
         rng: random.Random | None = None,
         activity: ActivityLog | None = None,
+        faults: Callable[[OrderId], CallbackFault | None] | None = None,
     ) -> None:
         self.notifier = notifier
         self._activity = activity
+        self._faults = faults
         self.policy = policy
         self._rng = rng or random.Random()
         self._lock = threading.Condition()
@@ -91,10 +99,39 @@ class CallbackDispatcher:
         record; failures are queued for retry."""
         callback = Callback.new(order_id, status, url, extra)
         delivery = Delivery(callback, datetime.now(UTC))
+        fault = None if self._faults is None else self._faults(order_id)
         with self._lock:
             self._log.put(delivery)
-        attempt = self._send(callback)
-        return self._after(delivery, attempt, Kind.FIRST)
+            if fault is not None and fault.fault == "delay":
+                return self._hold(delivery, fault.delay_ms)
+        if fault is None:
+            return self._after(delivery, self._send(callback), Kind.FIRST)
+        if fault.fault == "drop":
+            attempt = Attempt(datetime.now(UTC), None, DROPPED, 0.0, fault="drop")
+        else:
+            signing = fault.fault if fault.fault in SIGNING_FAULTS else None
+            attempt = replace(self._send(callback, signing), fault=fault.fault)
+        updated = self._after(delivery, attempt, Kind.FIRST)
+        if fault.fault == "duplicate":
+            # The same event again, same webhook-id: what at-least-once delivery allows.
+            again = replace(self._send(callback), fault="duplicate")
+            updated = self._after(updated, again, Kind.DUPLICATE)
+        return updated
+
+    def _hold(self, delivery: Delivery, delay_ms: int) -> Delivery:
+        """Schedule a callback's first attempt `delay_ms` from now (under the lock)."""
+        heapq.heappush(self._queue, (monotonic() + delay_ms / 1000, next(self._order), delivery.id))
+        held = replace(
+            delivery, next_attempt_at=datetime.now(UTC) + timedelta(milliseconds=delay_ms)
+        )
+        self._log.put(held)
+        self._start_worker()
+        self._lock.notify_all()
+        log.info(
+            "callback %s order %s %s: first attempt held back %d ms on purpose (simulation)",
+            delivery.id, delivery.callback.order_id, delivery.callback.status, delay_ms,
+        )  # fmt: skip
+        return held
 
     def resend(self, delivery_id: str) -> tuple[Attempt, Delivery]:
         """Send a logged event again now, with its webhook-id; return the attempt and record."""
@@ -122,7 +159,7 @@ class CallbackDispatcher:
     def sent_headers(self, delivery: Delivery, attempt: Attempt) -> tuple[str, dict[str, str]]:
         """Where an attempt went and the headers it carried, signature included."""
         notifier = self.notifier.for_url(delivery.callback.url)
-        return notifier.url, notifier.sent_headers(delivery.callback, attempt.at)
+        return notifier.url, notifier.sent_headers(delivery.callback, attempt.at, attempt.fault)
 
     def get(self, delivery_id: str) -> Delivery:
         """The record with this webhook-id; raise UnknownCallbackError if there is none."""
@@ -156,8 +193,8 @@ class CallbackDispatcher:
         self.notifier.close()
         return pending
 
-    def _send(self, callback: Callback) -> Attempt:
-        return self.notifier.for_url(callback.url).send(callback)
+    def _send(self, callback: Callback, fault: str | None = None) -> Attempt:
+        return self.notifier.for_url(callback.url).send(callback, fault)
 
     def _after(self, sent: Delivery, attempt: Attempt, kind: Kind) -> Delivery:
         """Record an attempt and decide what comes next; return the updated record."""
@@ -170,9 +207,9 @@ class CallbackDispatcher:
                 updated = self._next_step(current, attempt, kind)
                 self._log.put(updated)
         url = sent.callback.url or self.notifier.url
-        _log_attempt(updated, attempt, kind, url, self.policy.max_retries)
+        log_attempt(updated, attempt, kind.value, url, self.policy.max_retries)
         if self._activity is not None:
-            _record_attempt(self._activity, updated, attempt, kind, url)
+            record_attempt(self._activity, updated, attempt, kind.value, url)
         return updated
 
     def _next_step(self, current: Delivery, attempt: Attempt, kind: Kind) -> Delivery:
@@ -182,7 +219,7 @@ class CallbackDispatcher:
                 attempt, state=State.DELIVERED, retries_done=retries_done, next_attempt_at=None
             )
         # A resend by hand, or a retry that a resend overtook, does not change the plan.
-        if kind is Kind.RESEND or current.state is not State.PENDING:
+        if kind in (Kind.RESEND, Kind.DUPLICATE) or current.state is not State.PENDING:
             return current.attempted(attempt, retries_done=retries_done)
         delay = self.policy.next_delay(attempt, retries_done, self._rng)
         if delay is None or self._closed:
@@ -190,9 +227,7 @@ class CallbackDispatcher:
                 attempt, state=State.FAILED, retries_done=retries_done, next_attempt_at=None
             )
         heapq.heappush(self._queue, (monotonic() + delay, next(self._order), current.id))
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._run, name="callback-retries", daemon=True)
-            self._worker.start()
+        self._start_worker()
         self._lock.notify_all()
         return current.attempted(
             attempt,
@@ -200,9 +235,18 @@ class CallbackDispatcher:
             next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
         )
 
+    def _start_worker(self) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._run, name="callback-retries", daemon=True)
+            self._worker.start()
+
     def _run(self) -> None:
         while (delivery := self._next_due()) is not None:
-            self._after(delivery, self._send(delivery.callback), Kind.RETRY)
+            if delivery.attempts:
+                self._after(delivery, self._send(delivery.callback), Kind.RETRY)
+            else:  # a first attempt held back by a delay fault
+                attempt = replace(self._send(delivery.callback), fault="delay")
+                self._after(delivery, attempt, Kind.FIRST)
 
     def _next_due(self) -> Delivery | None:
         """Wait for the next scheduled retry and take it; None once closed."""
@@ -223,59 +267,3 @@ class CallbackDispatcher:
                     self._log.put(in_flight)
                     return in_flight
             return None
-
-
-def _log_attempt(
-    delivery: Delivery, attempt: Attempt, kind: Kind, url: str, max_retries: int
-) -> None:
-    if attempt.delivered and not log.isEnabledFor(logging.INFO):
-        return  # --quiet: the line would be dropped, so it is not even written out
-    callback = delivery.callback
-    what = f"callback {callback.id} order {callback.order_id} {callback.status} to {url}"
-    if kind is not Kind.FIRST:
-        what += f" ({kind.value})"
-    if attempt.delivered:
-        log.info("%s: %s in %.0f ms", what, attempt.status_code, attempt.duration_ms)
-        return
-    if kind is Kind.RESEND:
-        outcome = ""
-    elif delivery.next_attempt_at is not None:
-        wait = max((delivery.next_attempt_at - datetime.now(UTC)).total_seconds(), 0)
-        outcome = f"; retry {delivery.retries_done + 1} of {max_retries} in {wait:.3g} s"
-    elif attempt.gone:
-        outcome = "; the store answered 410 Gone, so no more retries"
-    elif delivery.state is State.FAILED:
-        count = len(delivery.attempts)
-        outcome = f"; giving up after {count} {'attempt' if count == 1 else 'attempts'}"
-    else:
-        outcome = ""
-    log.warning(
-        "%s not delivered: %s (%.0f ms)%s", what, attempt.error, attempt.duration_ms, outcome
-    )
-
-
-def _record_attempt(
-    activity: ActivityLog, delivery: Delivery, attempt: Attempt, kind: Kind, url: str
-) -> None:
-    callback = delivery.callback
-    answer = (
-        f"{attempt.status_code} in {attempt.duration_ms:.0f} ms"
-        if attempt.delivered
-        else f"not delivered: {attempt.error}"
-    )
-    activity.add(
-        "callback",
-        f'callback "{callback.status}" ({kind.value}): {answer}',
-        callback.order_id,
-        "delivered" if attempt.delivered else "not_delivered",
-        {
-            "delivery_id": callback.id,
-            "attempt": len(delivery.attempts),
-            "why": kind.value,
-            "url": url,
-            "status_code": attempt.status_code,
-            "error": attempt.error,
-            "duration_ms": round(attempt.duration_ms, 1),
-            "state": delivery.state.value,
-        },
-    )

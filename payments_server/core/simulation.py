@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from .faults import CallbackFault, FaultError, parse_faults
 from .jsonio import as_integer
 from .limits import Limits
 from .money import AmountError, parse_amount
@@ -31,7 +32,7 @@ MAX_LATENCY_MS = 60_000
 MAX_RULES = 1_000
 FIELDS = (
     "decline_rate", "seed", "decline_code", "latency_ms", "rules",
-    "limit_per_payment", "limit_per_day",
+    "limit_per_payment", "limit_per_day", "callback_faults",
 )  # fmt: skip
 
 
@@ -74,6 +75,7 @@ class SimulationSettings:
     rules: tuple[Rule, ...] = field(default=())
     limit_per_payment: Decimal | None = None
     limit_per_day: Decimal | None = None
+    callback_faults: tuple[CallbackFault, ...] = ()
     # When these settings were made: a day limit counts from then.
     made_at: float = field(default_factory=time.monotonic, compare=False)
 
@@ -98,6 +100,7 @@ class SimulationSettings:
             "rules": [rule.to_json() for rule in self.rules],
             "limit_per_payment": self.limit_per_payment,
             "limit_per_day": self.limit_per_day,
+            "callback_faults": [fault.to_json() for fault in self.callback_faults],
         }
 
     @classmethod
@@ -128,7 +131,15 @@ class SimulationSettings:
             rules=tuple(_rule(rule, f"rules[{index}].") for index, rule in enumerate(rules)),
             limit_per_payment=_limit(body.get("limit_per_payment"), "limit_per_payment"),
             limit_per_day=_limit(body.get("limit_per_day"), "limit_per_day"),
+            callback_faults=_faults(body.get("callback_faults")),
         )
+
+
+def _faults(value: object) -> tuple[CallbackFault, ...]:
+    try:
+        return parse_faults(value)
+    except FaultError as exc:
+        raise SimulationError(str(exc)) from None
 
 
 def _limit(value: object, name: str) -> Decimal | None:
@@ -185,6 +196,7 @@ class Simulator:
         self._lock = threading.Lock()
         self._settings = SimulationSettings()
         self._rng = random.Random()
+        self._fault_rng = random.Random()
         self.configure(settings or SimulationSettings())
 
     @property
@@ -202,6 +214,8 @@ class Simulator:
         with self._lock:
             self._settings = settings
             self._rng = random.Random(settings.seed)
+            # Its own sequence: faults drawn do not change which payments are declined.
+            self._fault_rng = random.Random(settings.seed)
 
     def decline(self, order_id: OrderId | None = None) -> str | None:
         """The decline code for this payment, or None to let it through to the account."""
@@ -234,6 +248,31 @@ class Simulator:
                 return Decline(
                     settings.decline_code, f"simulation decline_rate {settings.decline_rate:g}"
                 )
+            return None
+
+    def callback_fault(self, order_id: OrderId) -> CallbackFault | None:
+        """The fault the first attempt of this order's next callback carries, if any:
+        one for the order, then the first `next` one (used up), then a rate."""
+        if not self._settings.callback_faults:  # the common case takes no lock
+            return None
+        with self._lock:
+            faults = self._settings.callback_faults
+            key = order_key(order_id)
+            for fault in faults:
+                if fault.order_id is not None and order_key(fault.order_id) == key:
+                    return fault
+            for index, fault in enumerate(faults):
+                if fault.count is not None:
+                    left = list(faults)
+                    if fault.count > 1:
+                        left[index] = replace(fault, count=fault.count - 1)
+                    else:
+                        del left[index]
+                    self._settings = replace(self._settings, callback_faults=tuple(left))
+                    return fault
+            for fault in faults:
+                if fault.rate is not None and self._fault_rng.random() < fault.rate:
+                    return fault
             return None
 
     def _use_one(self, index: int, count: int) -> None:

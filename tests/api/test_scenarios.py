@@ -309,7 +309,7 @@ def test_the_simulation_is_off_by_default(client: FlaskClient) -> None:
     assert exact(client.get("/simulation")) == exact_json(
         """{"status": "success", "simulation": {"decline_rate": 0.0, "seed": null,
             "decline_code": "card_declined", "latency_ms": 0, "rules": [],
-            "limit_per_payment": null, "limit_per_day": null}}"""
+            "limit_per_payment": null, "limit_per_day": null, "callback_faults": []}}"""
     )
 
 
@@ -322,7 +322,8 @@ def test_put_replaces_the_settings_and_shows_them(client: FlaskClient) -> None:
     assert response.json["simulation"] == {
         "decline_rate": 0.5, "seed": 7, "decline_code": "card_declined", "latency_ms": 0,
         "rules": [{"next": 2, "decline_code": "lost_card"}],
-        "limit_per_payment": None, "limit_per_day": None,
+        "limit_per_payment": None, "limit_per_day": None, "callback_faults": [],
+        "callback_faults": [],
     }  # fmt: skip
     assert client.get("/simulation").json == response.json
     assert client.put("/simulation", json={}).json["simulation"]["rules"] == []
@@ -415,7 +416,8 @@ def test_settings_from_the_command_line_show_in_the_simulation(make_client: Make
                          limit_per_payment=Decimal("500"), limit_per_day=Decimal("1000.50"))  # fmt: skip
     assert exact(client.get("/simulation"))["simulation"] == exact_json(
         """{"decline_rate": 0.25, "seed": 3, "decline_code": "card_declined", "latency_ms": 10,
-            "rules": [], "limit_per_payment": 500, "limit_per_day": 1000.50}"""
+            "rules": [], "limit_per_payment": 500, "limit_per_day": 1000.50,
+            "callback_faults": []}"""
     )
 
 

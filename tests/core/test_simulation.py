@@ -27,6 +27,7 @@ def test_the_defaults_decline_nothing_and_add_no_latency() -> None:
         "rules": [],
         "limit_per_payment": None,
         "limit_per_day": None,
+        "callback_faults": [],
     }
 
 
@@ -121,6 +122,7 @@ def test_settings_show_as_json_with_their_rules() -> None:
                   {"next": 3, "decline_code": "card_declined"}],
         "limit_per_payment": None,
         "limit_per_day": None,
+        "callback_faults": [],
     }  # fmt: skip
 
 
@@ -147,6 +149,7 @@ def test_integers_may_be_written_as_json_schema_allows() -> None:
         ],
         "limit_per_payment": None,
         "limit_per_day": None,
+        "callback_faults": [],
     }
 
 
@@ -189,7 +192,7 @@ RULE_SHAPE = 'must be {"order_id": ..., "decline_code": ...} or {"next": N, "dec
          f"'rules[0].decline_code' must be one of {CODES}"),
         ({"decline_rat": 0.5},
          "'decline_rat' is not a simulation setting; use decline_rate, seed, decline_code,"
-         " latency_ms, rules, limit_per_payment, limit_per_day"),
+         " latency_ms, rules, limit_per_payment, limit_per_day, callback_faults"),
         ({"limit_per_day": 0}, "'limit_per_day' must be a positive number or null"),
         ({"limit_per_payment": "500"}, "'limit_per_payment' must be a positive number or null"),
         ({"limit_per_payment": Decimal("1.001")},
