@@ -323,7 +323,6 @@ def test_put_replaces_the_settings_and_shows_them(client: FlaskClient) -> None:
         "decline_rate": 0.5, "seed": 7, "decline_code": "card_declined", "latency_ms": 0,
         "rules": [{"next": 2, "decline_code": "lost_card"}],
         "limit_per_payment": None, "limit_per_day": None, "callback_faults": [],
-        "callback_faults": [],
     }  # fmt: skip
     assert client.get("/simulation").json == response.json
     assert client.put("/simulation", json={}).json["simulation"]["rules"] == []
