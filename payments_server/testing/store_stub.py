@@ -180,6 +180,33 @@ class StoreStub:
         with self._lock:
             return list(self._received)
 
+    @property
+    def events(self) -> list[ReceivedCallback]:
+        """The received callbacks as a store that deduplicates by webhook-id handles them:
+        the first of each webhook-id, oldest first (retries and duplicates dropped)."""
+        seen: set[str] = set()
+        first = []
+        for callback in self.received:
+            event = callback.headers.get("webhook-id", "")
+            if event not in seen:
+                seen.add(event)
+                first.append(callback)
+        return first
+
+    def assert_each_event_once(self, expected: list[object]) -> None:
+        """Assert that, deduplicated by webhook-id, the bodies received are `expected`
+        (parsed JSON, in order), saying what arrived and how often if not."""
+        got = [callback.json for callback in self.events]
+        if got != expected:
+            counts: dict[str, int] = {}
+            for callback in self.received:
+                event = callback.headers.get("webhook-id", "")
+                counts[event] = counts.get(event, 0) + 1
+            raise AssertionError(
+                f"expected the events {expected!r}, got {got!r} (deliveries per webhook-id:"
+                f" {counts})"
+            )
+
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedCallback]:
         """Wait until at least `count` requests arrived; raise TimeoutError naming what did."""
         deadline = time.monotonic() + timeout

@@ -35,6 +35,10 @@ def test_duplicate_delivers_the_same_event_twice(client: FlaskClient, store: Sto
     assert (first.body, first.headers["webhook-id"]) == (second.body, second.headers["webhook-id"])
     assert first.signature_valid and second.signature_valid
     assert [a.get("fault") for a in attempts(client, "d")] == ["duplicate", "duplicate"]
+    # What a store that deduplicates by webhook-id handles: the event once.
+    store.assert_each_event_once([{"order_id": "d", "status": "success"}])
+    with pytest.raises(AssertionError, match=r"deliveries per webhook-id: \{'msg_[0-9a-f]+': 2\}"):
+        store.assert_each_event_once([])
     pay(client, "other")  # only the order named
     assert len(store.received) == 3
 
