@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import quote
 
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
@@ -69,6 +70,9 @@ class Model:
     transactions: list[dict[str, object]] = field(default_factory=list)
     amounts: list[Decimal] = field(default_factory=list)
     paid: dict[str, str] = field(default_factory=dict)
+    # Every order an attempt reached the account for, as its first attempt wrote its id.
+    orders: dict[str, object] = field(default_factory=dict)
+    refunded: dict[str, Decimal] = field(default_factory=dict)
 
     def debit(self, head: dict[str, object], amount_text: str) -> dict[str, object]:
         """Record a payment; return its transaction as the API writes it."""
@@ -118,6 +122,7 @@ class GatewayMachine(RuleBasedStateMachine):
         data = f'{{"order_id": {json.dumps(order_id)}, "amount": {amount}}}'
         status, body = self._post(route, data)
         key = str(order_id)
+        self.model.orders.setdefault(key, exact_json(json.dumps(order_id)))
         if key in self.model.paid:
             assert (status, body) == (
                 409,
@@ -138,6 +143,38 @@ class GatewayMachine(RuleBasedStateMachine):
             "transaction": transaction,
             "shop_notified": body["shop_notified"],
         }
+
+    @rule(order_id=order_ids, amount=st.none() | amount_texts)
+    def refund(self, order_id: int | str, amount: str | None) -> None:
+        data = "" if amount is None else f'{{"amount": {amount}}}'
+        status, body = self._post(f"/payments/orders/{quote(str(order_id))}/refunds", data)
+        key, model = str(order_id), self.model
+        if key not in model.orders:
+            assert (status, body) == (
+                404, {"status": "failed", "message": f"No payment found for order {key}"})  # fmt: skip
+            return
+        if key not in model.paid:
+            assert (status, body) == (409, {"status": "failed", "message": f"Order {key} has not"
+                                            " been paid: there is nothing to refund"})  # fmt: skip
+            return
+        left = Decimal(model.paid[key]) - model.refunded.get(key, Decimal(0))
+        if amount is None and left == 0:
+            assert (status, body) == (
+                409, {"status": "failed", "message": f"Order {key} has been refunded in full"})  # fmt: skip
+            return
+        text = str(left) if amount is None else amount
+        if Decimal(text) > left:
+            assert (status, body) == (400, {"status": "failed", "message": f"A refund of {text}"
+                                            f" is more than the {left:.2f} left to refund on"
+                                            f" order {key}"})  # fmt: skip
+            return
+        model.balance += Decimal(text)
+        model.refunded[key] = model.refunded.get(key, Decimal(0)) + Decimal(text)
+        entry = {"type": "refund", "refund_of": model.orders[key], "amount": Num(text),
+                 "balance_after": Num(balance_text(model.balance))}  # fmt: skip
+        model.transactions.append(entry)
+        assert status == 200 and isinstance(body, dict)
+        assert (body["refund"], body["balance"]) == (entry, Num(balance_text(model.balance)))
 
     @rule(path=st.sampled_from(["/pay", *ORDER_ROUTES]), data=st.sampled_from(BAD_BODIES))
     def bad_body(self, path: str, data: str) -> None:
@@ -178,7 +215,8 @@ class GatewayMachine(RuleBasedStateMachine):
         body = exact_json(self.client.get("/balance").get_data())
         assert isinstance(body, dict)
         assert body["balance"] == Num(balance_text(self.model.balance))
-        assert self.model.balance == self.model.start - sum(self.model.amounts, Decimal(0))
+        back = sum(self.model.refunded.values(), Decimal(0))
+        assert self.model.balance == self.model.start - sum(self.model.amounts, Decimal(0)) + back
         assert self.model.balance >= 0
 
     @invariant()
