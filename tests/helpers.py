@@ -14,6 +14,9 @@ ISO_MILLIS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 # make_client(**settings changed) -> a test client of a fresh gateway (see conftest.py).
 MakeClient = Callable[..., FlaskClient]
+# open_gateway(**settings changed) -> a client of a gateway started on the state file
+# (tests/core/conftest.py), as a restart would.
+StartGateway = Callable[..., FlaskClient]
 
 
 @dataclass(frozen=True)

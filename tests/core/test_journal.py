@@ -6,34 +6,18 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from helpers import MakeClient, exact_json
+from helpers import StartGateway, exact_json
 from payments_server import Settings, create_app
 from payments_server.core.journal import Journal, JournalError
 from payments_server.testing import StoreStub
 
-# open_gateway(**settings changed) -> a client of a gateway started on the state file.
-StartGateway = Callable[..., FlaskClient]
 START_LINE = '{"event":"reset","balance":50000.00}\n'
-
-
-@pytest.fixture
-def state_file(tmp_path: Path) -> Path:
-    return tmp_path / "account.jsonl"
-
-
-@pytest.fixture
-def open_gateway(make_client: MakeClient, state_file: Path) -> StartGateway:
-    """Start gateways on the state file, as a restart would; each is closed afterwards."""
-    return lambda **changes: make_client(
-        **{"callback_retries": 0, "state_file": str(state_file), **changes}
-    )
 
 
 def _views(client: FlaskClient, *orders: str) -> list[object]:

@@ -5,32 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from helpers import MakeClient
+from helpers import StartGateway
 from payments_server.api.web import EXTENSION_KEY
 from payments_server.testing import StoreStub
 
 FUTURE = f"12/{(datetime.now(UTC).year + 2) % 100:02d}"
-StartGateway = Callable[..., FlaskClient]
-
-
-@pytest.fixture
-def state_file(tmp_path: Path) -> Path:
-    return tmp_path / "account.jsonl"
-
-
-@pytest.fixture
-def open_gateway(make_client: MakeClient, state_file: Path) -> StartGateway:
-    """Start gateways on the state file, as a restart would; each is closed afterwards."""
-    return lambda **changes: make_client(
-        **{"callback_retries": 0, "state_file": str(state_file), **changes}
-    )
 
 
 def create(client: FlaskClient, **body: object) -> dict:  # type: ignore[type-arg]
