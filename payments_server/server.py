@@ -116,6 +116,11 @@ def _announce(settings: Settings, gateway: Gateway) -> None:
         _describe_secret(settings.webhook_secret),
         gateway.callbacks.policy.describe(),
     )
+    if settings.dashboard:
+        log.info(
+            "dashboard at %s/ (every payment, decision and callback, live)",
+            base_url(settings.host, settings.port),
+        )
     if settings.state_file is not None:
         sessions = gateway.checkout.sessions.newest_first()
         open_now = sum(1 for session in sessions if session.open)

@@ -113,6 +113,9 @@ def test_the_seed_walk_through_over_real_http_with_a_real_store(each_server: str
             f"payments_server {__version__} listening on {gateway.url}"
             f" ({each_server}, 16 threads; store callbacks to {store.url}); press Ctrl+C to stop"
         ) in startup
+        dashboard = gateway.wait_for_line("dashboard at")
+        assert dashboard.endswith(f"dashboard at {gateway.url}/ (every payment, decision and"
+                                  " callback, live)")  # fmt: skip
 
         balance = http.get(gateway.url + "/balance")
         assert balance.headers["Content-Type"] == "application/json"
