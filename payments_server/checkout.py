@@ -32,7 +32,7 @@ from .core.session import (
     to_event,
 )
 from .core.sessions import SessionStore
-from .core.simulation import Decline, Simulator
+from .core.simulation import Decline, Pending, Simulator
 from .core.transactions import OrderId
 
 # What the store is told for each way a session ends; the reason is in the session.
@@ -98,7 +98,7 @@ class Checkout:
                     lambda: (
                         Decline(decline_code, reason)
                         if decline_code
-                        else self.simulator.decide(session.order_id)
+                        else _not_pending(self.simulator.decide(session.order_id))
                     ),
                 )
             except PaymentDeclinedError as exc:
@@ -175,6 +175,11 @@ class Checkout:
             session = self.sessions.link_callback(session.id, delivery.id) or session
         self.events.publish("session", session.id)
         return session
+
+
+def _not_pending(answer: Decline | Pending | None) -> Decline | None:
+    # A session is decided while the customer waits on the page: a pending rule pays it.
+    return None if isinstance(answer, Pending) else answer
 
 
 __all__ = ["Card", "Checkout", "SessionNotOpenError"]

@@ -18,6 +18,7 @@ from .core.journal import Journal, JournalError
 from .core.ledger import Ledger
 from .core.session import EVENT as SESSION_EVENT
 from .core.simulation import SimulationSettings, Simulator
+from .pending import PendingPayments
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Gateway:
     events: EventBus
     streams: StreamSlots
     activity: ActivityLog
+    pending: PendingPayments
     journal: Journal | None = None
 
     @classmethod
@@ -89,10 +91,14 @@ class Gateway:
             # payments always find one (docs/performance.md, "streams held").
             streams=StreamSlots(max(1, settings.threads // 4)),
             activity=activity,
+            pending=PendingPayments(ledger, callbacks),
             journal=journal,
         )
         if journal is not None:
             gateway.restore(journal)
+            # A payment pending at the stop is still decided on time (at once if overdue).
+            for order_id, due in ledger.pending_orders():
+                gateway.pending.schedule(order_id, due)
         return gateway
 
     def reset(self, balance: Decimal | None = None) -> Decimal:
@@ -104,6 +110,7 @@ class Gateway:
         self.callbacks.reset()
         self.idempotency.clear()
         self.checkout.reset()
+        self.pending.reset()
         self.activity.reset()
         self.events.publish("reset")
         return value
@@ -137,5 +144,6 @@ class Gateway:
         if self.journal is not None:
             self.journal.close()
         self.checkout.close()
+        self.pending.close()
         self.events.close()
         return self.callbacks.close()

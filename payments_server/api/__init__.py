@@ -12,10 +12,11 @@ from .recorder import record_request
 
 
 class OrderPathConverter(PathConverter):
-    """An order id in a path, slashes and all, except one ending in /refunds: that path is
-    the refund route's, and GET must not claim it (an OPTIONS Allow would list GET)."""
+    """An order id in a path, slashes and all, except one ending in /refunds or /decide:
+    those paths are the order actions', and GET must not claim them (an OPTIONS Allow
+    would list GET)."""
 
-    regex = r"[^/].*?(?<!/refunds)"
+    regex = r"[^/].*?(?<!/refunds)(?<!/decide)"
 
 
 def register_api(app: Flask) -> None:

@@ -15,6 +15,7 @@ from ..core.idempotency import BadKeyError, Claim, IdempotencyConflictError, fin
 from ..core.ledger import InsufficientFundsError, OrderAlreadyPaidError, PaymentDeclinedError
 from ..core.limits import LimitExceededError
 from ..core.money import Amount, AmountError, format_balance, parse_amount
+from ..core.refusals import OrderPendingError, PaymentPendingError
 from ..core.transactions import MAX_ORDER_ID_LENGTH, OrderId, as_order_id, order_key
 from .errors import ApiError
 from .responses import MIMETYPE, BufferedResponse, json_response
@@ -132,6 +133,16 @@ def pay_order() -> Response:
         )
     except OrderAlreadyPaidError:
         raise ApiError(409, f"Order {order_id} has already been paid") from None
+    except OrderPendingError as exc:
+        raise ApiError(409, str(exc)) from None
+    except PaymentPendingError as exc:
+        # No debit and no callback yet: both come when the payment is decided.
+        state.pending.schedule(exc.order_id, exc.due)
+        return json_response(
+            {"status": "pending", "message": str(exc), "order_id": order_id,
+             "amount": amount.sent, "decide_after_ms": exc.after_ms},
+            202,
+        )  # fmt: skip
     except (PaymentDeclinedError, InsufficientFundsError, LimitExceededError) as exc:
         # The store hears about the failure too, but only after the lock is released.
         state.callbacks.notify(order_id, "failed")

@@ -1,16 +1,18 @@
-"""Refunds over HTTP: POST /payments/orders/<id>/refunds gives money back for a paid order."""
+"""Acting on an order after its payment: refund it (POST /payments/orders/<id>/refunds) or
+decide a pending payment now (POST /payments/orders/<id>/decide)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response
 
 from ..callbacks.deliveries import State
-from ..core.ledger import (
+from ..core.money import AmountError, format_balance, parse_amount
+from ..core.refusals import (
     NothingToRefundError,
+    NotPendingError,
     OrderNotPaidError,
     RefundTooLargeError,
 )
-from ..core.money import AmountError, format_balance, parse_amount
 from .errors import ApiError
 from .payments import idempotent
 from .responses import json_response
@@ -44,10 +46,10 @@ def refund(order_id: str) -> Response:
         record = state.ledger.refund(order_id, amount)
     except KeyError:
         raise ApiError(404, f"No payment found for order {order_id}") from None
-    except (OrderNotPaidError, NothingToRefundError) as exc:
+    except (OrderNotPaidError, NothingToRefundError, RefundTooLargeError) as exc:
+        # More than is left is a conflict with the order's state, as "already paid" is:
+        # the request itself is well formed (the document cannot know what is left).
         raise ApiError(409, str(exc)) from None
-    except RefundTooLargeError as exc:
-        raise ApiError(400, str(exc)) from None
     given = record.refunds[-1].refund
     delivery = None
     if notify and state.settings.refund_callbacks:
@@ -65,5 +67,29 @@ def refund(order_id: str) -> Response:
             "amount_refunded": format_balance(record.refunded),
             "amount_left": format_balance(record.refundable),
             "shop_notified": None if delivery is None else delivery.state is State.DELIVERED,
+        }
+    )
+
+
+@bp.post("/payments/orders/<path:order_id>/decide")
+def decide(order_id: str) -> Response:
+    """Decide a pending payment now: as planned (no body) or {"outcome": "paid" | "declined"};
+    the store is told as for any order payment."""
+    body = optional_json_object() or {}
+    outcome = body.get("outcome")
+    if set(body) - {"outcome"} or outcome not in (None, "paid", "declined"):
+        raise ApiError(400, 'Body must be empty or {"outcome": "paid" | "declined"}')
+    try:
+        record, delivery = gateway().pending.decide(order_id, outcome)
+    except KeyError:
+        raise ApiError(404, f"No payment found for order {order_id}") from None
+    except NotPendingError as exc:
+        raise ApiError(409, str(exc)) from None
+    return json_response(
+        {
+            "status": "success",
+            "message": f"Order {record.order_id} is {record.to_json()['state']}",
+            "order": record.to_json(),
+            "shop_notified": delivery.state is State.DELIVERED,
         }
     )

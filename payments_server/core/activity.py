@@ -103,7 +103,7 @@ class ActivityLog:
         def detail() -> dict[str, Any]:
             shown: dict[str, Any] = {"amount": sent}
             if isinstance(reason, Decline):
-                shown.update(decline_code=reason.code, reason=reason.reason)
+                shown.update(decline_code=reason.code or None, reason=reason.reason)
             elif reason is not None:
                 shown.update(limit=reason.limit, detail=reason.detail)
             shown["balance"] = format_balance(balance)
@@ -111,7 +111,9 @@ class ActivityLog:
 
         summary = f"{what}: {outcome.replace('_', ' ')}"
         if isinstance(reason, Decline):
-            summary += f" ({reason.code}, {reason.reason})"
+            summary += (
+                f" ({reason.code}, {reason.reason})" if reason.code else f" ({reason.reason})"
+            )
         elif reason is not None:
             summary += f" ({reason.detail})"
         self.add("decision", summary, order_id, outcome, detail)

@@ -53,8 +53,6 @@ class CallbackFault:
 
 def parse_faults(raw: object) -> tuple[CallbackFault, ...]:
     """Validate the "callback_faults" list of PUT /simulation; raise FaultError."""
-    if raw is None:
-        return ()
     if not isinstance(raw, list) or len(raw) > MAX_FAULTS:
         raise FaultError(f"'callback_faults' must be a list of at most {MAX_FAULTS} faults")
     return tuple(_fault(entry, f"callback_faults[{index}]") for index, entry in enumerate(raw))

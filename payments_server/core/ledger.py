@@ -4,42 +4,45 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from .activity import ActivityLog
 from .journal import Journal
-from .jsonio import format_time
 from .limits import LimitExceededError, Limits, SpendingWindow
 from .money import Amount
-from .orders import OrderAttempt, OrderRecord, OrderRefund, Outcome
+from .orders import OrderAttempt, OrderRecord, Outcome, PendingOrder
+from .refunding import Refunds
 from .refusals import (  # re-exported: the refusals are the ledger's answers
     InsufficientFundsError,
-    NothingToRefundError,
+    NotPendingError,
     OrderAlreadyPaidError,
-    OrderNotPaidError,
+    OrderPendingError,
     PaymentDeclinedError,
-    RefundTooLargeError,
+    PaymentPendingError,
 )
 from .replay import Replay
-from .simulation import Decline
-from .transactions import OrderId, Refund, Transaction, order_key
+from .simulation import Decline, Pending
+from .transactions import OrderId, Transaction, order_key
 
 # Asked, under the account lock, whether a payment is declined: a decline (or just its
 # code), or None.
-DeclineCheck = Callable[[], Decline | str | None]
+DeclineCheck = Callable[[], Decline | Pending | str | None]
 
 
 def _never_decline() -> None:
     return None
 
 
-def _as_decline(answer: Decline | str | None) -> Decline | None:
+def _as_decline(answer: Decline | Pending | str | None) -> Decline | None:
+    if isinstance(answer, Pending):
+        return None  # a generic payment is never left pending
     return Decline(answer, "declined") if isinstance(answer, str) else answer
 
 
-class Ledger(Replay):
+class Ledger(Replay, Refunds):
     """One in-memory bank account. Every check-and-change happens under its lock."""
 
     def __init__(
@@ -118,67 +121,80 @@ class Ledger(Replay):
     ) -> Transaction:
         """Debit an order once, recording the attempt whatever its outcome.
 
-        Raises OrderAlreadyPaidError (nothing recorded), PaymentDeclinedError or
-        InsufficientFundsError.
+        Raises OrderAlreadyPaidError or OrderPendingError (nothing recorded),
+        PaymentPendingError (recorded, decided later by decide()), PaymentDeclinedError,
+        LimitExceededError or InsufficientFundsError.
         """
         what = f"order {order_id}"
         with self._lock:
             if self._order_paid(order_id):
                 self._decided(what, order_id, amount, "already_paid")
                 raise OrderAlreadyPaidError(order_id)
+            if self._record(order_id).pending is not None:
+                raise OrderPendingError(order_id)
             at = datetime.now(UTC)
-            declined = _as_decline(decline())
+            answer = decline()
+            if isinstance(answer, Pending):
+                due = at + timedelta(milliseconds=answer.after_ms)
+                wait = PendingOrder(amount, due, answer.then, answer.decline_code)
+                self._attempt(order_id, OrderAttempt(at, amount, Outcome.PENDING), pending=wait)
+                self._decided(what, order_id, amount, "pending", Decline("", answer.reason))
+                raise PaymentPendingError(order_id, amount, answer.after_ms, due)
+            declined = _as_decline(answer)
             if declined is not None:
                 attempt = OrderAttempt(at, amount, Outcome.DECLINED, declined.code)
                 self._attempt(order_id, attempt)
                 self._decided(what, order_id, amount, "declined", declined)
                 raise PaymentDeclinedError(declined.code)
-            limits = self._limits()
-            try:
-                self._window.check(limits, amount.value)
-            except LimitExceededError as exc:
-                self._attempt(order_id, OrderAttempt(at, amount, Outcome.LIMIT_EXCEEDED))
-                self._decided(what, order_id, amount, "limit_exceeded", exc)
-                raise
-            try:
-                transaction = self._transaction(amount, order_id=order_id)
-            except InsufficientFundsError:
-                self._attempt(order_id, OrderAttempt(at, amount, Outcome.INSUFFICIENT_FUNDS))
-                self._decided(what, order_id, amount, "insufficient_funds")
-                raise
-            self._attempt(order_id, OrderAttempt(at, amount, Outcome.PAID), transaction)
-            self._window.add(limits, amount.value)
-            self._decided(what, order_id, amount, "paid", balance=transaction)
-            return transaction
+            return self._charge(order_id, amount, at)
 
-    def refund(self, order_id: OrderId, amount: Amount | None = None) -> OrderRecord:
-        """Give back `amount` (default: all that is left) of a paid order's payment.
+    def decide(self, order_id: OrderId, then: str | None = None) -> OrderRecord:
+        """Decide a pending order payment now, as planned or as `then` ("paid" or
+        "declined"): the same checks as a payment, at this moment.
 
-        Raises KeyError (no such order), OrderNotPaidError, NothingToRefundError or
-        RefundTooLargeError; then nothing changed.
+        Raises KeyError (no such order) or NotPendingError; for a decided payment, whatever
+        pay_order() raises for that outcome.
         """
         with self._lock:
             record = self._orders[order_key(order_id)]
-            if not record.paid:
-                raise OrderNotPaidError(record.order_id)
-            left = record.refundable
-            if amount is None:
-                if left == 0:
-                    raise NothingToRefundError(record.order_id)
-                amount = Amount(left, left)
-            if amount.value > left:
-                raise RefundTooLargeError(record.order_id, amount, left)
-            refund = Refund(amount.sent, self._balance + amount.value, None, record.order_id)
-            at = datetime.now(UTC)
-            self._write(
-                {"event": "refund", "order_id": record.order_id, "amount": amount.sent,
-                 "at": format_time(at), "balance_after": refund.balance_after}
-            )  # fmt: skip
-            self._commit(refund)
-            self._window.add(self._limits(), -amount.value)  # the day counts payments net
-            record = self._orders[order_key(order_id)] = record.with_refund(OrderRefund(at, refund))
-            self._decided(f"order {record.order_id}", record.order_id, amount, "refunded")
-            return record
+            if record.pending is None:
+                raise NotPendingError(record.order_id)
+            wait, at = record.pending, datetime.now(UTC)
+            if (then or wait.then) == "declined":
+                attempt = OrderAttempt(at, wait.amount, Outcome.DECLINED, wait.decline_code)
+                self._attempt(record.order_id, attempt)
+                reason = Decline(wait.decline_code, "the pending payment was declined")
+                self._decided(f"order {record.order_id}", record.order_id, wait.amount,
+                              "declined", reason)  # fmt: skip
+                raise PaymentDeclinedError(wait.decline_code)
+            self._charge(record.order_id, wait.amount, at)
+            return self._orders[order_key(order_id)]
+
+    def pending_orders(self) -> list[tuple[OrderId, datetime]]:
+        """Every pending order payment and when it is due to be decided."""
+        with self._lock:
+            return [(r.order_id, r.pending.due) for r in self._orders.values() if r.pending]
+
+    def _charge(self, order_id: OrderId, amount: Amount, at: datetime) -> Transaction:
+        """Debit an order under the limits and the balance, recording the attempt."""
+        what = f"order {order_id}"
+        limits = self._limits()
+        try:
+            self._window.check(limits, amount.value)
+        except LimitExceededError as exc:
+            self._attempt(order_id, OrderAttempt(at, amount, Outcome.LIMIT_EXCEEDED))
+            self._decided(what, order_id, amount, "limit_exceeded", exc)
+            raise
+        try:
+            transaction = self._transaction(amount, order_id=order_id)
+        except InsufficientFundsError:
+            self._attempt(order_id, OrderAttempt(at, amount, Outcome.INSUFFICIENT_FUNDS))
+            self._decided(what, order_id, amount, "insufficient_funds")
+            raise
+        self._attempt(order_id, OrderAttempt(at, amount, Outcome.PAID), transaction)
+        self._window.add(limits, amount.value)
+        self._decided(what, order_id, amount, "paid", balance=transaction)
+        return transaction
 
     def _decided(
         self,
@@ -217,16 +233,25 @@ class Ledger(Replay):
         return self._orders.get(order_key(order_id)) or OrderRecord(order_id)
 
     def _attempt(
-        self, order_id: OrderId, attempt: OrderAttempt, transaction: Transaction | None = None
+        self,
+        order_id: OrderId,
+        attempt: OrderAttempt,
+        transaction: Transaction | None = None,
+        pending: PendingOrder | None = None,
     ) -> None:
+        """Record an attempt (first in the state file); any attempt but a pending one
+        ends the order's pending payment."""
         if self._journal is not None:
             event: dict[str, Any] = {"event": "order", **attempt.to_json(), "order_id": order_id}
             if transaction is not None:
                 event["balance_after"] = transaction.balance_after
+            if pending is not None:
+                event.update(pending.to_event())
             self._write(event)
         if transaction is not None:
             self._commit(transaction)
-        self._orders[order_key(order_id)] = self._record(order_id).attempted(attempt, transaction)
+        record = self._record(order_id).attempted(attempt, transaction)
+        self._orders[order_key(order_id)] = replace(record, pending=pending)
 
     def _transaction(
         self, amount: Amount, recipient: str | None = None, order_id: OrderId | None = None

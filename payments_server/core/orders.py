@@ -19,6 +19,7 @@ class Outcome(StrEnum):
     INSUFFICIENT_FUNDS = "insufficient_funds"
     DECLINED = "declined"
     LIMIT_EXCEEDED = "limit_exceeded"
+    PENDING = "pending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,21 @@ class OrderAttempt:
             "outcome": self.outcome.value,
             "decline_code": self.decline_code,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOrder:
+    """An order payment left pending: how much, when it is decided, and how."""
+
+    amount: Amount
+    due: datetime
+    then: str
+    decline_code: str
+
+    def to_event(self) -> dict[str, object]:
+        """What the state file keeps of it, beside the pending attempt."""
+        return {"decide_at": self.due.isoformat(), "then": self.then,
+                "then_decline_code": self.decline_code}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +80,7 @@ class OrderRecord:
     attempts: tuple[OrderAttempt, ...] = ()
     transaction: Transaction | None = None
     refunds: tuple[OrderRefund, ...] = ()
+    pending: PendingOrder | None = None
 
     @property
     def paid(self) -> bool:
@@ -97,7 +114,7 @@ class OrderRecord:
     def to_json(self) -> dict[str, object]:
         """The record as GET /payments/orders/<id> shows it (without the envelope)."""
         paying = next((a for a in self.attempts if a.outcome is Outcome.PAID), None)
-        state = "paid" if self.paid else "failed"
+        state = "paid" if self.paid else "pending" if self.pending else "failed"
         if self.refunds and self.refundable == 0:
             state = "refunded"
         return {

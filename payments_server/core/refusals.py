@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from .money import Amount
@@ -58,3 +59,27 @@ class RefundTooLargeError(Exception):
             f" order {order_id}"
         )
         self.left = left
+
+
+class OrderPendingError(Exception):
+    """A payment for an order whose earlier payment is still pending; nothing recorded."""
+
+    def __init__(self, order_id: OrderId) -> None:
+        super().__init__(f"Order {order_id} has a payment pending")
+        self.order_id = order_id
+
+
+class PaymentPendingError(Exception):
+    """The payment was left pending on purpose (simulation): recorded, not yet decided."""
+
+    def __init__(self, order_id: OrderId, amount: Amount, after_ms: int, due: datetime) -> None:
+        super().__init__(f"Payment of {amount.sent} for order {order_id} is pending")
+        self.order_id, self.amount, self.after_ms, self.due = order_id, amount, after_ms, due
+
+
+class NotPendingError(Exception):
+    """A decision asked for an order with no payment pending."""
+
+    def __init__(self, order_id: OrderId) -> None:
+        super().__init__(f"Order {order_id} has no payment pending")
+        self.order_id = order_id

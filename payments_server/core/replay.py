@@ -7,12 +7,13 @@ payment; every derived number (balance_after) is recomputed and must match the f
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .money import Amount, AmountError, parse_amount
-from .orders import OrderAttempt, OrderRecord, OrderRefund, Outcome
+from .orders import OrderAttempt, OrderRecord, OrderRefund, Outcome, PendingOrder
 from .transactions import OrderId, Refund, Transaction, as_order_id, order_key
 
 
@@ -69,13 +70,15 @@ class Replay:
             raise ValueError("an order event with a decline_code that is not text")
         amount = _stored_amount(event)
         attempt = OrderAttempt(at, amount, outcome, code)
-        if outcome is not Outcome.PAID:
-            self._orders[order_key(order_id)] = self._record(order_id).attempted(attempt)
-            return
-        transaction = self._transaction(amount, order_id=order_id)
-        _check_balance_after(event, transaction)
-        self._commit(transaction)
-        self._orders[order_key(order_id)] = self._record(order_id).attempted(attempt, transaction)
+        # A pending attempt keeps its decision to come; any other attempt ends it.
+        pending = _pending(event, amount) if outcome is Outcome.PENDING else None
+        transaction = None
+        if outcome is Outcome.PAID:
+            transaction = self._transaction(amount, order_id=order_id)
+            _check_balance_after(event, transaction)
+            self._commit(transaction)
+        record = self._record(order_id).attempted(attempt, transaction)
+        self._orders[order_key(order_id)] = replace(record, pending=pending)
 
     def _replay_refund(self, event: dict[str, Any]) -> None:
         order_id = as_order_id(event.get("order_id"))
@@ -100,6 +103,17 @@ def _stored_amount(event: dict[str, Any], name: str = "amount", **rules: bool) -
         return parse_amount(event.get(name), name=name, **rules)
     except AmountError as exc:
         raise ValueError(str(exc)) from None
+
+
+def _pending(event: dict[str, Any], amount: Amount) -> PendingOrder:
+    then, code = event.get("then"), event.get("then_decline_code")
+    try:
+        due = datetime.fromisoformat(event["decide_at"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("a pending order event without a valid decide_at") from None
+    if then not in ("paid", "declined") or not isinstance(code, str) or due.utcoffset() is None:
+        raise ValueError("a pending order event without then, then_decline_code and a zone")
+    return PendingOrder(amount, due, then, code)
 
 
 def _check_balance_after(event: dict[str, Any], transaction: Transaction) -> None:

@@ -15,25 +15,28 @@ from .faults import CallbackFault, FaultError, parse_faults
 from .jsonio import as_integer
 from .limits import Limits
 from .money import AmountError, parse_amount
-from .transactions import MAX_ORDER_ID_LENGTH, OrderId, as_order_id, order_key
-
-# Stripe's decline code names.
-DECLINE_CODES = (
-    "do_not_honor",
-    "insufficient_funds",
-    "card_declined",
-    "expired_card",
-    "processing_error",
-    "lost_card",
-    "stolen_card",
+from .rules import (
+    DECLINE_CODES,
+    DEFAULT_DECIDE_AFTER_MS,
+    DEFAULT_DECLINE_CODE,
+    Pending,
+    Rule,
+    SimulationError,
+    decline_code_of,
+    parse_rule,
 )
-DEFAULT_DECLINE_CODE = "card_declined"
+from .transactions import OrderId, order_key
+
 MAX_LATENCY_MS = 60_000
 MAX_RULES = 1_000
 FIELDS = (
     "decline_rate", "seed", "decline_code", "latency_ms", "rules",
-    "limit_per_payment", "limit_per_day", "callback_faults",
+    "limit_per_payment", "limit_per_day", "callback_faults", "pending_rate",
 )  # fmt: skip
+
+
+# The rules' names, for whoever imports them from here.
+__all__ = ["DECLINE_CODES", "Decline", "Pending", "Rule", "SimulationError", "Simulator"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,26 +45,6 @@ class Decline:
 
     code: str
     reason: str
-
-
-class SimulationError(ValueError):
-    """Simulation settings that cannot be used; str() names the field and the rule."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """A forced decline: every payment for `order_id`, or the next `count` payments."""
-
-    decline_code: str
-    order_id: OrderId | None = None
-    count: int | None = None
-
-    def to_json(self) -> dict[str, object]:
-        """The rule as GET /simulation shows it; `next` is how many declines are left."""
-        head: dict[str, object] = (
-            {"order_id": self.order_id} if self.order_id is not None else {"next": self.count}
-        )
-        return {**head, "decline_code": self.decline_code}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +59,7 @@ class SimulationSettings:
     limit_per_payment: Decimal | None = None
     limit_per_day: Decimal | None = None
     callback_faults: tuple[CallbackFault, ...] = ()
+    pending_rate: float = 0.0
     # When these settings were made: a day limit counts from then.
     made_at: float = field(default_factory=time.monotonic, compare=False)
 
@@ -83,7 +67,7 @@ class SimulationSettings:
     def active(self) -> bool:
         """True when some payment could be declined or delayed (limits are not: the ledger
         applies them)."""
-        return bool(self.decline_rate or self.latency_ms or self.rules)
+        return bool(self.decline_rate or self.latency_ms or self.rules or self.pending_rate)
 
     @property
     def limits(self) -> Limits:
@@ -101,6 +85,7 @@ class SimulationSettings:
             "limit_per_payment": self.limit_per_payment,
             "limit_per_day": self.limit_per_day,
             "callback_faults": [fault.to_json() for fault in self.callback_faults],
+            "pending_rate": self.pending_rate,
         }
 
     @classmethod
@@ -126,13 +111,20 @@ class SimulationSettings:
         return cls(
             decline_rate=float(rate),
             seed=seed,
-            decline_code=_decline_code(body.get("decline_code", DEFAULT_DECLINE_CODE), ""),
+            decline_code=decline_code_of(body.get("decline_code", DEFAULT_DECLINE_CODE), ""),
             latency_ms=latency,
-            rules=tuple(_rule(rule, f"rules[{index}].") for index, rule in enumerate(rules)),
+            rules=tuple(parse_rule(rule, f"rules[{index}].") for index, rule in enumerate(rules)),
             limit_per_payment=_limit(body.get("limit_per_payment"), "limit_per_payment"),
             limit_per_day=_limit(body.get("limit_per_day"), "limit_per_day"),
-            callback_faults=_faults(body.get("callback_faults")),
+            callback_faults=_faults(body.get("callback_faults", [])),
+            pending_rate=_rate(body.get("pending_rate", 0), "pending_rate"),
         )
+
+
+def _outcome(rule: Rule, reason: str) -> Decline | Pending:
+    if rule.pending:
+        return Pending(rule.decide_after_ms, rule.then, rule.decline_code, reason)
+    return Decline(rule.decline_code, reason)
 
 
 def _faults(value: object) -> tuple[CallbackFault, ...]:
@@ -151,6 +143,12 @@ def _limit(value: object, name: str) -> Decimal | None:
         raise SimulationError(f"{exc} or null") from None
 
 
+def _rate(value: object, name: str) -> float:
+    if not _is_number(value) or not 0 <= value <= 1:  # type: ignore[operator]
+        raise SimulationError(f"'{name}' must be a number from 0 to 1")
+    return float(value)  # type: ignore[arg-type]
+
+
 def _is_number(value: object) -> bool:
     # Decimal is how the JSON parser gives fractions.
     return (
@@ -158,35 +156,6 @@ def _is_number(value: object) -> bool:
         and not isinstance(value, bool)
         and math.isfinite(value)
     )
-
-
-def _decline_code(code: object, where: str) -> str:
-    if code not in DECLINE_CODES:
-        raise SimulationError(f"'{where}decline_code' must be one of {', '.join(DECLINE_CODES)}")
-    return code
-
-
-def _rule(raw: object, where: str) -> Rule:
-    shape = (
-        f'\'{where[:-1]}\' must be {{"order_id": ..., "decline_code": ...}}'
-        ' or {"next": N, "decline_code": ...}'
-    )
-    if not isinstance(raw, dict) or set(raw) not in ({"order_id", "decline_code"},
-                                                     {"next", "decline_code"}):  # fmt: skip
-        raise SimulationError(shape)
-    code = _decline_code(raw["decline_code"], where)
-    if "order_id" in raw:
-        order_id = as_order_id(raw["order_id"])
-        if order_id is None:
-            raise SimulationError(
-                f"'{where}order_id' must be a string of 1 to {MAX_ORDER_ID_LENGTH} characters"
-                f" or an integer of at most {MAX_ORDER_ID_LENGTH} digits"
-            )
-        return Rule(code, order_id=order_id)
-    count = as_integer(raw["next"])
-    if count is None or count < 1:
-        raise SimulationError(f"'{where}next' must be a whole number of at least 1")
-    return Rule(code, count=count)
 
 
 class Simulator:
@@ -220,13 +189,14 @@ class Simulator:
     def decline(self, order_id: OrderId | None = None) -> str | None:
         """The decline code for this payment, or None to let it through to the account."""
         decline = self.decide(order_id)
-        return None if decline is None else decline.code
+        return decline.code if isinstance(decline, Decline) else None
 
-    def decide(self, order_id: OrderId | None = None) -> Decline | None:
-        """The decline for this payment and its reason, or None to let it through.
+    def decide(self, order_id: OrderId | None = None) -> Decline | Pending | None:
+        """The decline for this payment and its reason, a pending outcome (order payments
+        only: `order_id` given), or None to let it through.
 
-        Rules for the order win, then the first count rule (using one of its declines),
-        then the decline rate.
+        Rules for the order win, then the first count rule that applies (using one of its
+        payments), then the decline rate, then the pending rate.
         """
         # The common case, nothing simulated, takes no lock: reading the reference is atomic.
         if not self._settings.active:
@@ -236,18 +206,20 @@ class Simulator:
             key = None if order_id is None else order_key(order_id)
             for number, rule in enumerate(settings.rules, 1):
                 if rule.order_id is not None and order_key(rule.order_id) == key:
-                    return Decline(rule.decline_code, f"simulation rule {number}: order {key}")
+                    return _outcome(rule, f"simulation rule {number}: order {key}")
             for index, rule in enumerate(settings.rules):
-                if rule.count is not None:
+                if rule.count is not None and (key is not None or not rule.pending):
                     self._use_one(index, rule.count)
                     left = rule.count - 1
-                    return Decline(
-                        rule.decline_code, f"simulation rule {index + 1}: next, {left} left"
-                    )
+                    return _outcome(rule, f"simulation rule {index + 1}: next, {left} left")
             if settings.decline_rate and self._rng.random() < settings.decline_rate:
                 return Decline(
                     settings.decline_code, f"simulation decline_rate {settings.decline_rate:g}"
                 )
+            rate = settings.pending_rate
+            if key is not None and rate and self._rng.random() < rate:
+                reason = f"simulation pending_rate {rate:g}"
+                return Pending(DEFAULT_DECIDE_AFTER_MS, "paid", DEFAULT_DECLINE_CODE, reason)
             return None
 
     def callback_fault(self, order_id: OrderId) -> CallbackFault | None:

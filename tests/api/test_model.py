@@ -164,7 +164,7 @@ class GatewayMachine(RuleBasedStateMachine):
             return
         text = str(left) if amount is None else amount
         if Decimal(text) > left:
-            assert (status, body) == (400, {"status": "failed", "message": f"A refund of {text}"
+            assert (status, body) == (409, {"status": "failed", "message": f"A refund of {text}"
                                             f" is more than the {left:.2f} left to refund on"
                                             f" order {key}"})  # fmt: skip
             return

@@ -309,7 +309,8 @@ def test_the_simulation_is_off_by_default(client: FlaskClient) -> None:
     assert exact(client.get("/simulation")) == exact_json(
         """{"status": "success", "simulation": {"decline_rate": 0.0, "seed": null,
             "decline_code": "card_declined", "latency_ms": 0, "rules": [],
-            "limit_per_payment": null, "limit_per_day": null, "callback_faults": []}}"""
+            "limit_per_payment": null, "limit_per_day": null, "callback_faults": [],
+            "pending_rate": 0.0}}"""
     )
 
 
@@ -323,6 +324,7 @@ def test_put_replaces_the_settings_and_shows_them(client: FlaskClient) -> None:
         "decline_rate": 0.5, "seed": 7, "decline_code": "card_declined", "latency_ms": 0,
         "rules": [{"next": 2, "decline_code": "lost_card"}],
         "limit_per_payment": None, "limit_per_day": None, "callback_faults": [],
+        "pending_rate": 0.0,
     }  # fmt: skip
     assert client.get("/simulation").json == response.json
     assert client.put("/simulation", json={}).json["simulation"]["rules"] == []
@@ -416,7 +418,7 @@ def test_settings_from_the_command_line_show_in_the_simulation(make_client: Make
     assert exact(client.get("/simulation"))["simulation"] == exact_json(
         """{"decline_rate": 0.25, "seed": 3, "decline_code": "card_declined", "latency_ms": 10,
             "rules": [], "limit_per_payment": 500, "limit_per_day": 1000.50,
-            "callback_faults": []}"""
+            "callback_faults": [], "pending_rate": 0.0}"""
     )
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from payments_server.core import rules
 from payments_server.core.simulation import (
     DECLINE_CODES,
     Rule,
@@ -28,6 +29,7 @@ def test_the_defaults_decline_nothing_and_add_no_latency() -> None:
         "limit_per_payment": None,
         "limit_per_day": None,
         "callback_faults": [],
+        "pending_rate": 0.0,
     }
 
 
@@ -123,6 +125,7 @@ def test_settings_show_as_json_with_their_rules() -> None:
         "limit_per_payment": None,
         "limit_per_day": None,
         "callback_faults": [],
+        "pending_rate": 0.0,
     }  # fmt: skip
 
 
@@ -150,11 +153,12 @@ def test_integers_may_be_written_as_json_schema_allows() -> None:
         "limit_per_payment": None,
         "limit_per_day": None,
         "callback_faults": [],
+        "pending_rate": 0.0,
     }
 
 
 CODES = ", ".join(DECLINE_CODES)
-RULE_SHAPE = 'must be {"order_id": ..., "decline_code": ...} or {"next": N, "decline_code": ...}'
+RULE_SHAPE = "must be " + rules.RULE_SHAPE
 
 
 @pytest.mark.parametrize(
@@ -192,7 +196,7 @@ RULE_SHAPE = 'must be {"order_id": ..., "decline_code": ...} or {"next": N, "dec
          f"'rules[0].decline_code' must be one of {CODES}"),
         ({"decline_rat": 0.5},
          "'decline_rat' is not a simulation setting; use decline_rate, seed, decline_code,"
-         " latency_ms, rules, limit_per_payment, limit_per_day, callback_faults"),
+         " latency_ms, rules, limit_per_payment, limit_per_day, callback_faults, pending_rate"),
         ({"limit_per_day": 0}, "'limit_per_day' must be a positive number or null"),
         ({"limit_per_payment": "500"}, "'limit_per_payment' must be a positive number or null"),
         ({"limit_per_payment": Decimal("1.001")},
