@@ -233,3 +233,21 @@ def test_pause_holds_the_rows_still_and_counts_what_is_new_and_filters_narrow_th
     assert len(summaries(browser)) == 3
     browser.find_element(By.ID, "filter-outcome").send_keys("paid")
     assert summaries(browser) == ["order F-2: paid"]
+
+
+def test_a_pending_payment_can_be_decided_from_the_order_detail(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, store = live
+    rule = {"order_id": "P-9", "outcome": "pending", "decide_after_ms": 600000}
+    requests.put(gateway.url + "/simulation", json={"rules": [rule]}, timeout=5)
+    assert pay(gateway, "P-9").status_code == 202
+    browser = dashboard(gateway, make_browser)
+    wait_for(browser, lambda b: "order P-9: pending" in " ".join(summaries(b)))
+    browser.find_element(By.XPATH, "//ol[@id='activity-list']//button[.='order P-9']").click()
+    wait_for(browser, lambda b: "The payment is pending" in text(b, "order-detail"))
+    click(browser, "//div[@id='order-detail']", "Decide: paid")
+    wait_for(browser, lambda b: "pending 10" in text(b, "order-detail")
+             and "paid 10" in text(b, "order-detail"))  # fmt: skip
+    assert [c.json for c in store.wait_for(1)] == [{"order_id": "P-9", "status": "success"}]
+    wait_for(browser, lambda b: text(b, "balance") == "49990.00")

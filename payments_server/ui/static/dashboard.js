@@ -227,6 +227,16 @@
         when(a.at) + " " + a.outcome + " " + a.amount + (a.decline_code ? " (" + a.decline_code + ")" : "") }))) :
         el("p", { text: record.message || "No payment reached the account." }));
     if (record.transaction) box.append(el("p", { text: "Transaction: " + JSON.stringify(record.transaction) }));
+    if (record.state === "pending") {
+      // POST /payments/orders/<id>/decide: what the timer would do, now.
+      const decide = (outcome) => async () => {
+        await api("POST", "/payments/orders/" + id + "/decide", { outcome });
+        await showOrder(orderId);
+      };
+      box.append(el("p", { class: "pending", text: "The payment is pending: decide it now." }),
+        el("button", { type: "button", text: "Decide: paid", onclick: decide("paid") }),
+        el("button", { type: "button", text: "Decide: declined", onclick: decide("declined") }));
+    }
     box.append(el("h3", { text: "Requests" }));
     activity.activity.filter((e) => e.kind === "request").forEach((e) => box.append(
       el("p", { text: when(e.at) + " " + e.summary }), copyable("Copy the payment request as curl", e.detail.curl)));
