@@ -11,8 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from ..callbacks.client import Attempt
-from ..callbacks.deliveries import Delivery, State
-from ..callbacks.dispatcher import NotWaitingError, UnknownCallbackError
+from ..callbacks.deliveries import Delivery, NotWaitingError, State, UnknownCallbackError
 from ..callbacks.signing import SecretError, Signer
 from ..core.jsonio import as_integer
 from .curl import as_curl

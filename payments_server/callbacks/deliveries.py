@@ -116,3 +116,22 @@ class DeliveryLog:
         )
         for delivery_id in list(islice(finished, excess)):
             del self._records[delivery_id]
+
+
+class UnknownCallbackError(LookupError):
+    """No callback with this webhook-id is in the log."""
+
+    def __init__(self, delivery_id: str) -> None:
+        super().__init__(f"No callback with id {delivery_id!r}")
+        self.delivery_id = delivery_id
+
+
+class NotWaitingError(Exception):
+    """The callback has no retry scheduled: it is delivered, failed, or being tried now."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        doing = {State.PENDING: "is being tried now", State.DELIVERED: "was delivered"}.get(
+            delivery.state, "has failed"
+        )
+        super().__init__(f"Callback {delivery.id} {doing}, not waiting for a retry")
+        self.delivery = delivery

@@ -14,10 +14,10 @@ from enum import Enum
 from time import monotonic
 
 from ..core.activity import ActivityLog
-from ..core.faults import CallbackFault
-from ..core.transactions import OrderId
+from ..core.faults import HOLDS, CallbackFault
+from ..core.transactions import OrderId, order_key
 from .client import BAD_SIGNATURE, STALE_TIMESTAMP, Attempt, Callback, StoreNotifier
-from .deliveries import Delivery, DeliveryLog, State
+from .deliveries import Delivery, DeliveryLog, NotWaitingError, State, UnknownCallbackError
 from .reporting import FIRST, RESEND, log_attempt, record_attempt
 from .retries import RetryPolicy
 
@@ -28,25 +28,6 @@ SIGNING_FAULTS = frozenset({BAD_SIGNATURE, STALE_TIMESTAMP})
 
 # How long close() waits for an attempt the worker has in flight before it stops waiting.
 CLOSE_WAIT = 1.0
-
-
-class UnknownCallbackError(LookupError):
-    """No callback with this webhook-id is in the log."""
-
-    def __init__(self, delivery_id: str) -> None:
-        super().__init__(f"No callback with id {delivery_id!r}")
-        self.delivery_id = delivery_id
-
-
-class NotWaitingError(Exception):
-    """The callback has no retry scheduled: it is delivered, failed, or being tried now."""
-
-    def __init__(self, delivery: Delivery) -> None:
-        doing = {State.PENDING: "is being tried now", State.DELIVERED: "was delivered"}.get(
-            delivery.state, "has failed"
-        )
-        super().__init__(f"Callback {delivery.id} {doing}, not waiting for a retry")
-        self.delivery = delivery
 
 
 class Kind(Enum):
@@ -85,6 +66,10 @@ class CallbackDispatcher:
         # (monotonic due time, tie-breaker, webhook-id) of every scheduled retry.
         self._queue: list[tuple[float, int, str]] = []
         self._order = itertools.count()
+        # Held first attempts: webhook-id -> its fault ("delay" or "reorder"); and for each
+        # order with an event held for a reorder, that event's webhook-id.
+        self._held: dict[str, str] = {}
+        self._swaps: dict[str, str] = {}
         self._worker: threading.Thread | None = None
         self._closed = False
 
@@ -100,10 +85,23 @@ class CallbackDispatcher:
         callback = Callback.new(order_id, status, url, extra)
         delivery = Delivery(callback, datetime.now(UTC))
         fault = None if self._faults is None else self._faults(order_id)
+        swapped = None
         with self._lock:
             self._log.put(delivery)
-            if fault is not None and fault.fault == "delay":
-                return self._hold(delivery, fault.delay_ms)
+            earlier = self._swaps.get(order_key(order_id))
+            if earlier is not None:
+                # The later event of a reordered pair goes first, and at once.
+                swapped = self._take_held(earlier)
+                fault = None if fault is not None and fault.fault in HOLDS else fault
+            elif fault is not None and fault.fault in HOLDS:
+                return self._hold(delivery, fault)
+        updated = self._first_attempt(delivery, fault)
+        if swapped is not None:
+            self._after(swapped, replace(self._send(swapped.callback), fault="reorder"), Kind.FIRST)
+        return updated
+
+    def _first_attempt(self, delivery: Delivery, fault: CallbackFault | None) -> Delivery:
+        callback = delivery.callback
         if fault is None:
             return self._after(delivery, self._send(callback), Kind.FIRST)
         if fault.fault == "drop":
@@ -118,20 +116,46 @@ class CallbackDispatcher:
             updated = self._after(updated, again, Kind.DUPLICATE)
         return updated
 
-    def _hold(self, delivery: Delivery, delay_ms: int) -> Delivery:
-        """Schedule a callback's first attempt `delay_ms` from now (under the lock)."""
+    def _hold(self, delivery: Delivery, fault: CallbackFault) -> Delivery:
+        """Schedule a callback's first attempt `delay_ms` from now (under the lock); a
+        reorder's is sent sooner, right after its order's next event."""
+        delay_ms = fault.delay_ms
         heapq.heappush(self._queue, (monotonic() + delay_ms / 1000, next(self._order), delivery.id))
-        held = replace(
-            delivery, next_attempt_at=datetime.now(UTC) + timedelta(milliseconds=delay_ms)
-        )
-        self._log.put(held)
+        due = datetime.now(UTC) + timedelta(milliseconds=delay_ms)
+        self._log.put(held := replace(delivery, next_attempt_at=due))
+        self._held[delivery.id] = fault.fault
+        if fault.fault == "reorder":
+            self._swaps[order_key(delivery.callback.order_id)] = delivery.id
         self._start_worker()
         self._lock.notify_all()
+        why = f"held back {delay_ms} ms"
+        if fault.fault == "reorder":
+            why = f"held until the order's next event is sent (at most {delay_ms} ms)"
         log.info(
-            "callback %s order %s %s: first attempt held back %d ms on purpose (simulation)",
-            delivery.id, delivery.callback.order_id, delivery.callback.status, delay_ms,
+            "callback %s order %s %s: first attempt %s on purpose (simulation)",
+            delivery.id, delivery.callback.order_id, delivery.callback.status, why,
         )  # fmt: skip
         return held
+
+    def _take_held(self, delivery_id: str) -> Delivery | None:
+        """Take a held first attempt off the schedule (under the lock) to send it now;
+        None if it is gone or no longer waiting."""
+        self._unhold(delivery_id)
+        self._queue = [entry for entry in self._queue if entry[2] != delivery_id]
+        heapq.heapify(self._queue)
+        delivery = self._log.get(delivery_id)
+        if delivery is None or delivery.state is not State.PENDING:
+            return None
+        in_flight = replace(delivery, next_attempt_at=None)
+        self._log.put(in_flight)
+        return in_flight
+
+    def _unhold(self, delivery_id: str) -> str | None:
+        """Forget that a first attempt is held (under the lock); return its fault."""
+        fault = self._held.pop(delivery_id, None)
+        if fault == "reorder":
+            self._swaps = {key: held for key, held in self._swaps.items() if held != delivery_id}
+        return fault
 
     def resend(self, delivery_id: str) -> tuple[Attempt, Delivery]:
         """Send a logged event again now, with its webhook-id; return the attempt and record."""
@@ -149,6 +173,7 @@ class CallbackDispatcher:
             queued = [entry for entry in self._queue if entry[2] != delivery_id]
             if delivery.state is not State.PENDING or len(queued) == len(self._queue):
                 raise NotWaitingError(delivery)
+            self._unhold(delivery_id)
             self._queue = queued
             heapq.heapify(self._queue)
             in_flight = replace(delivery, next_attempt_at=None)
@@ -179,6 +204,8 @@ class CallbackDispatcher:
         with self._lock:
             self._log.clear()
             self._queue.clear()
+            self._held.clear()
+            self._swaps.clear()
             self._lock.notify_all()
 
     def close(self) -> int:
@@ -241,15 +268,17 @@ class CallbackDispatcher:
             self._worker.start()
 
     def _run(self) -> None:
-        while (delivery := self._next_due()) is not None:
-            if delivery.attempts:
-                self._after(delivery, self._send(delivery.callback), Kind.RETRY)
-            else:  # a first attempt held back by a delay fault
-                attempt = replace(self._send(delivery.callback), fault="delay")
-                self._after(delivery, attempt, Kind.FIRST)
+        while (due := self._next_due()) is not None:
+            delivery, held = due
+            attempt = self._send(delivery.callback)
+            if held is None:
+                self._after(delivery, attempt, Kind.RETRY)
+            else:  # a first attempt held back by a delay, or a reorder that waited in vain
+                self._after(delivery, replace(attempt, fault=held), Kind.FIRST)
 
-    def _next_due(self) -> Delivery | None:
-        """Wait for the next scheduled retry and take it; None once closed."""
+    def _next_due(self) -> tuple[Delivery, str | None] | None:
+        """Wait for the next scheduled attempt and take it, with the fault that held it
+        back if it is a first attempt; None once closed."""
         with self._lock:
             while not self._closed:
                 if not self._queue:
@@ -260,10 +289,11 @@ class CallbackDispatcher:
                     self._lock.wait(wait)
                     continue
                 delivery_id = heapq.heappop(self._queue)[2]
+                held = self._unhold(delivery_id)
                 delivery = self._log.get(delivery_id)
                 # Gone after a reset, or delivered by a resend in the meantime.
                 if delivery is not None and delivery.state is State.PENDING:
                     in_flight = replace(delivery, next_attempt_at=None)
                     self._log.put(in_flight)
-                    return in_flight
+                    return in_flight, held
             return None

@@ -3,7 +3,8 @@
 Each fault applies to the first attempt of a callback, for one order, for the next N
 callbacks, or at a rate: `duplicate` (the same event, same webhook-id, twice), `delay`
 (the first attempt held back `delay_ms`), `drop` (the first attempt never sent; the retry
-schedule delivers it), `bad_signature` and `stale_timestamp` (signed ten minutes ago).
+schedule delivers it), `reorder` (held until the order's next event has been sent, so the
+later event arrives first), `bad_signature` and `stale_timestamp` (signed ten minutes ago).
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from decimal import Decimal
 from .jsonio import as_integer
 from .transactions import OrderId, as_order_id
 
-FAULTS = ("duplicate", "delay", "drop", "bad_signature", "stale_timestamp")
+FAULTS = ("duplicate", "delay", "drop", "reorder", "bad_signature", "stale_timestamp")
+# The faults that hold a first attempt back; "delay_ms" belongs to them only.
+HOLDS = frozenset({"delay", "reorder"})
 MAX_FAULTS = 100
 MAX_DELAY_MS = 60_000
+# How long a reordered event waits for its order's next one before it is sent alone.
+REORDER_WAIT_MS = 10_000
 SHAPE = (
     'must be {"fault": ..., "order_id": ...}, {"fault": ..., "next": N} or'
-    ' {"fault": ..., "rate": 0 to 1}, with "delay_ms" for a delay and only for it'
+    ' {"fault": ..., "rate": 0 to 1}, with "delay_ms" for a delay (required) or a reorder'
+    " (optional) and only for them"
 )
 
 
@@ -46,7 +52,7 @@ class CallbackFault:
             shown["next"] = self.count
         else:
             shown["rate"] = self.rate
-        if self.fault == "delay":
+        if self.fault in HOLDS:
             shown["delay_ms"] = self.delay_ms
         return shown
 
@@ -67,11 +73,11 @@ def _fault(raw: object, where: str) -> CallbackFault:
     if fault == "delay" and "delay_ms" not in raw:
         raise FaultError(f"'{where}.delay_ms' must be an integer from 1 to {MAX_DELAY_MS}")
     targets = [name for name in ("order_id", "next", "rate") if name in raw]
-    allowed = {"fault", *targets, *(["delay_ms"] if fault == "delay" else [])}
+    allowed = {"fault", *targets, *(["delay_ms"] if fault in HOLDS and "delay_ms" in raw else [])}
     if len(targets) != 1 or set(raw) != allowed:
         raise FaultError(f"'{where}' {SHAPE}")
-    delay = 0
-    if fault == "delay":
+    delay = REORDER_WAIT_MS if fault == "reorder" else 0
+    if "delay_ms" in raw:
         delay_ms = as_integer(raw["delay_ms"])
         if delay_ms is None or not 1 <= delay_ms <= MAX_DELAY_MS:
             raise FaultError(f"'{where}.delay_ms' must be an integer from 1 to {MAX_DELAY_MS}")

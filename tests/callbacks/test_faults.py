@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -104,7 +105,9 @@ def test_a_badly_signed_first_attempt_fails_verification_and_the_retry_is_sound(
 @pytest.mark.parametrize(
     ("entry", "message"),
     [({"fault": "lose"}, "'callback_faults[0].fault' must be one of duplicate, delay, drop,"
-                         " bad_signature, stale_timestamp"),
+                         " reorder, bad_signature, stale_timestamp"),
+     ({"fault": "reorder", "next": 1, "delay_ms": 0}, "'callback_faults[0].delay_ms' must be"
+                                                      " an integer from 1 to 60000"),
      ({"fault": "drop"}, None),
      ({"fault": "drop", "next": 1, "rate": 1}, None),
      ({"fault": "drop", "next": 1, "delay_ms": 5}, None),
@@ -122,8 +125,8 @@ def test_a_bad_fault_is_a_400_and_changes_nothing(
     assert answer.status_code == 400
     expected = message or (
         '\'callback_faults[0]\' must be {"fault": ..., "order_id": ...}, {"fault": ...,'
-        ' "next": N} or {"fault": ..., "rate": 0 to 1}, with "delay_ms" for a delay and only'
-        " for it"
+        ' "next": N} or {"fault": ..., "rate": 0 to 1}, with "delay_ms" for a delay (required)'
+        " or a reorder (optional) and only for them"
     )
     assert answer.get_json()["message"] == expected
     assert client.get("/simulation").get_json() == before
@@ -131,10 +134,74 @@ def test_a_bad_fault_is_a_400_and_changes_nothing(
 
 def test_faults_show_in_the_simulation_and_a_next_fault_counts_down(client: FlaskClient) -> None:
     faults(
-        client, {"fault": "duplicate", "next": 2}, {"fault": "delay", "rate": 0.5, "delay_ms": 10}
+        client,
+        {"fault": "duplicate", "next": 2},
+        {"fault": "delay", "rate": 0.5, "delay_ms": 10},
+        {"fault": "reorder", "order_id": "r"},
     )
     assert client.get("/simulation").get_json()["simulation"]["callback_faults"] == [
-        {"fault": "duplicate", "next": 2}, {"fault": "delay", "rate": 0.5, "delay_ms": 10}]  # fmt: skip
+        {"fault": "duplicate", "next": 2}, {"fault": "delay", "rate": 0.5, "delay_ms": 10},
+        {"fault": "reorder", "order_id": "r", "delay_ms": 10000}]  # fmt: skip
     pay(client, 1)
     assert client.get("/simulation").get_json()["simulation"]["callback_faults"][0] == {
         "fault": "duplicate", "next": 1}  # fmt: skip
+
+
+def refund(client: FlaskClient, order_id: str) -> dict:  # type: ignore[type-arg]
+    answer = client.post(f"/payments/orders/{order_id}/refunds")
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def test_reorder_delivers_the_later_event_first(
+    client: FlaskClient, store: StoreStub, caplog: pytest.LogCaptureFixture
+) -> None:
+    faults(client, {"fault": "reorder", "order_id": "r"})
+    with caplog.at_level(logging.INFO, logger="payments_server.callbacks"):
+        assert pay(client, "r")["shop_notified"] is False
+    pay(client, "other")  # another order's event does not release it
+    assert [c.json["order_id"] for c in store.received] == ["other"]
+    assert refund(client, "r")["shop_notified"] is True
+    assert [c.json for c in store.received[1:]] == [
+        {"order_id": "r", "status": "refunded", "amount": 1, "amount_refunded": 1.0},
+        {"order_id": "r", "status": "success"}]  # fmt: skip
+    assert all(c.signature_valid for c in store.received)
+    listed = client.get("/callbacks?order_id=r").get_json()["callbacks"]
+    by_status = {d["payment_status"]: d for d in listed}
+    assert [(a.get("fault"), a["status_code"]) for a in by_status["success"]["attempts"]] == [
+        ("reorder", 200)]  # fmt: skip
+    assert [a.get("fault") for a in by_status["refunded"]["attempts"]] == [None]
+    assert by_status["success"]["state"] == by_status["refunded"]["state"] == "delivered"
+    held = "first attempt held until the order's next event is sent (at most 10000 ms)"
+    assert f"order r success: {held} on purpose (simulation)" in caplog.text
+
+
+def test_a_reorder_with_no_later_event_is_sent_alone_when_its_wait_ends(
+    client: FlaskClient, store: StoreStub
+) -> None:
+    faults(client, {"fault": "reorder", "next": 1, "delay_ms": 200})
+    started = time.monotonic()
+    pay(client, "alone")
+    (received,) = store.wait_for(1)
+    assert time.monotonic() - started >= 0.2
+    assert received.json == {"order_id": "alone", "status": "success"}
+    deadline = time.monotonic() + 5
+    while not (tried := attempts(client, "alone")):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert [(a["fault"], a["status_code"]) for a in tried] == [("reorder", 200)]
+    refund(client, "alone")  # the next rule was used up, and nothing waits: sent at once
+    assert store.wait_for(2)[1].json["status"] == "refunded"
+
+
+def test_a_reset_forgets_a_held_reorder(client: FlaskClient, store: StoreStub) -> None:
+    faults(client, {"fault": "reorder", "order_id": "gone", "delay_ms": 100})
+    pay(client, "gone")
+    assert client.post("/reset").status_code == 200
+    time.sleep(0.3)
+    assert store.received == []  # never sent
+    pay(client, "gone")  # a payment of the same id: held again, not taken for a later event
+    assert store.received == []
+    (received,) = store.wait_for(1)
+    time.sleep(0.2)
+    assert store.received == [received]
