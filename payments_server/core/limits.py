@@ -49,10 +49,7 @@ class SpendingWindow:
 
     def check(self, limits: Limits, amount: Decimal) -> None:
         """Raise LimitExceededError if paying `amount` now would go over a limit."""
-        if limits.since != self._since:
-            # New limits: their day counts from when they were set.
-            self.clear()
-            self._since = limits.since
+        self._follow(limits)
         if limits.per_payment is not None and amount > limits.per_payment:
             raise LimitExceededError(
                 "per payment", f"{amount:.2f} > {limits.per_payment:.2f} (per payment)"
@@ -65,10 +62,17 @@ class SpendingWindow:
                 )
 
     def add(self, limits: Limits, amount: Decimal) -> None:
-        """Count a successful payment, if a day limit is set."""
+        """Count a successful payment (or a refund, negative), if a day limit is set."""
+        self._follow(limits)
         if limits.per_day is not None:
             self._spent.append((self._clock(), amount))
             self._total += amount
+
+    def _follow(self, limits: Limits) -> None:
+        if limits.since != self._since:
+            # New limits: their day counts from when they were set.
+            self.clear()
+            self._since = limits.since
 
     def total(self) -> Decimal:
         """What was paid in the last 24 hours."""

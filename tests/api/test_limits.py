@@ -49,6 +49,25 @@ def test_the_day_limit_counts_what_was_paid_in_the_seed_s_words(make_client: Mak
     assert balance(client) == Decimal("49500")
 
 
+def test_orders_and_decided_pending_payments_count_in_the_day_and_refunds_give_it_back(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(limit_per_day=Decimal("100"))
+    rule = {"order_id": "later", "outcome": "pending", "decide_after_ms": 3_600_000}
+    client.put("/simulation", json={"rules": [rule], "limit_per_day": 100})
+    assert client.post("/payments/orders", json={"order_id": "o", "amount": 60}).status_code == 200
+    assert (
+        client.post("/payments/orders", json={"order_id": "later", "amount": 30}).status_code == 202
+    )
+    assert client.post("/payments/orders/later/decide").get_json()["order"]["state"] == "paid"
+    refused(client.post("/pay", json={"amount": 10.01, "recipient": "r"}),
+            "1 day", "90.00 + 10.01 > 100.00 (1 day)")  # fmt: skip
+    client.post("/payments/orders/o/refunds", json={"amount": 50})
+    refused(client.post("/pay", json={"amount": 60.01, "recipient": "r"}),
+            "1 day", "40.00 + 60.01 > 100.00 (1 day)")  # fmt: skip
+    assert client.post("/pay", json={"amount": 60, "recipient": "r"}).status_code == 200
+
+
 def test_an_order_over_a_limit_fails_and_the_store_hears_failed(
     make_client: MakeClient, store: StoreStub
 ) -> None:
@@ -101,6 +120,19 @@ def test_the_day_is_a_rolling_24_hours() -> None:
     now[0] = DAY_S + 1  # the first payment is more than a day old
     window.check(limits, Decimal("60"))
     assert window.total() == Decimal("40")
+
+
+def test_new_limits_count_from_when_they_were_set_refunds_included() -> None:
+    window = SpendingWindow(clock=lambda: 0.0)
+    before, after = (
+        Limits(per_day=Decimal("100"), since=1.0),
+        Limits(per_day=Decimal("100"), since=2.0),
+    )
+    window.add(before, Decimal("90"))
+    window.add(after, Decimal("-30"))  # a refund under the new limits, before any payment
+    window.check(after, Decimal("130"))
+    with pytest.raises(LimitExceededError, match=r"^-30.00 \+ 131.00 > 100.00 \(1 day\)$"):
+        window.check(after, Decimal("131"))
 
 
 @pytest.mark.parametrize(

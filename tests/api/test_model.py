@@ -1,8 +1,9 @@
 """Model-based: random sequences of requests against the real app, checked against a model.
 
-The model is a few lines of plain Python: a balance, the list of transactions and the
-orders paid. After every step the app must agree with it exactly, the balance must equal
-start - sum(amounts) and never go negative, and no answer may be a 5xx.
+The model is a few lines of plain Python: a balance, the list of transactions, the orders
+paid, refunded and pending, and the spending limits with what the day has spent. After
+every step the app must agree with it exactly, the balance must equal start - payments +
+refunds and never go negative, and no answer may be a 5xx.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from hypothesis.stateful import run_state_machine_as_test as run_machine
 
 from helpers import MakeClient, Num, exact_json
@@ -27,12 +28,21 @@ ORDER_ROUTES = ("/payments/orders", "/pay/order")
 cents = st.integers(min_value=1, max_value=6_000_000)
 amount_texts = st.one_of(
     cents.map(lambda c: f"{Decimal(c) / 100:.2f}"),
+    st.integers(min_value=1, max_value=20_000).map(lambda c: f"{Decimal(c) / 100:.2f}"),
     st.integers(min_value=1, max_value=60_000).map(str),
     st.sampled_from(["0.01", "0.1", "12.5", "179.98", "49999.99", "50000", "50000.01"]),
 )
 # A small pool, so orders repeat; 42 and "42" are the same order.
 order_ids = st.one_of(st.integers(min_value=0, max_value=12), st.sampled_from(["a", "42", "ø"]))
 recipients = st.text(min_size=1, max_size=12).filter(lambda s: s != "")
+# Limits small enough that a few payments reach them, and some no payment reaches.
+limits = (
+    st.none()
+    | st.sampled_from(["0.10", "12.50", "100", "60000"]).map(Decimal)
+    | cents.map(lambda c: Decimal(c) / 100)
+)
+# Pending payments are decided through the API only: their timer is far beyond any run.
+PENDING_MS = 3_600_000
 BAD_BODIES = [
     "",
     "not json",
@@ -73,10 +83,38 @@ class Model:
     # Every order an attempt reached the account for, as its first attempt wrote its id.
     orders: dict[str, object] = field(default_factory=dict)
     refunded: dict[str, Decimal] = field(default_factory=dict)
+    # Orders with a payment pending: the amount as sent and how it is to be decided.
+    pending: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The simulation: pending rules by order, the limits, and what the day has spent.
+    pending_rules: dict[str, tuple[int | str, str]] = field(default_factory=dict)
+    per_payment: Decimal | None = None
+    per_day: Decimal | None = None
+    day_spent: Decimal = Decimal(0)
+
+    def over_limit(self, amount_text: str) -> dict[str, object] | None:
+        """The 402 a payment of this amount gets from the limits, if any."""
+        amount = Decimal(amount_text)
+        if self.per_payment is not None and amount > self.per_payment:
+            event("over the limit per payment")
+            detail = f"{amount:.2f} > {self.per_payment:.2f} (per payment)"
+            return {"status": "failed", "message": "Limit exceeded", "limit": "per payment",
+                    "detail": detail}  # fmt: skip
+        if self.per_day is not None and self.day_spent + amount > self.per_day:
+            event("over the day's limit")
+            detail = f"{self.day_spent:.2f} + {amount:.2f} > {self.per_day:.2f} (1 day)"
+            return {"status": "failed", "message": "Limit exceeded", "limit": "1 day",
+                    "detail": detail}  # fmt: skip
+        return None
+
+    def spend(self, amount: Decimal) -> None:
+        """Count a payment (or, negative, a refund) in the day, while a day limit is set."""
+        if self.per_day is not None:
+            self.day_spent += amount
 
     def debit(self, head: dict[str, object], amount_text: str) -> dict[str, object]:
         """Record a payment; return its transaction as the API writes it."""
         self.balance -= Decimal(amount_text)
+        self.spend(Decimal(amount_text))
         self.amounts.append(Decimal(amount_text))
         transaction = {
             **head,
@@ -105,6 +143,9 @@ class GatewayMachine(RuleBasedStateMachine):
     def pay(self, amount: str, recipient: str) -> None:
         data = f'{{"amount": {amount}, "recipient": {json.dumps(recipient)}}}'
         status, body = self._post("/pay", data)
+        if (refused := self.model.over_limit(amount)) is not None:
+            assert (status, body) == (402, refused)
+            return
         if Decimal(amount) > self.model.balance:
             assert (status, body) == (402, self._insufficient(amount))
             return
@@ -128,6 +169,21 @@ class GatewayMachine(RuleBasedStateMachine):
                 409,
                 {"status": "failed", "message": f"Order {order_id} has already been paid"},
             )
+            return
+        if key in self.model.pending:
+            assert (status, body) == (
+                409, {"status": "failed", "message": f"Order {order_id} has a payment pending"})  # fmt: skip
+            return
+        if key in self.model.pending_rules:
+            event("pending")
+            self.model.pending[key] = (amount, self.model.pending_rules[key][1])
+            message = f"Payment of {amount} for order {order_id} is pending"
+            assert (status, body) == (202, {"status": "pending", "message": message,
+                "order_id": exact_json(json.dumps(order_id)), "amount": Num(amount),
+                "decide_after_ms": Num(str(PENDING_MS))})  # fmt: skip
+            return
+        if (refused := self.model.over_limit(amount)) is not None:
+            assert (status, body) == (402, refused)
             return
         if Decimal(amount) > self.model.balance:
             assert (status, body) == (402, self._insufficient(amount))
@@ -169,12 +225,80 @@ class GatewayMachine(RuleBasedStateMachine):
                                             f" order {key}"})  # fmt: skip
             return
         model.balance += Decimal(text)
+        model.spend(-Decimal(text))
         model.refunded[key] = model.refunded.get(key, Decimal(0)) + Decimal(text)
         entry = {"type": "refund", "refund_of": model.orders[key], "amount": Num(text),
                  "balance_after": Num(balance_text(model.balance))}  # fmt: skip
         model.transactions.append(entry)
         assert status == 200 and isinstance(body, dict)
         assert (body["refund"], body["balance"]) == (entry, Num(balance_text(model.balance)))
+
+    @precondition(lambda self: self.model.pending_rules)
+    @rule(data=st.data(), amount=amount_texts)
+    def pay_an_order_with_a_pending_rule(self, data: st.DataObject, amount: str) -> None:
+        key = data.draw(st.sampled_from(sorted(self.model.pending_rules)))
+        self.pay_order(self.model.pending_rules[key][0], amount, ORDER_ROUTES[0])
+
+    @precondition(lambda self: self.model.pending)
+    @rule(data=st.data(), outcome=st.sampled_from([None, "paid", "declined"]))
+    def decide_a_pending_payment(self, data: st.DataObject, outcome: str | None) -> None:
+        self.decide(data.draw(st.sampled_from(sorted(self.model.pending))), outcome)
+
+    @rule(order_id=order_ids, outcome=st.sampled_from([None, "paid", "declined"]))
+    def decide(self, order_id: int | str, outcome: str | None) -> None:
+        data = "" if outcome is None else json.dumps({"outcome": outcome})
+        status, body = self._post(f"/payments/orders/{quote(str(order_id))}/decide", data)
+        key, model = str(order_id), self.model
+        if key not in model.orders:
+            assert (status, body) == (
+                404, {"status": "failed", "message": f"No payment found for order {key}"})  # fmt: skip
+            return
+        if key not in model.pending:
+            assert (status, body) == (
+                409, {"status": "failed", "message": f"Order {key} has no payment pending"})  # fmt: skip
+            return
+        amount, then = model.pending.pop(key)
+        state = "failed"
+        fits = model.over_limit(amount) is None and Decimal(amount) <= model.balance
+        if (outcome or then) == "paid" and fits:
+            model.debit({"order_id": model.orders[key]}, amount)
+            model.paid[key] = amount
+            state = "paid"
+        event(f"decided: {state}")
+        assert status == 200 and isinstance(body, dict)
+        assert (body["message"], body["order"]["state"]) == (f"Order {key} is {state}", state)
+
+    @rule(per_payment=limits, per_day=limits)
+    def set_limits(self, per_payment: Decimal | None, per_day: Decimal | None) -> None:
+        self.model.per_payment, self.model.per_day = per_payment, per_day
+        self._put_simulation()
+
+    @initialize(pending=st.dictionaries(order_ids, st.sampled_from(["paid", "declined"]),
+                                        max_size=4))  # fmt: skip
+    def start_with_pending_rules(self, pending: dict[int | str, str]) -> None:
+        self.set_pending_rules(pending)
+
+    @rule(pending=st.dictionaries(order_ids, st.sampled_from(["paid", "declined"]), max_size=4))
+    def set_pending_rules(self, pending: dict[int | str, str]) -> None:
+        # One rule per order id as sent; 42 and "42" are one order, and its first rule applies.
+        self.model.pending_rules = {}
+        for order_id, then in pending.items():
+            self.model.pending_rules.setdefault(str(order_id), (order_id, then))
+        self._put_simulation(list(pending.items()))
+
+    def _put_simulation(self, pending: list[tuple[int | str, str]] | None = None) -> None:
+        """Send the model's whole simulation; any PUT starts the day again."""
+        model = self.model
+        listed = pending if pending is not None else [
+            (order_id, then) for order_id, then in model.pending_rules.values()]  # fmt: skip
+        rules = [{"order_id": order_id, "outcome": "pending", "decide_after_ms": PENDING_MS,
+                  "then": then} for order_id, then in listed]  # fmt: skip
+        number = lambda value: "null" if value is None else f"{value:.2f}"  # noqa: E731
+        text = (f'{{"rules": {json.dumps(rules)}, "limit_per_payment": {number(model.per_payment)},'
+                f' "limit_per_day": {number(model.per_day)}}}')  # fmt: skip
+        response = self.client.put("/simulation", data=text, content_type="application/json")
+        assert response.status_code == 200, response.get_json()
+        model.day_spent = Decimal(0)
 
     @rule(path=st.sampled_from(["/pay", *ORDER_ROUTES]), data=st.sampled_from(BAD_BODIES))
     def bad_body(self, path: str, data: str) -> None:
@@ -199,17 +323,24 @@ class GatewayMachine(RuleBasedStateMachine):
         assert status == 200
         assert isinstance(body, dict)
         assert body["balance"] == Num(balance_text(balance))
-        self.model = Model(start=balance, balance=balance)
+        # A reset forgets the account and the day, not the simulation.
+        old = self.model
+        self.model = Model(start=balance, balance=balance, pending_rules=old.pending_rules,
+                           per_payment=old.per_payment, per_day=old.per_day)  # fmt: skip
 
-    @precondition(lambda self: self.model.paid)
+    @precondition(lambda self: self.model.orders)
     @rule(data=st.data())
-    def look_up_a_paid_order(self, data: st.DataObject) -> None:
-        key = data.draw(st.sampled_from(sorted(self.model.paid)))
-        record = exact_json(self.client.get(f"/payments/orders/{key}").get_data())
+    def look_up_an_order(self, data: st.DataObject) -> None:
+        key, model = data.draw(st.sampled_from(sorted(self.model.orders))), self.model
+        record = exact_json(self.client.get(f"/payments/orders/{quote(key)}").get_data())
         assert isinstance(record, dict)
-        back = self.model.refunded.get(key, Decimal(0))
-        assert record["state"] == ("refunded" if back == Decimal(self.model.paid[key]) else "paid")
-        assert record["amount"] == Num(self.model.paid[key])
+        if key in model.paid:
+            back = model.refunded.get(key, Decimal(0))
+            assert record["state"] == ("refunded" if back == Decimal(model.paid[key]) else "paid")
+            assert record["amount"] == Num(model.paid[key])
+        else:
+            assert record["state"] == ("pending" if key in model.pending else "failed")
+            assert record["amount"] is None
 
     @invariant()
     def balance_matches(self) -> None:
@@ -240,7 +371,7 @@ def test_the_app_agrees_with_the_model_after_every_step(make_client: MakeClient)
     run_machine(
         lambda: GatewayMachine(make_client(callback_retries=0)),
         settings=settings(
-            max_examples=60,
+            max_examples=150,
             stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
