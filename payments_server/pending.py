@@ -4,10 +4,7 @@ the ledger, and the store then gets the one callback, as for any order payment."
 from __future__ import annotations
 
 import contextlib
-import heapq
-import itertools
-import threading
-from datetime import UTC, datetime
+from datetime import datetime
 
 from .callbacks.deliveries import Delivery
 from .callbacks.dispatcher import CallbackDispatcher
@@ -15,6 +12,7 @@ from .core.ledger import Ledger
 from .core.limits import LimitExceededError
 from .core.orders import OrderRecord
 from .core.refusals import InsufficientFundsError, NotPendingError, PaymentDeclinedError
+from .core.timer import DueTimer
 from .core.transactions import OrderId
 
 
@@ -24,26 +22,19 @@ class PendingPayments:
     def __init__(self, ledger: Ledger, callbacks: CallbackDispatcher) -> None:
         self.ledger = ledger
         self.callbacks = callbacks
-        self._lock = threading.Condition()
-        self._due: list[tuple[datetime, int, OrderId]] = []
-        self._order = itertools.count()
-        self._timer: threading.Thread | None = None
-        self._closed = False
+        self._timer: DueTimer[OrderId] = DueTimer(self._due, "pending")
 
     def schedule(self, order_id: OrderId, due: datetime) -> None:
         """Decide this order's pending payment at `due` (at once if that has passed)."""
-        with self._lock:
-            heapq.heappush(self._due, (due, next(self._order), order_id))
-            if self._timer is None:
-                self._timer = threading.Thread(target=self._run, name="pending", daemon=True)
-                self._timer.start()
-            self._lock.notify_all()
+        self._timer.schedule(order_id, due)
 
-    def decide(self, order_id: OrderId, then: str | None = None) -> tuple[OrderRecord, Delivery]:
+    def decide(
+        self, order_id: OrderId, then: str | None = None, *, when_due: bool = False
+    ) -> tuple[OrderRecord, Delivery]:
         """Decide now (as planned, or as `then`) and tell the store; raise KeyError or
         NotPendingError, and then nothing happened."""
         try:
-            record = self.ledger.decide(order_id, then)
+            record = self.ledger.decide(order_id, then, when_due=when_due)
             status = "success"
         except (PaymentDeclinedError, InsufficientFundsError, LimitExceededError):
             record = self.ledger.order(order_id)  # type: ignore[assignment]
@@ -53,32 +44,13 @@ class PendingPayments:
 
     def reset(self) -> None:
         """Forget every scheduled decision (the ledger forgot the payments)."""
-        with self._lock:
-            self._due.clear()
+        self._timer.clear()
 
     def close(self) -> None:
         """Stop the timer thread."""
-        with self._lock:
-            self._closed = True
-            self._lock.notify_all()
-        if self._timer is not None:
-            self._timer.join(1.0)
+        self._timer.close()
 
-    def _run(self) -> None:
-        while (order_id := self._next_due()) is not None:
-            # KeyError, NotPendingError: decided through the API first, or reset.
-            with contextlib.suppress(KeyError, NotPendingError):
-                self.decide(order_id)
-
-    def _next_due(self) -> OrderId | None:
-        with self._lock:
-            while not self._closed:
-                if not self._due:
-                    self._lock.wait()
-                    continue
-                wait = (self._due[0][0] - datetime.now(UTC)).total_seconds()
-                if wait > 0:
-                    self._lock.wait(wait)
-                    continue
-                return heapq.heappop(self._due)[2]
-            return None
+    def _due(self, order_id: OrderId) -> None:
+        # KeyError, NotPendingError: decided through the API first, or reset.
+        with contextlib.suppress(KeyError, NotPendingError):
+            self.decide(order_id, when_due=True)

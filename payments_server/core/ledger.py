@@ -148,18 +148,21 @@ class Ledger(Replay, Refunds):
                 raise PaymentDeclinedError(declined.code)
             return self._charge(order_id, amount, at)
 
-    def decide(self, order_id: OrderId, then: str | None = None) -> OrderRecord:
+    def decide(
+        self, order_id: OrderId, then: str | None = None, *, when_due: bool = False
+    ) -> OrderRecord:
         """Decide a pending order payment now, as planned or as `then` ("paid" or
-        "declined"): the same checks as a payment, at this moment.
+        "declined"): the same checks as a payment, at this moment. With `when_due`, only
+        if its time has come (a timer for an earlier pending payment of the order does not).
 
         Raises KeyError (no such order) or NotPendingError; for a decided payment, whatever
         pay_order() raises for that outcome.
         """
         with self._lock:
-            record = self._orders[order_key(order_id)]
-            if record.pending is None:
+            record, at = self._orders[order_key(order_id)], datetime.now(UTC)
+            if record.pending is None or (when_due and record.pending.due > at):
                 raise NotPendingError(record.order_id)
-            wait, at = record.pending, datetime.now(UTC)
+            wait = record.pending
             if (then or wait.then) == "declined":
                 attempt = OrderAttempt(at, wait.amount, Outcome.DECLINED, wait.decline_code)
                 self._attempt(record.order_id, attempt)

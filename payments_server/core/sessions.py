@@ -7,7 +7,6 @@ expired. Expiry happens on time on a timer thread, whether anyone looks or not.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import threading
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from typing import Any
 from .journal import JournalError
 from .money import Amount
 from .session import CardAttempt, CheckoutSession, SessionNotOpenError, SessionState, new_session_id
+from .timer import DueTimer
 from .transactions import OrderId, order_key
 
 log = logging.getLogger("payments_server.checkout")
@@ -45,11 +45,9 @@ class SessionStore:
         self._on_expired = on_expired
         self._clock = clock
         self._record = record or (lambda session: None)
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
         self._sessions: dict[str, CheckoutSession] = {}
-        self._due: list[tuple[datetime, str]] = []
-        self._timer: threading.Thread | None = None
-        self._closed = False
+        self._timer = DueTimer(self._expire, "session-expiry", clock)
 
     def add(self, session: CheckoutSession, *, restored: bool = False) -> None:
         """Keep a new session, or a restored version of one; an open one is expired at its
@@ -58,10 +56,8 @@ class SessionStore:
             if not restored:
                 self._record(session)
             self._sessions[session.id] = session
-            if session.open:
-                heapq.heappush(self._due, (session.expires_at, session.id))
-                self._start_timer()
-                self._lock.notify_all()
+        if session.open:
+            self._timer.schedule(session.id, session.expires_at)
 
     def new(
         self, order_id: OrderId, amount: Amount, expires_in: int, **details: Any
@@ -144,8 +140,7 @@ class SessionStore:
         """Forget every session."""
         with self._lock:
             self._sessions.clear()
-            self._due.clear()
-            self._lock.notify_all()
+            self._timer.clear()
 
     def _record_or_warn(self, session: CheckoutSession) -> None:
         try:
@@ -155,43 +150,20 @@ class SessionStore:
 
     def close(self) -> None:
         """Stop the timer thread."""
+        self._timer.close()
+
+    def _expire(self, session_id: str) -> None:
+        """Expire a session that is still open at its expires_at, and tell whoever made the
+        store, on a thread of its own: a slow store answering one expiry's callback must not
+        hold back the next session's expiry."""
         with self._lock:
-            self._closed = True
-            self._lock.notify_all()
-        if self._timer is not None:
-            self._timer.join(1.0)
-
-    def _start_timer(self) -> None:
-        if self._timer is None:
-            self._timer = threading.Thread(target=self._run, name="session-expiry", daemon=True)
-            self._timer.start()
-
-    def _run(self) -> None:
-        while (expired := self._next_expired()) is not None:
-            # Its own thread: a slow store answering one expiry's callback must not hold
-            # back the next session's expiry.
-            threading.Thread(
-                target=self._on_expired, args=(expired,), name="session-expired", daemon=True
-            ).start()
-
-    def _next_expired(self) -> CheckoutSession | None:
-        """Wait for the next open session to reach its expires_at and expire it."""
-        with self._lock:
-            while not self._closed:
-                if not self._due:
-                    self._lock.wait()
-                    continue
-                due, session_id = self._due[0]
-                wait = (due - self._clock()).total_seconds()
-                if wait > 0:
-                    self._lock.wait(wait)
-                    continue
-                heapq.heappop(self._due)
-                session = self._sessions.get(session_id)
-                if session is not None and session.open:
-                    expired = replace(session, state=SessionState.EXPIRED)
-                    # Nobody to refuse: the store is told in any case.
-                    self._record_or_warn(expired)
-                    self._sessions[session_id] = expired
-                    return expired
-            return None
+            session = self._sessions.get(session_id)
+            if session is None or not session.open or session.expires_at > self._clock():
+                return
+            expired = replace(session, state=SessionState.EXPIRED)
+            # Nobody to refuse: the store is told in any case.
+            self._record_or_warn(expired)
+            self._sessions[session_id] = expired
+        threading.Thread(
+            target=self._on_expired, args=(expired,), name="session-expired", daemon=True
+        ).start()
