@@ -16,7 +16,7 @@ from ..core.ledger import InsufficientFundsError, OrderAlreadyPaidError, Payment
 from ..core.limits import LimitExceededError
 from ..core.money import Amount, AmountError, format_balance, parse_amount
 from ..core.refusals import OrderPendingError, PaymentPendingError
-from ..core.transactions import MAX_ORDER_ID_LENGTH, OrderId, as_order_id, order_key
+from ..core.transactions import MAX_ORDER_ID_LENGTH, OrderId, as_order_id
 from .errors import ApiError
 from .responses import MIMETYPE, BufferedResponse, json_response
 from .web import EXTENSION_KEY, gateway, int_arg, json_object, optional_json_object, raw_body
@@ -161,18 +161,6 @@ def pay_order() -> Response:
             "shop_notified": delivery.state is State.DELIVERED,
         }
     )
-
-
-@bp.get("/payments/orders/<order_path:order_id>")
-def order(order_id: str) -> Response:
-    """Show what happened to an order: its attempts, its transaction, its latest callback."""
-    state = gateway()
-    record = state.ledger.order(order_id)
-    if record is None:
-        raise ApiError(404, f"No payment found for order {order_id}")
-    deliveries = state.callbacks.deliveries(order_id=order_key(order_id))
-    callback = {"id": deliveries[0].id, "state": deliveries[0].state.value} if deliveries else None
-    return json_response({"status": "success", **record.to_json(), "callback": callback})
 
 
 @bp.get("/transactions")

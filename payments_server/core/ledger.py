@@ -85,6 +85,12 @@ class Ledger(Replay, Refunds):
         """What happened to an order's payments, if any reached the account."""
         return self._orders.get(order_key(order_id))
 
+    def orders(self, state: str | None = None) -> list[OrderRecord]:
+        """Every order a payment reached the account for, newest first, or those in `state`."""
+        with self._lock:
+            records = list(reversed(self._orders.values()))
+        return records if state is None else [r for r in records if r.state == state]
+
     def paid_order(self, order_id: OrderId) -> Transaction | None:
         """The transaction that paid this order, if it has been paid."""
         record = self.order(order_id)

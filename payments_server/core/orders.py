@@ -111,15 +111,19 @@ class OrderRecord:
             self, attempts=(*self.attempts, attempt), transaction=transaction or self.transaction
         )
 
+    @property
+    def state(self) -> str:
+        """paid, pending, refunded (paid, then refunded in full) or failed."""
+        if self.refunds and self.refundable == 0:
+            return "refunded"
+        return "paid" if self.paid else "pending" if self.pending else "failed"
+
     def to_json(self) -> dict[str, object]:
         """The record as GET /payments/orders/<id> shows it (without the envelope)."""
         paying = next((a for a in self.attempts if a.outcome is Outcome.PAID), None)
-        state = "paid" if self.paid else "pending" if self.pending else "failed"
-        if self.refunds and self.refundable == 0:
-            state = "refunded"
         return {
             "order_id": self.order_id,
-            "state": state,
+            "state": self.state,
             "amount": None if paying is None else paying.amount.sent,
             "paid_at": None if paying is None else format_time(paying.at),
             "transaction": None if self.transaction is None else self.transaction.to_json(),

@@ -122,6 +122,9 @@ def test_order_callback_and_simulation_answers_conform(
     record = conforms(client.get("/payments/orders/7"), "/payments/orders/{order_id}", "GET")
     assert [a["outcome"] for a in record["attempts"]] == ["declined", "paid"]
     conforms(client.get("/payments/orders/8"), "/payments/orders/{order_id}", "GET")
+    assert conforms(client.get("/payments/orders"), "/payments/orders", "GET")["total"] == 1
+    conforms(client.get("/payments/orders?state=failed&limit=1"), "/payments/orders", "GET")
+    conforms(client.get("/payments/orders?state=nope"), "/payments/orders", "GET")
     listing = conforms(client.get("/callbacks?order_id=7"), "/callbacks", "GET")
     delivery_id = listing["callbacks"][0]["id"]
     conforms(client.get("/callbacks?state=nope"), "/callbacks", "GET")
@@ -162,6 +165,22 @@ def test_refund_and_limit_answers_conform(client: FlaskClient, store: StoreStub)
     assert over["message"] == "Limit exceeded"
     conforms(client.post("/payments/orders", json={"order_id": "o", "amount": 6}),
              "/payments/orders", "POST")  # fmt: skip
+
+
+def test_pending_answers_conform(client: FlaskClient, store: StoreStub) -> None:
+    decide = "/payments/orders/{order_id}/decide"
+    client.put("/simulation", json={"rules": [{"next": 1, "outcome": "pending"}]})
+    waiting = conforms(client.post("/payments/orders", json={"order_id": "p", "amount": 3}),
+                       "/payments/orders", "POST")  # fmt: skip
+    assert waiting["status"] == "pending"
+    conforms(client.post("/pay/order", json={"order_id": "p", "amount": 3}), "/pay/order", "POST")
+    listed = conforms(client.get("/payments/orders?state=pending"), "/payments/orders", "GET")
+    assert listed["orders"][0]["state"] == "pending"
+    decided = conforms(client.post("/payments/orders/p/decide"), decide, "POST")
+    assert decided["order"]["state"] == "paid"
+    conforms(client.post("/payments/orders/p/decide"), decide, "POST")  # 409
+    conforms(client.post("/payments/orders/q/decide"), decide, "POST")  # 404
+    conforms(client.post("/payments/orders/p/decide", json={"outcome": "maybe"}), decide, "POST")
 
 
 def test_checkout_answers_conform(client: FlaskClient, store: StoreStub) -> None:

@@ -251,3 +251,35 @@ def test_a_pending_payment_can_be_decided_from_the_order_detail(
              and "paid 10" in text(b, "order-detail"))  # fmt: skip
     assert [c.json for c in store.wait_for(1)] == [{"order_id": "P-9", "status": "success"}]
     wait_for(browser, lambda b: text(b, "balance") == "49990.00")
+
+
+def test_the_pending_panel_lists_what_waits_and_decides_it(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, store = live
+    browser = dashboard(gateway, make_browser)
+    wait_for(browser, lambda b: b.find_element(By.ID, "pending-empty").is_displayed())
+    rules = [{"order_id": order, "outcome": "pending", "decide_after_ms": 600000}
+             for order in ("W-1", "<b>W-2</b>")]  # fmt: skip
+    requests.put(gateway.url + "/simulation", json={"rules": rules}, timeout=5)
+    assert pay(gateway, "W-1", 4).status_code == 202
+    assert pay(gateway, "<b>W-2</b>", 6).status_code == 202
+
+    def rows(b: webdriver.Chrome) -> list[str]:
+        # Read at once: the rows are replaced on every change.
+        script = (
+            "return [...document.querySelectorAll('#pending-table tbody tr')].map(r => r.innerText)"
+        )
+        return b.execute_script(script)  # type: ignore[no-any-return]
+
+    # Live, newest first, escaped: the markup in the order id is shown as text.
+    wait_for(browser, lambda b: [r.split()[1] for r in rows(b)] == ["<b>W-2</b>", "W-1"])
+    assert not browser.find_element(By.ID, "pending-empty").is_displayed()
+    assert browser.find_elements(By.CSS_SELECTOR, "#pending-table b") == []
+    click(browser, "//table[@id='pending-table']//tr[td[1]='order W-1']", "Decide: declined")
+    wait_for(browser, lambda b: [r.split()[1] for r in rows(b)] == ["<b>W-2</b>"])
+    click(browser, "//table[@id='pending-table']//tr[td[1]='order <b>W-2</b>']", "Decide: paid")
+    wait_for(browser, lambda b: b.find_element(By.ID, "pending-empty").is_displayed())
+    assert [c.json for c in store.wait_for(2)] == [
+        {"order_id": "W-1", "status": "failed"}, {"order_id": "<b>W-2</b>", "status": "success"}]  # fmt: skip
+    wait_for(browser, lambda b: text(b, "balance") == "49994.00")

@@ -86,6 +86,7 @@
     const kinds = new Set(dirty);
     dirty.clear();
     const jobs = [loadBalance(), loadActivity()];
+    if (kinds.has("decision") || kinds.has("request")) jobs.push(loadPending());
     if (kinds.has("callback") || kinds.has("decision") || kinds.has("request")) jobs.push(loadCallbacks());
     if (kinds.has("session") || kinds.has("request") || kinds.has("decision")) jobs.push(loadSessions());
     if (kinds.has("request") || kinds.has("decision")) jobs.push(loadSimulation());
@@ -228,14 +229,8 @@
         el("p", { text: record.message || "No payment reached the account." }));
     if (record.transaction) box.append(el("p", { text: "Transaction: " + JSON.stringify(record.transaction) }));
     if (record.state === "pending") {
-      // POST /payments/orders/<id>/decide: what the timer would do, now.
-      const decide = (outcome) => async () => {
-        await api("POST", "/payments/orders/" + id + "/decide", { outcome });
-        await showOrder(orderId);
-      };
       box.append(el("p", { class: "pending", text: "The payment is pending: decide it now." }),
-        el("button", { type: "button", text: "Decide: paid", onclick: decide("paid") }),
-        el("button", { type: "button", text: "Decide: declined", onclick: decide("declined") }));
+        ...decideButtons(orderId, () => showOrder(orderId)));
     }
     box.append(el("h3", { text: "Requests" }));
     activity.activity.filter((e) => e.kind === "request").forEach((e) => box.append(
@@ -243,6 +238,28 @@
     box.append(el("h3", { text: "Callbacks" }));
     details.forEach((d) => box.append(deliveryDetail(d.callback)));
     $("order").hidden = false;
+  }
+
+  // POST /payments/orders/<id>/decide: what the timer would do, now.
+  function decideButtons(orderId, then) {
+    const decide = (outcome) => async () => {
+      await api("POST", "/payments/orders/" + encodeURIComponent(orderId) + "/decide", { outcome });
+      await then();
+    };
+    return [el("button", { type: "button", text: "Decide: paid", onclick: decide("paid") }),
+      el("button", { type: "button", text: "Decide: declined", onclick: decide("declined") })];
+  }
+
+  // ---- pending payments -----------------------------------------------------------------
+  async function loadPending() {
+    const data = await api("GET", "/payments/orders?state=pending&limit=1000");
+    $("pending-empty").hidden = data.orders.length > 0;
+    $("pending-table").hidden = data.orders.length === 0;
+    $("pending-table").tBodies[0].replaceChildren(...data.orders.map((o) => {
+      const waiting = o.attempts[o.attempts.length - 1];
+      return el("tr", {}, el("td", {}, orderButton(o.order_id)), el("td", { text: String(waiting.amount) }),
+        el("td", { text: when(waiting.at) }), el("td", {}, ...decideButtons(o.order_id, loadPending)));
+    }));
   }
 
   $("order-close").addEventListener("click", () => { openOrder = null; $("order").hidden = true; });

@@ -1,0 +1,44 @@
+"""Reading orders: one order's story, or every order (pending ones, say) newest first."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from ..core.transactions import order_key
+from .errors import ApiError
+from .responses import json_response
+from .web import gateway, int_arg
+
+bp = Blueprint("orders", __name__)
+
+STATES = ("paid", "pending", "refunded", "failed")
+MAX_PAGE = 1000
+
+
+@bp.get("/payments/orders")
+def orders() -> Response:
+    """List orders newest first, optionally only those in ?state=; at most ?limit= of them."""
+    state = request.args.get("state")
+    if state is not None and state not in STATES:
+        raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
+    limit = int_arg("limit", 100, 1, MAX_PAGE)
+    records = gateway().ledger.orders(state)
+    return json_response(
+        {
+            "status": "success",
+            "orders": [record.to_json() for record in records[:limit]],
+            "total": len(records),
+        }
+    )
+
+
+@bp.get("/payments/orders/<order_path:order_id>")
+def order(order_id: str) -> Response:
+    """Show what happened to an order: its attempts, its transaction, its latest callback."""
+    state = gateway()
+    record = state.ledger.order(order_id)
+    if record is None:
+        raise ApiError(404, f"No payment found for order {order_id}")
+    deliveries = state.callbacks.deliveries(order_id=order_key(order_id))
+    callback = {"id": deliveries[0].id, "state": deliveries[0].state.value} if deliveries else None
+    return json_response({"status": "success", **record.to_json(), "callback": callback})

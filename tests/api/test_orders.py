@@ -1,0 +1,79 @@
+"""GET /payments/orders: every order newest first, by state, with a total."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+
+def listed(client: FlaskClient, query: str = "") -> dict:  # type: ignore[type-arg]
+    answer = client.get(f"/payments/orders{query}")
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def ids(body: dict) -> list[object]:  # type: ignore[type-arg]
+    return [order["order_id"] for order in body["orders"]]
+
+
+@pytest.fixture
+def orders(client: FlaskClient) -> FlaskClient:
+    """Five orders, one in each state and one more paid: paid, failed, pending, refunded."""
+    client.put("/simulation", json={"rules": [
+        {"order_id": "waits", "outcome": "pending", "decide_after_ms": 3_600_000}]})  # fmt: skip
+    client.post("/payments/orders", json={"order_id": "first", "amount": 5})
+    client.post("/payments/orders", json={"order_id": 2, "amount": 10**6})  # insufficient
+    client.post("/payments/orders", json={"order_id": "waits", "amount": 7})
+    client.post("/pay/order", json={"order_id": "back", "amount": 3})
+    client.post("/payments/orders/back/refunds")
+    client.post("/pay", json={"amount": 1, "recipient": "not an order"})
+    return client
+
+
+def test_every_order_newest_first_with_its_record(orders: FlaskClient) -> None:
+    body = listed(orders)
+    assert ids(body) == ["back", "waits", 2, "first"] and body["total"] == 4
+    assert [order["state"] for order in body["orders"]] == ["refunded", "pending", "failed", "paid"]
+    one = orders.get("/payments/orders/first").get_json()
+    assert body["orders"][3] == {key: one[key] for key in one if key not in ("status", "callback")}
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [("pending", ["waits"]), ("paid", ["first"]), ("failed", [2]), ("refunded", ["back"])],
+)
+def test_one_state(orders: FlaskClient, state: str, expected: list[object]) -> None:
+    body = listed(orders, f"?state={state}")
+    assert (ids(body), body["total"]) == (expected, len(expected))
+
+
+def test_a_decided_payment_leaves_the_pending_list(orders: FlaskClient) -> None:
+    orders.post("/payments/orders/waits/decide")
+    assert ids(listed(orders, "?state=pending")) == []
+    assert ids(listed(orders, "?state=paid")) == ["waits", "first"]
+
+
+def test_limit_keeps_the_newest_and_total_counts_them_all(orders: FlaskClient) -> None:
+    body = listed(orders, "?limit=2")
+    assert (ids(body), body["total"]) == (["back", "waits"], 4)
+
+
+def test_none_yet_and_none_after_a_reset(orders: FlaskClient) -> None:
+    orders.post("/reset")
+    assert listed(orders) == {"status": "success", "orders": [], "total": 0}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("?state=open", "'state' must be one of paid, pending, refunded, failed, got 'open'"),
+     ("?limit=0", "'limit' must be a whole number from 1 to 1000, got '0'"),
+     ("?limit=1001", "'limit' must be a whole number from 1 to 1000, got '1001'"),
+     ("?status=paid", "'status' is not a query parameter of GET /payments/orders; use limit,"
+                      " state")],
+)  # fmt: skip
+def test_a_bad_query_is_a_400(client: FlaskClient, query: str, message: str) -> None:
+    answer = client.get(f"/payments/orders{query}")
+    assert (answer.status_code, answer.get_json()) == (
+        400,
+        {"status": "failed", "message": message},
+    )
