@@ -36,6 +36,8 @@ SIGNED_REQUEST = re.compile(
 # realistic ones; the test compares their type and leaves the rest exact.
 VOLATILE_KEYS = {"id", "at", "created_at", "next_attempt_at", "duration_ms", "paid_at",
                  "expires_at", "seq", "last_seq", "webhook-timestamp", "webhook-signature", "curl",
+                 # A signature check: the signed string holds the timestamp, and so signs.
+                 "signed_content", "sent_signature", "checked_signature",
                  # Where the test's store listens: a free port, not 8000.
                  "url", "Host"}  # fmt: skip
 MESSAGE_ID = re.compile(r"msg_[0-9a-f]{24}")
@@ -70,7 +72,7 @@ def test_the_readme_has_an_example_for_every_endpoint() -> None:
                  "/reset", "/callbacks?", "/callbacks/$ID/retry", "/payments/orders/ord_1001",
                  "/simulation", "/transactions?limit", '/callbacks/$ID"', "/openapi.json",
                  "/checkout/sessions ", "/checkout/sessions?", "/checkout/sessions/$ID/complete",
-                 "/activity?"]:  # fmt: skip
+                 "/activity?", "/callbacks/$ID/retry-now", "/callbacks/$ID/verify"]:  # fmt: skip
         assert f"http://localhost:5000{path}" in commands
 
 
@@ -79,7 +81,9 @@ def test_every_readme_example_answers_as_shown() -> None:
     dead_store = f"http://127.0.0.1:{free_port()}/payments/confirm"
     # A long first wait keeps the log examples at "right after the payment" however slow
     # the machine; with the default 1 s the next retry could land between two examples.
-    with GatewayProcess("--callback-url", dead_store, "--callback-schedule", "60") as gateway:
+    with GatewayProcess(
+        "--callback-url", dead_store, "--callback-schedule", "60,60,60,60,60"
+    ) as gateway:
         for command, expected in examples():
             local = command.replace("http://localhost:5000", gateway.url)
             result = subprocess.run(
