@@ -283,3 +283,22 @@ def test_the_pending_panel_lists_what_waits_and_decides_it(
     assert [c.json for c in store.wait_for(2)] == [
         {"order_id": "W-1", "status": "failed"}, {"order_id": "<b>W-2</b>", "status": "success"}]  # fmt: skip
     wait_for(browser, lambda b: text(b, "balance") == "49994.00")
+
+
+def test_a_callback_faulted_on_purpose_carries_a_badge(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, store = live
+    faults = [{"fault": "duplicate", "order_id": "D-1"}]
+    requests.put(gateway.url + "/simulation", json={"callback_faults": faults}, timeout=5)
+    pay(gateway, "D-1")
+    pay(gateway, "plain")
+    assert len(store.wait_for(3)) == 3
+    browser = dashboard(gateway, make_browser)
+    script = ("return [...document.querySelectorAll('#callbacks-table tbody tr')]"
+              ".map(r => [r.cells[0].innerText, [...r.querySelectorAll('.fault')].map(b => b.innerText)])")  # fmt: skip
+    wait_for(browser, lambda b: b.execute_script(script) == [
+        ["order plain", []], ["order D-1", ["duplicate"]]])  # fmt: skip
+    click(browser, "//table[@id='callbacks-table']//tr[td[1]='order D-1']", "Details")
+    wait_for(browser, lambda b: [s.text for s in b.find_elements(
+        By.CSS_SELECTOR, "#callback-detail summary .fault")] == ["duplicate", "duplicate"])  # fmt: skip

@@ -272,9 +272,15 @@
     $("callback-counts").textContent = "Delivered " + counts.delivered + " · Pending " + counts.pending + " · Failed " + counts.failed;
     $("callbacks-table").tBodies[0].replaceChildren(...data.callbacks.map((c) => el("tr", { "data-id": c.id, class: c.state },
       el("td", {}, orderButton(c.order_id)), el("td", { text: c.payment_status }),
-      el("td", { class: "state", text: c.state }), el("td", { text: String(c.attempts.length) }),
+      el("td", { class: "state", text: c.state }), el("td", {}, String(c.attempts.length), ...faultBadges(c.attempts)),
       el("td", { text: when(c.next_attempt_at) }),
       el("td", {}, ...callbackActions(c)))));
+  }
+
+  // Attempts sent wrong on purpose (PUT /simulation callback_faults) say so at a glance.
+  function faultBadges(attempts) {
+    return [...new Set(attempts.map((a) => a.fault).filter(Boolean))].map((fault) =>
+      el("span", { class: "fault", title: "sent this way on purpose (simulation)", text: fault }));
   }
 
   function callbackActions(c) {
@@ -315,7 +321,8 @@
     c.attempts.forEach((a, index) => {
       const answer = a.error ? a.error : "store answered " + a.status_code;
       const request = a.request;
-      box.append(el("details", {}, el("summary", { text: "Attempt " + (index + 1) + " at " + when(a.at) + ": " + answer + " in " + a.duration_ms + " ms" }),
+      box.append(el("details", {}, el("summary", { text: "Attempt " + (index + 1) + " at " + when(a.at) + ": " + answer + " in " + a.duration_ms + " ms" },
+        ...faultBadges([a])),
         el("p", { text: "POST " + request.url }),
         el("pre", { class: "headers", text: Object.entries(request.headers).map(([k, v]) => k + ": " + v).join("\n") }),
         el("pre", { class: "body", text: request.body }),
