@@ -203,12 +203,10 @@ class GatewayMachine(RuleBasedStateMachine):
     @rule(order_id=order_ids, amount=st.none() | amount_texts)
     def refund(self, order_id: int | str, amount: str | None) -> None:
         data = "" if amount is None else f'{{"amount": {amount}}}'
-        status, body = self._post(f"/payments/orders/{quote(str(order_id))}/refunds", data)
-        key, model = str(order_id), self.model
-        if key not in model.orders:
-            assert (status, body) == (
-                404, {"status": "failed", "message": f"No payment found for order {key}"})  # fmt: skip
+        if (answer := self._order_action(order_id, "refunds", data)) is None:
             return
+        key, status, body = answer
+        model = self.model
         if key not in model.paid:
             assert (status, body) == (409, {"status": "failed", "message": f"Order {key} has not"
                                             " been paid: there is nothing to refund"})  # fmt: skip
@@ -247,12 +245,10 @@ class GatewayMachine(RuleBasedStateMachine):
     @rule(order_id=order_ids, outcome=st.sampled_from([None, "paid", "declined"]))
     def decide(self, order_id: int | str, outcome: str | None) -> None:
         data = "" if outcome is None else json.dumps({"outcome": outcome})
-        status, body = self._post(f"/payments/orders/{quote(str(order_id))}/decide", data)
-        key, model = str(order_id), self.model
-        if key not in model.orders:
-            assert (status, body) == (
-                404, {"status": "failed", "message": f"No payment found for order {key}"})  # fmt: skip
+        if (answer := self._order_action(order_id, "decide", data)) is None:
             return
+        key, status, body = answer
+        model = self.model
         if key not in model.pending:
             assert (status, body) == (
                 409, {"status": "failed", "message": f"Order {key} has no payment pending"})  # fmt: skip
@@ -356,6 +352,19 @@ class GatewayMachine(RuleBasedStateMachine):
         body = exact_json(self.client.get("/transactions").get_data())
         assert isinstance(body, dict)
         assert body["transactions"] == self.model.transactions
+
+    def _order_action(
+        self, order_id: int | str, action: str, data: str
+    ) -> tuple[str, int, object] | None:
+        """POST an order's refunds or decide: the model's key, status and body; None when
+        the model knows no such order, and the app said 404."""
+        status, body = self._post(f"/payments/orders/{quote(str(order_id))}/{action}", data)
+        key = str(order_id)
+        if key not in self.model.orders:
+            assert (status, body) == (
+                404, {"status": "failed", "message": f"No payment found for order {key}"})  # fmt: skip
+            return None
+        return key, status, body
 
     def _insufficient(self, amount: str) -> dict[str, object]:
         return {
