@@ -145,6 +145,39 @@ def test_the_simulation_banner_appears_and_disappears(
     wait_for(browser, lambda b: not banner.is_displayed())
 
 
+def test_saving_the_form_keeps_the_faults_and_pending_rate_a_script_set(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, _ = live
+    browser = dashboard(gateway, make_browser)
+    faults = [{"fault": "reorder", "order_id": "R-1", "delay_ms": 500}]
+    requests.put(gateway.url + "/simulation", json={"callback_faults": faults,
+                 "pending_rate": 0.25}, timeout=5)  # fmt: skip
+    pay(gateway, "nudge")  # a change the page hears of
+    banner = browser.find_element(By.ID, "simulation-banner")
+    wait_for(browser, lambda b: "pending rate 0.25, 1 webhook fault;" in banner.text)
+    # The open page's form now shows them, and saving another setting keeps them.
+    wait_for(
+        browser, lambda b: b.find_element(By.ID, "sim-pending").get_attribute("value") == "0.25"
+    )
+    rate = browser.find_element(By.ID, "sim-rate")
+    rate.clear()
+    rate.send_keys("0.1")
+    click(browser, "//form[@id='simulation-form']", "Save")
+    wait_for(browser, lambda b: text(b, "simulation-result") == "Saved.")
+    settings = requests.get(gateway.url + "/simulation", timeout=5).json()["simulation"]
+    assert (settings["decline_rate"], settings["pending_rate"], settings["callback_faults"]) == (
+        0.1, 0.25, faults)  # fmt: skip
+    # A bad list is refused on the page, and nothing is sent.
+    box = browser.find_element(By.ID, "sim-faults")
+    box.clear()
+    box.send_keys("[{")
+    click(browser, "//form[@id='simulation-form']", "Save")
+    wait_for(browser, lambda b: text(b, "simulation-result").startswith(
+        "Webhook faults must be a JSON list"))  # fmt: skip
+    assert requests.get(gateway.url + "/simulation", timeout=5).json()["simulation"] == settings
+
+
 def test_reset_asks_first_then_empties_the_views(
     live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
 ) -> None:

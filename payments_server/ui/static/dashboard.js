@@ -346,6 +346,10 @@
   });
 
   // ---- simulation -----------------------------------------------------------------------
+  // The form shows what is in force unless someone is editing it.
+  let simulationEdited = false;
+  $("simulation-form").addEventListener("input", () => { simulationEdited = true; });
+
   async function loadSimulation() {
     const data = await api("GET", "/simulation");
     const s = data.simulation || data;
@@ -355,22 +359,39 @@
     if (s.rules && s.rules.length) parts.push(s.rules.length + (s.rules.length === 1 ? " rule" : " rules"));
     if (s.limit_per_payment !== null) parts.push("at most " + s.limit_per_payment + " per payment");
     if (s.limit_per_day !== null) parts.push("at most " + s.limit_per_day + " per 24 hours");
+    if (s.pending_rate) parts.push("pending rate " + s.pending_rate);
+    if (s.callback_faults && s.callback_faults.length)
+      parts.push(s.callback_faults.length + (s.callback_faults.length === 1 ? " webhook fault" : " webhook faults"));
     $("simulation-summary").textContent = parts.join(", ") + ";";
     $("simulation-banner").hidden = parts.length === 0;
+    if (!simulationEdited && data.status === "success") {
+      $("sim-rate").value = String(s.decline_rate); $("sim-seed").value = s.seed === null ? "" : String(s.seed);
+      $("sim-code").value = s.decline_code; $("sim-latency").value = String(s.latency_ms);
+      $("sim-limit-payment").value = s.limit_per_payment === null ? "" : String(s.limit_per_payment);
+      $("sim-limit-day").value = s.limit_per_day === null ? "" : String(s.limit_per_day);
+      $("sim-rules").value = JSON.stringify(s.rules); $("sim-pending").value = String(s.pending_rate);
+      $("sim-faults").value = JSON.stringify(s.callback_faults);
+    }
   }
 
   function numberOr(text, fallback) { return text.trim() === "" ? fallback : Number(text); }
 
   $("simulation-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    let rules;
-    try { rules = JSON.parse($("sim-rules").value || "[]"); }
-    catch (error) { $("simulation-result").textContent = "Rules must be a JSON list: " + error.message; return; }
+    const lists = {};
+    for (const [name, id] of [["rules", "sim-rules"], ["callback_faults", "sim-faults"]]) {
+      try { lists[name] = JSON.parse($(id).value || "[]"); }
+      catch (error) { $("simulation-result").textContent = $(id).labels[0].textContent.split(" (")[0] + " must be a JSON list: " + error.message; return; }
+    }
+    // Every setting is sent: PUT /simulation replaces them all, so none set elsewhere is lost.
     const body = { decline_rate: numberOr($("sim-rate").value, 0), seed: numberOr($("sim-seed").value, null),
-      decline_code: $("sim-code").value.trim() || "card_declined", latency_ms: numberOr($("sim-latency").value, 0), rules,
-      limit_per_payment: numberOr($("sim-limit-payment").value, null), limit_per_day: numberOr($("sim-limit-day").value, null) };
+      decline_code: $("sim-code").value.trim() || "card_declined", latency_ms: numberOr($("sim-latency").value, 0),
+      rules: lists.rules, limit_per_payment: numberOr($("sim-limit-payment").value, null),
+      limit_per_day: numberOr($("sim-limit-day").value, null), pending_rate: numberOr($("sim-pending").value, 0),
+      callback_faults: lists.callback_faults };
     const data = await api("PUT", "/simulation", body);
     $("simulation-result").textContent = data.message || (data.status === "success" ? "Saved." : "");
+    if (data.status === "success") simulationEdited = false;
     await loadSimulation();
   });
 
@@ -379,6 +400,8 @@
     ["sim-rate", "sim-latency"].forEach((id) => { $(id).value = "0"; });
     $("sim-seed").value = ""; $("sim-code").value = "card_declined"; $("sim-rules").value = "[]";
     $("sim-limit-payment").value = ""; $("sim-limit-day").value = "";
+    $("sim-pending").value = "0"; $("sim-faults").value = "[]";
+    simulationEdited = false;
     $("simulation-result").textContent = data.status === "success" ? "Simulation is off." : data.message;
     await loadSimulation();
   });
