@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -228,6 +230,33 @@ def test_with_the_stream_refused_the_page_polls(
         pay(gateway, "polled")
         wait_for(browser, lambda b: "order polled: paid" in summaries(b))
         held.close()
+
+
+def test_a_hidden_tab_gives_its_stream_back_and_catches_up_when_shown(
+    make_browser: MakeBrowser,
+) -> None:
+    # 4 threads: one stream at most, so whether the page holds it shows from outside.
+    with (
+        StoreStub() as store,
+        GatewayProcess("--callback-url", store.url, "--threads", "4") as gateway,
+    ):
+        browser = dashboard(gateway, make_browser)
+        page = browser.current_window_handle
+        assert requests.get(gateway.url + "/events", timeout=5).status_code == 503  # held
+        browser.switch_to.new_window("tab")  # the dashboard's tab is hidden now
+        ended = '"GET /events" 200'  # the access log's line for a stream that has ended
+        deadline = time.monotonic() + 10
+        for attempt in itertools.count():
+            # Notices make the server write, and so see that the stream was closed.
+            pay(gateway, f"while-hidden-{attempt}")
+            try:
+                gateway.wait_for_line(ended, timeout=0.3)
+                break
+            except AssertionError:
+                assert time.monotonic() < deadline, "the hidden tab kept its stream"
+        browser.switch_to.window(page)
+        wait_for(browser, lambda b: text(b, "connection").startswith("Live"))
+        wait_for(browser, lambda b: "order while-hidden-0: paid" in summaries(b))
 
 
 def test_no_accessibility_violations(
