@@ -22,13 +22,9 @@ def orders() -> Response:
     if state is not None and state not in STATES:
         raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
     limit = int_arg("limit", 100, 1, MAX_PAGE)
-    records = gateway().ledger.orders(state)
+    records, total = gateway().ledger.orders(state, limit)
     return json_response(
-        {
-            "status": "success",
-            "orders": [record.to_json() for record in records[:limit]],
-            "total": len(records),
-        }
+        {"status": "success", "orders": [record.to_json() for record in records], "total": total}
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from .activity import ActivityLog
@@ -27,8 +28,7 @@ from .replay import Replay
 from .simulation import Decline, Pending
 from .transactions import OrderId, Transaction, order_key
 
-# Asked, under the account lock, whether a payment is declined: a decline (or just its
-# code), or None.
+# Asked, under the account lock, whether a payment is declined (or left pending), or None.
 DeclineCheck = Callable[[], Decline | Pending | str | None]
 
 
@@ -61,6 +61,8 @@ class Ledger(Replay, Refunds):
         self._balance = initial_balance
         self._transactions: list[Transaction] = []
         self._orders: dict[str, OrderRecord] = {}
+        # The keys of orders with a payment pending, oldest first: listed without a scan.
+        self._waiting: dict[str, None] = {}
         self._journal = journal
         self._activity = activity
         self._limits = limits
@@ -85,11 +87,17 @@ class Ledger(Replay, Refunds):
         """What happened to an order's payments, if any reached the account."""
         return self._orders.get(order_key(order_id))
 
-    def orders(self, state: str | None = None) -> list[OrderRecord]:
-        """Every order a payment reached the account for, newest first, or those in `state`."""
+    def orders(self, state: str | None = None, limit: int = 100) -> tuple[list[OrderRecord], int]:
+        """Up to `limit` orders (of those in `state`), newest first, and how many there are."""
         with self._lock:
+            if state is None:
+                return list(islice(reversed(self._orders.values()), limit)), len(self._orders)
+            if state == "pending":
+                keys = list(reversed(self._waiting))
+                return [self._orders[key] for key in keys[:limit]], len(keys)
             records = list(reversed(self._orders.values()))
-        return records if state is None else [r for r in records if r.state == state]
+        matching = [record for record in records if record.state == state]
+        return matching[:limit], len(matching)
 
     def paid_order(self, order_id: OrderId) -> Transaction | None:
         """The transaction that paid this order, if it has been paid."""
@@ -125,12 +133,10 @@ class Ledger(Replay, Refunds):
     def pay_order(
         self, order_id: OrderId, amount: Amount, decline: DeclineCheck = _never_decline
     ) -> Transaction:
-        """Debit an order once, recording the attempt whatever its outcome.
-
-        Raises OrderAlreadyPaidError or OrderPendingError (nothing recorded),
-        PaymentPendingError (recorded, decided later by decide()), PaymentDeclinedError,
-        LimitExceededError or InsufficientFundsError.
-        """
+        """Debit an order once, recording the attempt whatever its outcome. Raises
+        OrderAlreadyPaidError or OrderPendingError (nothing recorded), PaymentPendingError
+        (recorded, decided later by decide()), PaymentDeclinedError, LimitExceededError or
+        InsufficientFundsError."""
         what = f"order {order_id}"
         with self._lock:
             if self._order_paid(order_id):
@@ -182,7 +188,8 @@ class Ledger(Replay, Refunds):
     def pending_orders(self) -> list[tuple[OrderId, datetime]]:
         """Every pending order payment and when it is due to be decided."""
         with self._lock:
-            return [(r.order_id, r.pending.due) for r in self._orders.values() if r.pending]
+            records = [self._orders[key] for key in self._waiting]
+        return [(r.order_id, r.pending.due) for r in records if r.pending]
 
     def _charge(self, order_id: OrderId, amount: Amount, at: datetime) -> Transaction:
         """Debit an order under the limits and the balance, recording the attempt."""
@@ -259,8 +266,14 @@ class Ledger(Replay, Refunds):
             self._write(event)
         if transaction is not None:
             self._commit(transaction)
-        record = self._record(order_id).attempted(attempt, transaction)
-        self._orders[order_key(order_id)] = replace(record, pending=pending)
+        self._keep_order(self._record(order_id).attempted(attempt, transaction), pending)
+
+    def _keep_order(self, record: OrderRecord, pending: PendingOrder | None) -> None:
+        key = order_key(record.order_id)
+        self._orders[key] = replace(record, pending=pending)
+        self._waiting.pop(key, None)
+        if pending is not None:
+            self._waiting[key] = None  # last: the newest pending payment
 
     def _transaction(
         self, amount: Amount, recipient: str | None = None, order_id: OrderId | None = None
@@ -278,6 +291,7 @@ class Ledger(Replay, Refunds):
         self._balance = balance
         self._transactions.clear()
         self._orders.clear()
+        self._waiting.clear()
 
     def _write(self, event: dict[str, Any]) -> None:
         # Written before memory changes: a change the file does not hold never happened.

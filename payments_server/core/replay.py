@@ -7,7 +7,6 @@ payment; every derived number (balance_after) is recomputed and must match the f
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ class Replay:
         def _commit(self, transaction: Transaction) -> None: ...
         def _order_paid(self, order_id: OrderId) -> bool: ...
         def _record(self, order_id: OrderId) -> OrderRecord: ...
+        def _keep_order(self, record: OrderRecord, pending: PendingOrder | None) -> None: ...
         def _transaction(
             self, amount: Amount, recipient: str | None = None, order_id: OrderId | None = None
         ) -> Transaction: ...
@@ -77,8 +77,7 @@ class Replay:
             transaction = self._transaction(amount, order_id=order_id)
             _check_balance_after(event, transaction)
             self._commit(transaction)
-        record = self._record(order_id).attempted(attempt, transaction)
-        self._orders[order_key(order_id)] = replace(record, pending=pending)
+        self._keep_order(self._record(order_id).attempted(attempt, transaction), pending)
 
     def _replay_refund(self, event: dict[str, Any]) -> None:
         order_id = as_order_id(event.get("order_id"))

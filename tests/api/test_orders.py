@@ -53,6 +53,20 @@ def test_a_decided_payment_leaves_the_pending_list(orders: FlaskClient) -> None:
     assert ids(listed(orders, "?state=paid")) == ["waits", "first"]
 
 
+def test_the_pending_list_is_newest_first_and_an_order_pending_again_comes_first(
+    client: FlaskClient,
+) -> None:
+    rule = {"outcome": "pending", "decide_after_ms": 3_600_000, "then": "declined"}
+    client.put("/simulation", json={"rules": [{**rule, "order_id": o} for o in ("x", "y")]})
+    client.post("/payments/orders", json={"order_id": "x", "amount": 1})
+    client.post("/payments/orders", json={"order_id": "y", "amount": 1})
+    assert ids(listed(client, "?state=pending")) == ["y", "x"]
+    client.post("/payments/orders/x/decide")  # failed, so it may be paid again
+    client.post("/payments/orders", json={"order_id": "x", "amount": 1})
+    assert ids(listed(client, "?state=pending")) == ["x", "y"]
+    assert ids(listed(client, "?state=pending&limit=1")) == ["x"]
+
+
 def test_limit_keeps_the_newest_and_total_counts_them_all(orders: FlaskClient) -> None:
     body = listed(orders, "?limit=2")
     assert (ids(body), body["total"]) == (["back", "waits"], 4)

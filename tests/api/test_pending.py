@@ -105,9 +105,12 @@ def test_a_pending_payment_survives_a_restart_and_is_still_decided_on_time(
     first.application.extensions["payments_server"].close()
     second = make_client(state_file=state, callback_retries=0)
     assert second.get("/payments/orders/r").get_json()["state"] == "pending"
+    listed = second.get("/payments/orders?state=pending").get_json()
+    assert ([o["order_id"] for o in listed["orders"]], listed["total"]) == (["r"], 1)
     (callback,) = store.wait_for(1)
     assert callback.json == {"order_id": "r", "status": "success"}
     wait_for_state(second, "r", "paid")
+    assert second.get("/payments/orders?state=pending").get_json()["total"] == 0
     assert balance(second) == Decimal("49993")
     third = make_client(state_file=state, callback_retries=0)
     assert third.get("/payments/orders/r").get_json()["state"] == "paid"
