@@ -16,7 +16,7 @@ from ..core.ledger import InsufficientFundsError, OrderAlreadyPaidError, Payment
 from ..core.limits import LimitExceededError
 from ..core.money import Amount, AmountError, format_balance, parse_amount
 from ..core.refusals import OrderPendingError, PaymentPendingError
-from ..core.transactions import MAX_ORDER_ID_LENGTH, OrderId, as_order_id
+from ..core.transactions import ORDER_ID_RULE, OrderId, as_order_id
 from .errors import ApiError
 from .responses import MIMETYPE, BufferedResponse, json_response
 from .web import EXTENSION_KEY, gateway, int_arg, json_object, optional_json_object, raw_body
@@ -222,8 +222,7 @@ def order_fields(body: dict[str, Any]) -> tuple[OrderId, Amount]:
     if order_id is None:
         raise ApiError(
             400,
-            f"'order_id' must be a string of 1 to {MAX_ORDER_ID_LENGTH} characters"
-            f" or an integer of at most {MAX_ORDER_ID_LENGTH} digits",
+            f"'order_id' must be {ORDER_ID_RULE}",
         )
     return order_id, amount
 

@@ -10,10 +10,9 @@ later event arrives first), `bad_signature` and `stale_timestamp` (signed ten mi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
-from .jsonio import as_integer
-from .transactions import OrderId, as_order_id
+from .jsonio import as_integer, as_rate
+from .transactions import ORDER_ID_RULE, OrderId, as_order_id
 
 FAULTS = ("duplicate", "delay", "drop", "reorder", "bad_signature", "stale_timestamp")
 # The faults that hold a first attempt back; "delay_ms" belongs to them only.
@@ -86,15 +85,13 @@ def _fault(raw: object, where: str) -> CallbackFault:
     if target == "order_id":
         order_id = as_order_id(raw["order_id"])
         if order_id is None:
-            raise FaultError(f"'{where}.order_id' must be a string of 1 to 255 characters"
-                             " or an integer of at most 255 digits")  # fmt: skip
+            raise FaultError(f"'{where}.order_id' must be {ORDER_ID_RULE}")
         return CallbackFault(fault, order_id=order_id, delay_ms=delay)
     if target == "next":
         count = as_integer(raw["next"])
         if count is None or not 1 <= count <= 1_000_000:
             raise FaultError(f"'{where}.next' must be an integer from 1 to 1000000")
         return CallbackFault(fault, count=count, delay_ms=delay)
-    rate = raw["rate"]
-    if isinstance(rate, bool) or not isinstance(rate, int | float | Decimal) or not 0 <= rate <= 1:
+    if (rate := as_rate(raw["rate"])) is None:
         raise FaultError(f"'{where}.rate' must be a number from 0 to 1")
-    return CallbackFault(fault, rate=float(rate), delay_ms=delay)
+    return CallbackFault(fault, rate=rate, delay_ms=delay)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -39,6 +40,14 @@ def as_integer(value: object, max_digits: int = 4300) -> int | None:
     ):
         return int(value)
     return None
+
+
+def as_rate(value: object) -> float | None:
+    """The value as a float if it is a JSON number from 0 to 1, else None."""
+    # bool is an int to Python but not to JSON; a NaN Decimal refuses to be compared.
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    return float(value) if math.isfinite(value) and 0 <= value <= 1 else None
 
 
 def dumps(obj: object, *, sort_keys: bool = False) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .jsonio import as_integer
-from .transactions import MAX_ORDER_ID_LENGTH, OrderId, as_order_id
+from .transactions import ORDER_ID_RULE, OrderId, as_order_id
 
 # Stripe's decline code names.
 DECLINE_CODES = (
@@ -106,10 +106,7 @@ def parse_rule(raw: object, where: str) -> Rule:
     if "order_id" in raw:
         order_id = as_order_id(raw["order_id"])
         if order_id is None:
-            raise SimulationError(
-                f"'{where}order_id' must be a string of 1 to {MAX_ORDER_ID_LENGTH} characters"
-                f" or an integer of at most {MAX_ORDER_ID_LENGTH} digits"
-            )
+            raise SimulationError(f"'{where}order_id' must be {ORDER_ID_RULE}")
         target["order_id"] = order_id
     else:
         count = as_integer(raw["next"])

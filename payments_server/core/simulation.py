@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 import threading
 import time
@@ -12,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from .faults import CallbackFault, FaultError, parse_faults
-from .jsonio import as_integer
+from .jsonio import as_integer, as_rate
 from .limits import Limits
 from .money import AmountError, parse_amount
 from .rules import (
@@ -96,9 +95,7 @@ class SimulationSettings:
             raise SimulationError(
                 f"'{unknown[0]}' is not a simulation setting; use {', '.join(FIELDS)}"
             )
-        rate = body.get("decline_rate", 0)
-        if not _is_number(rate) or not 0 <= rate <= 1:
-            raise SimulationError("'decline_rate' must be a number from 0 to 1")
+        decline_rate = _rate(body.get("decline_rate", 0), "decline_rate")
         seed = body.get("seed")
         if seed is not None and (seed := as_integer(seed)) is None:
             raise SimulationError("'seed' must be an integer or null")
@@ -109,7 +106,7 @@ class SimulationSettings:
         if not isinstance(rules, list) or len(rules) > MAX_RULES:
             raise SimulationError(f"'rules' must be a list of at most {MAX_RULES} rules")
         return cls(
-            decline_rate=float(rate),
+            decline_rate=decline_rate,
             seed=seed,
             decline_code=decline_code_of(body.get("decline_code", DEFAULT_DECLINE_CODE), ""),
             latency_ms=latency,
@@ -144,18 +141,9 @@ def _limit(value: object, name: str) -> Decimal | None:
 
 
 def _rate(value: object, name: str) -> float:
-    if not _is_number(value) or not 0 <= value <= 1:  # type: ignore[operator]
+    if (rate := as_rate(value)) is None:
         raise SimulationError(f"'{name}' must be a number from 0 to 1")
-    return float(value)  # type: ignore[arg-type]
-
-
-def _is_number(value: object) -> bool:
-    # Decimal is how the JSON parser gives fractions.
-    return (
-        isinstance(value, int | float | Decimal)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+    return rate
 
 
 class Simulator:

@@ -11,6 +11,11 @@ from .money import Amount, format_balance
 
 OrderId = str | int
 MAX_ORDER_ID_LENGTH = 255
+# What as_order_id() accepts, in the words of every error about an order id.
+ORDER_ID_RULE = (
+    f"a string of 1 to {MAX_ORDER_ID_LENGTH} characters"
+    f" or an integer of at most {MAX_ORDER_ID_LENGTH} digits"
+)
 
 
 @dataclass(frozen=True, slots=True)
