@@ -88,7 +88,7 @@ def decide(order_id: str) -> Response:
     return json_response(
         {
             "status": "success",
-            "message": f"Order {record.order_id} is {record.to_json()['state']}",
+            "message": f"Order {record.order_id} is {record.state}",
             "order": record.to_json(),
             "shop_notified": delivery.state is State.DELIVERED,
         }

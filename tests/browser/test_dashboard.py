@@ -213,50 +213,52 @@ def test_the_signature_check_says_yes_for_the_right_secret_and_no_for_a_wrong_on
     assert f"Signed content: {delivery}." in text(browser, "verify-signed")
 
 
-def test_with_the_stream_refused_the_page_polls(
-    make_browser: MakeBrowser,
-) -> None:
-    # 4 threads: one stream at most, and this test holds it.
+@pytest.fixture
+def one_stream() -> Iterator[GatewayProcess]:
+    """A gateway on 4 threads: one stream at most, so who holds it shows from outside."""
     with (
         StoreStub() as store,
         GatewayProcess("--callback-url", store.url, "--threads", "4") as gateway,
     ):
-        held = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
-        held.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert held.recv(64).startswith(b"HTTP/1.1 200")
-        browser = make_browser()
-        browser.get(gateway.url + "/dashboard")
-        wait_for(browser, lambda b: text(b, "connection").startswith("Polling every 2 s"))
-        pay(gateway, "polled")
-        wait_for(browser, lambda b: "order polled: paid" in summaries(b))
-        held.close()
+        yield gateway
+
+
+def test_with_the_stream_refused_the_page_polls(
+    one_stream: GatewayProcess, make_browser: MakeBrowser
+) -> None:
+    gateway = one_stream  # this test holds its one stream
+    held = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+    held.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert held.recv(64).startswith(b"HTTP/1.1 200")
+    browser = make_browser()
+    browser.get(gateway.url + "/dashboard")
+    wait_for(browser, lambda b: text(b, "connection").startswith("Polling every 2 s"))
+    pay(gateway, "polled")
+    wait_for(browser, lambda b: "order polled: paid" in summaries(b))
+    held.close()
 
 
 def test_a_hidden_tab_gives_its_stream_back_and_catches_up_when_shown(
-    make_browser: MakeBrowser,
+    one_stream: GatewayProcess, make_browser: MakeBrowser
 ) -> None:
-    # 4 threads: one stream at most, so whether the page holds it shows from outside.
-    with (
-        StoreStub() as store,
-        GatewayProcess("--callback-url", store.url, "--threads", "4") as gateway,
-    ):
-        browser = dashboard(gateway, make_browser)
-        page = browser.current_window_handle
-        assert requests.get(gateway.url + "/events", timeout=5).status_code == 503  # held
-        browser.switch_to.new_window("tab")  # the dashboard's tab is hidden now
-        ended = '"GET /events" 200'  # the access log's line for a stream that has ended
-        deadline = time.monotonic() + 10
-        for attempt in itertools.count():
-            # Notices make the server write, and so see that the stream was closed.
-            pay(gateway, f"while-hidden-{attempt}")
-            try:
-                gateway.wait_for_line(ended, timeout=0.3)
-                break
-            except AssertionError:
-                assert time.monotonic() < deadline, "the hidden tab kept its stream"
-        browser.switch_to.window(page)
-        wait_for(browser, lambda b: text(b, "connection").startswith("Live"))
-        wait_for(browser, lambda b: "order while-hidden-0: paid" in summaries(b))
+    gateway = one_stream
+    browser = dashboard(gateway, make_browser)
+    page = browser.current_window_handle
+    assert requests.get(gateway.url + "/events", timeout=5).status_code == 503  # held
+    browser.switch_to.new_window("tab")  # the dashboard's tab is hidden now
+    ended = '"GET /events" 200'  # the access log's line for a stream that has ended
+    deadline = time.monotonic() + 10
+    for attempt in itertools.count():
+        # Notices make the server write, and so see that the stream was closed.
+        pay(gateway, f"while-hidden-{attempt}")
+        try:
+            gateway.wait_for_line(ended, timeout=0.3)
+            break
+        except AssertionError:
+            assert time.monotonic() < deadline, "the hidden tab kept its stream"
+    browser.switch_to.window(page)
+    wait_for(browser, lambda b: text(b, "connection").startswith("Live"))
+    wait_for(browser, lambda b: "order while-hidden-0: paid" in summaries(b))
 
 
 def test_no_accessibility_violations(
