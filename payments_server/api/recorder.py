@@ -56,7 +56,10 @@ def record_request(response: Response) -> Response:
 
 def _order_of() -> OrderId | None:
     """The order the request was about, as the timeline's order filter matches it."""
-    session_id = (request.view_args or {}).get("session_id")
+    arguments = request.view_args or {}
+    if "order_id" in arguments:  # an order action: refunds, decide
+        return as_order_id(arguments["order_id"])
+    session_id = arguments.get("session_id")
     if session_id is not None:
         session = gateway().checkout.sessions.get(session_id)
         return None if session is None else session.order_id

@@ -60,6 +60,18 @@ def test_an_order_payment_leaves_its_decision_its_callback_and_its_request(
     }  # fmt: skip
 
 
+def test_an_order_action_is_kept_under_the_order_in_its_path(client: FlaskClient) -> None:
+    client.post("/payments/orders", json={"order_id": "back-1", "amount": 5})
+    client.post("/payments/orders/back-1/refunds", json={"amount": 2})
+    client.post("/payments/orders/back-1/decide")  # 409: nothing pending, kept all the same
+    requests = [(e["order_id"], e["summary"]) for e in activity(client, "?kind=request")]
+    assert requests == [
+        ("back-1", "POST /payments/orders/back-1/decide 409"),
+        ("back-1", "POST /payments/orders/back-1/refunds 200"),
+        ("back-1", "POST /payments/orders 200")]  # fmt: skip
+    assert len(activity(client, "?kind=request&order_id=back-1")) == 3
+
+
 def test_each_decision_says_why(client: FlaskClient) -> None:
     client.put("/simulation", json={"rules": [{"order_id": "r", "decline_code": "lost_card"},
                                               {"next": 2, "decline_code": "do_not_honor"}]})  # fmt: skip
