@@ -77,7 +77,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         serve(settings)
     except StartupError as exc:
         return _fail(str(exc))
-    return 0
+    # Everything is written and closed. granian's native threads may still be leaving an
+    # event stream's Python code, and the interpreter's own shutdown would race them (a
+    # panic in Rust, and exit code -6): so the process ends here, without it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _fail(message: str) -> int:
