@@ -21,8 +21,9 @@ run: install
 store: install
 	$(BIN)/python examples/store_server/app.py $(ARGS)
 
+# Two workers on two cores; the slowest tests start first (tests/conftest.py).
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 # Schemathesis against the real server for about a minute (also part of `make test`).
 fuzz: install
