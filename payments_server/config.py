@@ -14,7 +14,7 @@ from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
 from .core.money import AmountError, parse_amount
 from .core.session import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from .core.simulation import MAX_LATENCY_MS
-from .core.urls import is_http_url
+from .core.urls import is_callback_url
 from .options import DEFAULT_CALLBACK_URL, OPTION_BY_FIELD, OPTIONS, SWITCHES, format_schedule
 
 __all__ = ["DEFAULT_CALLBACK_URL", "OPTIONS", "SWITCHES", "ConfigError", "Settings"]
@@ -25,6 +25,7 @@ MAX_RETRY_STEP = 86_400.0
 MAX_LOG_SIZE = 1_000_000
 MAX_ACTIVITY_SIZE = 100_000
 SERVER_NAMES = ("granian", "waitress")
+CLOCK_MODES = ("real", "frozen")
 
 
 class ConfigError(ValueError):
@@ -62,14 +63,17 @@ class Settings:
     limit_per_payment: Decimal | None = None
     limit_per_day: Decimal | None = None
     refund_callbacks: bool = True
+    # "frozen": the clock stands still from the start until moved (POST /clock/advance).
+    clock: str = "real"
 
     def __post_init__(self) -> None:
         self._require("host", bool(self.host.strip()), "must not be empty")
         self._require("port", 1 <= self.port <= 65535, "must be a whole number from 1 to 65535")
         self._require(
             "callback_url",
-            is_http_url(self.callback_url),
-            "must be an http:// or https:// URL with a host and no spaces",
+            is_callback_url(self.callback_url),
+            "must be an http:// or https:// URL with a host, no spaces and only ASCII"
+            " characters (percent-encode the others)",
         )
         self._require(
             "callback_timeout",
@@ -120,6 +124,7 @@ class Settings:
             "state_file", self.state_file is None or bool(self.state_file.strip()), "must be a path"
         )
         self._require("server", self.server in SERVER_NAMES, "must be granian or waitress")
+        self._require("clock", self.clock in CLOCK_MODES, "must be real or frozen")
         self._require(
             "checkout_expiry",
             MIN_EXPIRES_IN <= self.checkout_expiry <= MAX_EXPIRES_IN,

@@ -9,16 +9,19 @@ from .callbacks.client import StoreNotifier
 from .callbacks.dispatcher import CallbackDispatcher
 from .callbacks.retries import RetryPolicy
 from .callbacks.signing import Signer
-from .checkout import Checkout
 from .config import Settings
 from .core.activity import ActivityLog
+from .core.clock import Clock
 from .core.events import EventBus, StreamSlots
 from .core.idempotency import IdempotencyStore
 from .core.journal import Journal, JournalError
 from .core.ledger import Ledger
+from .core.scheduler import Scheduler
 from .core.session import EVENT as SESSION_EVENT
+from .core.session import from_event as session_from_event
 from .core.simulation import SimulationSettings, Simulator
-from .pending import PendingPayments
+from .flow.checkout import Checkout
+from .flow.payments import PaymentFlow
 
 
 @dataclass
@@ -34,8 +37,14 @@ class Gateway:
     events: EventBus
     streams: StreamSlots
     activity: ActivityLog
-    pending: PendingPayments
+    flow: PaymentFlow
+    scheduler: Scheduler
     journal: Journal | None = None
+
+    @property
+    def clock(self) -> Clock:
+        """The gateway's one clock."""
+        return self.scheduler.clock
 
     @classmethod
     def from_settings(cls, settings: Settings, user_agent: str) -> Gateway:
@@ -49,8 +58,10 @@ class Gateway:
             if settings.state_file is None
             else Journal(settings.state_file, fsync=settings.fsync)
         )
+        clock = Clock(frozen=settings.clock == "frozen")
+        scheduler = Scheduler(clock)
         events = EventBus()
-        activity = ActivityLog(events, settings.activity_log_size)
+        activity = ActivityLog(events, settings.activity_log_size, clock.timestamp)
         simulator = Simulator(
             SimulationSettings(
                 decline_rate=settings.decline_rate,
@@ -65,6 +76,7 @@ class Gateway:
             journal=journal,
             activity=activity,
             limits=lambda: simulator.settings.limits,
+            clock=clock.now,
         )
         callbacks = CallbackDispatcher(
             StoreNotifier(
@@ -73,45 +85,52 @@ class Gateway:
                 user_agent=user_agent,
                 signer=Signer(settings.webhook_secret),
                 pool_size=settings.threads,
+                clock=clock.now,
             ),
             RetryPolicy(settings.callback_schedule, settings.callback_retries),
             settings.callback_log_size,
             activity=activity,
             faults=simulator.callback_fault,
+            scheduler=scheduler,
+        )
+        flow = PaymentFlow(
+            ledger, callbacks, simulator, scheduler, refund_callbacks=settings.refund_callbacks
         )
         gateway = cls(
             settings=settings,
             ledger=ledger,
             callbacks=callbacks,
             simulator=simulator,
-            idempotency=IdempotencyStore(journal=journal),
-            checkout=Checkout(ledger, callbacks, simulator, events, journal),
+            idempotency=IdempotencyStore(clock=clock.timestamp, journal=journal),
+            checkout=Checkout(flow, events, scheduler, journal),
             events=events,
             # Each open stream holds a server thread: a quarter of them at most, so that
             # payments always find one (docs/performance.md, "streams held").
             streams=StreamSlots(max(1, settings.threads // 4)),
             activity=activity,
-            pending=PendingPayments(ledger, callbacks),
+            flow=flow,
+            scheduler=scheduler,
             journal=journal,
         )
         if journal is not None:
             gateway.restore(journal)
-            # A payment pending at the stop is still decided on time (at once if overdue).
-            for order_id, due in ledger.pending_orders():
-                gateway.pending.schedule(order_id, due)
+            flow.resume()
         return gateway
 
     def reset(self, balance: Decimal | None = None) -> Decimal:
         """Forget payments, callbacks, keys, sessions and activity; start from
-        `balance` or the initial balance, which is returned. Simulation settings stay."""
+        `balance` or the initial balance, which is returned. Simulation settings stay; the
+        clock goes back to real time (frozen there under --clock frozen)."""
         # The account first: with a state file it may refuse (JournalError), and then
         # nothing else may have been forgotten either.
         value = self.ledger.reset(balance)
         self.callbacks.reset()
         self.idempotency.clear()
         self.checkout.reset()
-        self.pending.reset()
+        self.flow.reset()
         self.activity.reset()
+        self.clock.reset(frozen=self.settings.clock == "frozen")
+        self.scheduler.wake()
         self.events.publish("reset")
         return value
 
@@ -132,7 +151,12 @@ class Gateway:
                 elif kind == SESSION_EVENT:
                     self.checkout.restore(line.event)
                 else:
+                    # A checkout payment's line holds its session too: both or neither.
+                    held = line.event.get(SESSION_EVENT) if kind == "order" else None
+                    session = None if held is None else session_from_event(held)
                     self.ledger.replay(line.event)
+                    if session is not None:
+                        self.checkout.sessions.add(session, restored=True)
                     if kind == "reset":
                         self.checkout.reset()
             except ValueError as exc:
@@ -143,7 +167,6 @@ class Gateway:
         were pending."""
         if self.journal is not None:
             self.journal.close()
-        self.checkout.close()
-        self.pending.close()
+        self.scheduler.close()
         self.events.close()
         return self.callbacks.close()

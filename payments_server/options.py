@@ -232,6 +232,15 @@ OPTIONS = (
         _parse_bool,
     ),
     Option(
+        "clock",
+        "--clock",
+        "PAYMENTS_CLOCK",
+        "MODE",
+        "real (the default) or frozen: a frozen clock runs no timer until POST /clock/advance"
+        " (expiry, pending decisions, callback retries; docs/clock.md)",
+        str,
+    ),
+    Option(
         "checkout_expiry",
         "--checkout-expiry",
         "PAYMENTS_CHECKOUT_EXPIRY",

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask.testing import FlaskClient
 
@@ -29,3 +30,33 @@ class Num:
 def exact_json(text: str | bytes) -> object:
     """Parse JSON keeping every number's literal text, to compare bodies digit for digit."""
     return json.loads(text, parse_float=Num, parse_int=Num)
+
+
+# Values that differ on every run: ids, clock times and durations. The README shows
+# realistic ones; the test compares their type and leaves the rest exact.
+VOLATILE_KEYS = {"id", "at", "created_at", "next_attempt_at", "duration_ms", "paid_at",
+                 "expires_at", "seq", "last_seq", "webhook-timestamp", "webhook-signature", "curl",
+                 # The clock's (docs/clock.md).
+                 "now", "due_at",
+                 # A signature check: the signed string holds the timestamp, and so signs.
+                 "signed_content", "sent_signature", "checked_signature",
+                 # Where the test's store listens: a free port, not 8000.
+                 "url", "Host"}  # fmt: skip
+MESSAGE_ID = re.compile(r"msg_[0-9a-f]{24}")
+SESSION_ID = re.compile(r"cs_[0-9a-f]{32}")
+GATEWAY_URL = re.compile(r"^http://(localhost|127\.0\.0\.1):\d+/")
+
+
+def masked(value: Any, key: str | None = None) -> Any:
+    """The value with volatile parts replaced by their type."""
+    if key in VOLATILE_KEYS:
+        return ("volatile", "number" if isinstance(value, Num) else type(value).__name__)
+    if isinstance(value, dict):
+        return {name: masked(item, name) for name, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    if isinstance(value, str):
+        # A session's page is on the host the client used: the test's port, not 5000.
+        value = GATEWAY_URL.sub("http://<gateway>/", value)
+        return SESSION_ID.sub("cs_<id>", MESSAGE_ID.sub("msg_<id>", value))
+    return value

@@ -198,7 +198,10 @@ def test_bad_values_name_the_option_and_the_value(given: dict[str, str], message
     assert str(caught.value) == message
 
 
-URL_RULE = "must be an http:// or https:// URL with a host and no spaces"
+URL_RULE = (
+    "must be an http:// or https:// URL with a host, no spaces and only ASCII"
+    " characters (percent-encode the others)"
+)
 
 
 @pytest.mark.parametrize(
@@ -211,6 +214,8 @@ URL_RULE = "must be an http:// or https:// URL with a host and no spaces"
         "http://localhost:99999/payments/confirm",
         "http://localhost:port/payments/confirm",
         "http://local host/payments/confirm",
+        "http://127.0.0.1:9/€",
+        "http://bücher.example/payments/confirm",
         "",
     ],
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import PathConverter
 
-from . import activity, callbacks, checkout, orders, payments, refunds, simulation, spec
+from . import activity, callbacks, checkout, clock, orders, payments, refunds, simulation, spec
 from .errors import register_error_handlers
 from .query import refuse_unknown_query_parameters
 from .recorder import record_request
@@ -22,7 +22,17 @@ class OrderPathConverter(PathConverter):
 def register_api(app: Flask) -> None:
     """Register every JSON route and the error handlers on the app."""
     app.url_map.converters["order_path"] = OrderPathConverter
-    for module in (payments, orders, refunds, callbacks, simulation, checkout, activity, spec):
+    for module in (
+        payments,
+        orders,
+        refunds,
+        callbacks,
+        simulation,
+        checkout,
+        activity,
+        clock,
+        spec,
+    ):
         app.register_blueprint(module.bp)
     app.before_request(refuse_unknown_query_parameters)
     app.after_request(record_request)

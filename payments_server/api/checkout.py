@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, request
 
 from ..core.jsonio import as_integer
-from ..core.ledger import OrderAlreadyPaidError
 from ..core.session import (
     MAX_EXPIRES_IN,
     MIN_EXPIRES_IN,
     CheckoutSession,
-    SessionNotOpenError,
     SessionState,
 )
 from ..core.simulation import DECLINE_CODES
-from ..core.urls import is_http_url
+from ..core.urls import is_callback_url, is_http_url
 from .errors import ApiError
-from .payments import idempotent, order_fields, simulated_latency
+from .payments import idempotent, order_fields
 from .responses import json_response
 from .streams import describe, session_stream, stream_response
 from .web import gateway, json_object
@@ -30,6 +29,8 @@ FIELDS = (
     "description", "metadata",
 )  # fmt: skip
 URL_FIELDS = ("success_url", "cancel_url", "callback_url")
+# What a URL keeps as it is when its other characters are percent-encoded (RFC 3986).
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 STATES = tuple(state.value for state in SessionState)
 OUTCOMES = ("paid", "declined", "canceled")
 MAX_DESCRIPTION = 500
@@ -67,10 +68,7 @@ def create() -> Response:
     details["metadata"] = _metadata(body.get("metadata"))
     state = gateway()
     expires_in = _expires_in(body.get("expires_in", state.settings.checkout_expiry))
-    try:
-        session = state.checkout.create(order_id, amount, expires_in, **details)
-    except OrderAlreadyPaidError:
-        raise ApiError(409, f"Order {order_id} has already been paid") from None
+    session = state.checkout.create(order_id, amount, expires_in, **details)
     return json_response({"status": "success", "session": session_json(session)}, 201)
 
 
@@ -98,10 +96,7 @@ def listed() -> Response:
 def expire(session_id: str) -> Response:
     """Expire an open session now; the store is told "failed"."""
     found(session_id)
-    try:
-        session = gateway().checkout.expire(session_id)
-    except SessionNotOpenError as exc:
-        raise ApiError(409, str(exc)) from None
+    session = gateway().checkout.expire(session_id)
     return json_response({"status": "success", "session": session_json(session)})
 
 
@@ -123,17 +118,11 @@ def complete(session_id: str) -> Response:
             400, f"'decline_code' goes with \"declined\" and is one of {', '.join(DECLINE_CODES)}"
         )
     checkout = gateway().checkout
-    try:
-        if outcome == "canceled":
-            session = checkout.cancel(session_id)
-        else:
-            simulated_latency()
-            declined = (code or "card_declined") if outcome == "declined" else None
-            session = checkout.pay(
-                session_id, decline_code=declined, reason="asked for by /complete"
-            )
-    except SessionNotOpenError as exc:
-        raise ApiError(409, str(exc)) from None
+    if outcome == "canceled":
+        session = checkout.cancel(session_id)
+    else:
+        declined = (code or "card_declined") if outcome == "declined" else None
+        session = checkout.pay(session_id, decline_code=declined, reason="asked for by /complete")
     return json_response({"status": "success", "session": session_json(session)})
 
 
@@ -143,6 +132,12 @@ def _url(body: dict[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > 2048 or not is_http_url(value):
         raise ApiError(400, f"'{name}' must be an absolute http:// or https:// URL")
+    if name == "callback_url" and not is_callback_url(value):
+        # Refused before any money moves: a callback could never be sent there.
+        raise ApiError(
+            400, "'callback_url' must be in ASCII: percent-encode other characters"
+            f" ({quote(value, safe=URL_SAFE)})",
+        )  # fmt: skip
     return value
 
 

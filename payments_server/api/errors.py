@@ -8,6 +8,7 @@ from flask import Flask, Response, current_app, got_request_exception
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..core.journal import JournalError
+from ..core.refusals import RefusedError
 from .responses import json_response
 
 log = logging.getLogger("payments_server.errors")
@@ -42,9 +43,15 @@ def failure(status: int, message: str, **extra: object) -> Response:
 def register_error_handlers(app: Flask) -> None:
     """Make every error, expected or not, answer with the JSON envelope and never HTML."""
     app.register_error_handler(ApiError, ApiError.to_response)
+    app.register_error_handler(RefusedError, refused)
     app.register_error_handler(JournalError, _journal_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
+
+
+def refused(exc: RefusedError) -> Response:
+    """The answer to a refusal: its status, the seed's message and its details."""
+    return failure(exc.status, exc.message, **exc.details)
 
 
 def _http_error(exc: HTTPException) -> Response:

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request
 
-from ..callbacks.deliveries import State
 from ..core import jsonio
 from ..core.idempotency import BadKeyError, Claim, IdempotencyConflictError, fingerprint, parse_key
-from ..core.ledger import InsufficientFundsError, OrderAlreadyPaidError, PaymentDeclinedError
-from ..core.limits import LimitExceededError
 from ..core.money import Amount, AmountError, format_balance, parse_amount
-from ..core.refusals import OrderPendingError, PaymentPendingError
+from ..core.refusals import RefusedError
 from ..core.transactions import ORDER_ID_RULE, OrderId, as_order_id
-from .errors import ApiError
+from ..flow.outcomes import Declined, Pending, Refused, notified
+from .errors import ApiError, refused
 from .responses import MIMETYPE, BufferedResponse, json_response
 from .web import EXTENSION_KEY, gateway, int_arg, json_object, optional_json_object, raw_body
 
@@ -57,6 +54,8 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
                 response = view(**arguments)
             except ApiError as exc:
                 response = exc.to_response()
+            except RefusedError as exc:
+                response = refused(exc)
         except BaseException:
             store.abandon(claim)
             raise
@@ -99,22 +98,15 @@ def pay() -> Response:
             400,
             f"'recipient' must be a non-empty string of at most {MAX_RECIPIENT_LENGTH} characters",
         )
-    state = gateway()
-    simulated_latency()
-    try:
-        transaction = state.ledger.pay(amount, recipient, state.simulator.decide)
-    except PaymentDeclinedError as exc:
-        raise _declined(exc) from None
-    except InsufficientFundsError as exc:
-        raise _insufficient(exc) from None
-    except LimitExceededError as exc:
-        raise _over_limit(exc) from None
+    outcome = gateway().flow.pay(amount, recipient)
+    if isinstance(outcome, Declined):
+        raise outcome.reason
     return json_response(
         {
             "status": "success",
             "message": f"Payment of {amount.sent} to {recipient} completed",
-            "balance": format_balance(transaction.balance_after),
-            "transaction": transaction.to_json(),
+            "balance": format_balance(outcome.transaction.balance_after),
+            "transaction": outcome.transaction.to_json(),
         }
     )
 
@@ -125,40 +117,25 @@ def pay() -> Response:
 def pay_order() -> Response:
     """Pay for a store order once, then tell the store how it went."""
     order_id, amount = order_fields(json_object())
-    state = gateway()
-    simulated_latency()
-    try:
-        transaction = state.ledger.pay_order(
-            order_id, amount, lambda: state.simulator.decide(order_id)
-        )
-    except OrderAlreadyPaidError:
-        raise ApiError(409, f"Order {order_id} has already been paid") from None
-    except OrderPendingError as exc:
-        raise ApiError(409, str(exc)) from None
-    except PaymentPendingError as exc:
+    outcome = gateway().flow.pay_order(order_id, amount)
+    if isinstance(outcome, Pending):
         # No debit and no callback yet: both come when the payment is decided.
-        state.pending.schedule(exc.order_id, exc.due)
         return json_response(
-            {"status": "pending", "message": str(exc), "order_id": order_id,
-             "amount": amount.sent, "decide_after_ms": exc.after_ms},
+            {"status": "pending",
+             "message": f"Payment of {amount.sent} for order {order_id} is pending",
+             "order_id": order_id, "amount": amount.sent, "decide_after_ms": outcome.after_ms},
             202,
         )  # fmt: skip
-    except (PaymentDeclinedError, InsufficientFundsError, LimitExceededError) as exc:
-        # The store hears about the failure too, but only after the lock is released.
-        state.callbacks.notify(order_id, "failed")
-        if isinstance(exc, PaymentDeclinedError):
-            raise _declined(exc) from None
-        if isinstance(exc, LimitExceededError):
-            raise _over_limit(exc) from None
-        raise _insufficient(exc) from None
-    delivery = state.callbacks.notify(order_id, "success")
+    if isinstance(outcome, Declined | Refused):
+        raise outcome.reason
+    transaction = outcome.transaction
     return json_response(
         {
             "status": "success",
             "message": f"Payment of {amount.sent} for order {order_id} completed",
             "balance": format_balance(transaction.balance_after),
             "transaction": transaction.to_json(),
-            "shop_notified": delivery.state is State.DELIVERED,
+            "shop_notified": notified(outcome.delivery),
         }
     )
 
@@ -227,33 +204,8 @@ def order_fields(body: dict[str, Any]) -> tuple[OrderId, Amount]:
     return order_id, amount
 
 
-def simulated_latency() -> None:
-    """Wait as long as the simulation says, before a payment; no lock is held."""
-    latency = gateway().simulator.latency
-    if latency:
-        time.sleep(latency)
-
-
 def _amount(raw: object) -> Amount:
     try:
         return parse_amount(raw)
     except AmountError as exc:
         raise ApiError(400, str(exc)) from None
-
-
-def _declined(exc: PaymentDeclinedError) -> ApiError:
-    return ApiError(402, "Payment declined", decline_code=exc.decline_code)
-
-
-def _over_limit(exc: LimitExceededError) -> ApiError:
-    # The seed's compliance refusal (003_...): which limit, and the sum that broke it.
-    return ApiError(402, "Limit exceeded", limit=exc.limit, detail=exc.detail)
-
-
-def _insufficient(exc: InsufficientFundsError) -> ApiError:
-    return ApiError(
-        402,
-        "Insufficient funds",
-        balance=format_balance(exc.balance),
-        requested=exc.requested.sent,
-    )

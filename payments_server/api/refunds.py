@@ -5,14 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from ..callbacks.deliveries import State
 from ..core.money import AmountError, format_balance, parse_amount
-from ..core.refusals import (
-    NothingToRefundError,
-    NotPendingError,
-    OrderNotPaidError,
-    RefundTooLargeError,
-)
+from ..flow.outcomes import Declined, Paid, notified
 from .errors import ApiError
 from .payments import idempotent
 from .responses import json_response
@@ -21,7 +15,6 @@ from .web import gateway, optional_json_object
 bp = Blueprint("refunds", __name__)
 
 FIELDS = ("amount", "notify_store")
-REFUND_STATUS = "refunded"
 
 
 @bp.post("/payments/orders/<path:order_id>/refunds")
@@ -41,23 +34,8 @@ def refund(order_id: str) -> Response:
     notify = body.get("notify_store", True)
     if not isinstance(notify, bool):
         raise ApiError(400, "'notify_store' must be true or false")
-    state = gateway()
-    try:
-        record = state.ledger.refund(order_id, amount)
-    except KeyError:
-        raise ApiError(404, f"No payment found for order {order_id}") from None
-    except (OrderNotPaidError, NothingToRefundError, RefundTooLargeError) as exc:
-        # More than is left is a conflict with the order's state, as "already paid" is:
-        # the request itself is well formed (the document cannot know what is left).
-        raise ApiError(409, str(exc)) from None
+    record, delivery = gateway().flow.refund(order_id, amount, notify_store=notify)
     given = record.refunds[-1].refund
-    delivery = None
-    if notify and state.settings.refund_callbacks:
-        delivery = state.callbacks.notify(
-            record.order_id,
-            REFUND_STATUS,
-            extra={"amount": given.sent, "amount_refunded": format_balance(record.refunded)},
-        )
     return json_response(
         {
             "status": "success",
@@ -66,7 +44,7 @@ def refund(order_id: str) -> Response:
             "refund": given.to_json(),
             "amount_refunded": format_balance(record.refunded),
             "amount_left": format_balance(record.refundable),
-            "shop_notified": None if delivery is None else delivery.state is State.DELIVERED,
+            "shop_notified": None if delivery is None else notified(delivery),
         }
     )
 
@@ -76,20 +54,16 @@ def decide(order_id: str) -> Response:
     """Decide a pending payment now: as planned (no body) or {"outcome": "paid" | "declined"};
     the store is told as for any order payment."""
     body = optional_json_object() or {}
-    outcome = body.get("outcome")
-    if set(body) - {"outcome"} or outcome not in (None, "paid", "declined"):
+    then = body.get("outcome")
+    if set(body) - {"outcome"} or then not in (None, "paid", "declined"):
         raise ApiError(400, 'Body must be empty or {"outcome": "paid" | "declined"}')
-    try:
-        record, delivery = gateway().pending.decide(order_id, outcome)
-    except KeyError:
-        raise ApiError(404, f"No payment found for order {order_id}") from None
-    except NotPendingError as exc:
-        raise ApiError(409, str(exc)) from None
+    record, outcome = gateway().flow.decide(order_id, then)
+    delivery = outcome.delivery if isinstance(outcome, Paid | Declined) else None
     return json_response(
         {
             "status": "success",
             "message": f"Order {record.order_id} is {record.state}",
             "order": record.to_json(),
-            "shop_notified": delivery.state is State.DELIVERED,
+            "shop_notified": notified(delivery),
         }
     )

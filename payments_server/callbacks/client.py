@@ -23,6 +23,7 @@ GONE = 410
 BAD_SIGNATURE = "bad_signature"
 STALE_TIMESTAMP = "stale_timestamp"
 STALE_BY_S = 600
+UNSENDABLE = "the callback URL has characters a request cannot carry (percent-encode them)"
 # The statuses whose Retry-After header says when to come back.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
@@ -45,11 +46,12 @@ class Callback:
         status: str,
         url: str | None = None,
         extra: Mapping[str, object] | None = None,
+        callback_id: str | None = None,
     ) -> Callback:
-        """A new event with a fresh webhook-id; the body is exactly {"order_id", "status"},
-        followed by `extra` (a refund's amounts) when there is one."""
+        """A new event with a fresh webhook-id (or `callback_id`); the body is exactly
+        {"order_id", "status"}, followed by `extra` (a refund's amounts) when there is one."""
         body = jsonio.dumps({"order_id": order_id, "status": status, **(extra or {})}).encode()
-        return cls(new_message_id(), order_id, status, body, url)
+        return cls(callback_id or new_message_id(), order_id, status, body, url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,9 @@ class Attempt:
     retry_after: float | None = None
     # The fault this attempt carried on purpose (simulation), if any.
     fault: str | None = None
+    # The webhook-timestamp it was signed with: real time, whatever the gateway's clock says,
+    # so that a store verifying against its own clock accepts it (docs/clock.md).
+    stamp: int | None = None
 
     @property
     def delivered(self) -> bool:
@@ -100,9 +105,11 @@ class StoreNotifier:
         *,
         pool_size: int = 16,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        real: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.url = url
         self._clock = clock
+        self._real = real
         self.timeout = timeout
         self._signer = signer
         self._user_agent, self._pool_size = user_agent, pool_size
@@ -117,10 +124,14 @@ class StoreNotifier:
         # As written in the URL, without credentials.
         self._host_header = host = parts.netloc.rpartition("@")[2]
         # The fixed part of every request; the signature headers and the length follow.
-        self._head = (
-            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\n"
-            "Content-Type: application/json\r\n"
-        ).encode("latin-1")
+        # Empty for a URL a request line cannot carry: each attempt then fails, in words.
+        try:
+            self._head = (
+                f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\n"
+                "Content-Type: application/json\r\n"
+            ).encode("ascii")
+        except UnicodeEncodeError:
+            self._head = b""
         # One connection per request in flight, kept for the next. Nothing reads a proxy
         # from the environment, follows a redirect or retries: a callback is sent once.
         self._idle: deque[Connection] = deque(maxlen=pool_size)
@@ -128,8 +139,11 @@ class StoreNotifier:
     def send(self, callback: Callback, fault: str | None = None) -> Attempt:
         """POST the callback once, freshly timestamped and signed (or, with a fault, badly
         signed or stale on purpose); never raises."""
-        at = self._clock()
-        signed = self._signed(callback, at, fault)
+        at, now = self._clock(), self._real()
+        stamp = int(now.timestamp())
+        if not self._head:
+            return Attempt(at, None, UNSENDABLE, 0.0, None, fault, stamp)
+        signed = self._signed(callback, stamp, fault)
         head = self._head + (
             "".join(f"{name}: {value}\r\n" for name, value in signed.items())
             + f"Content-Length: {len(callback.body)}\r\n\r\n"
@@ -145,7 +159,7 @@ class StoreNotifier:
             answer = connection.post(head, callback.body, deadline)
             code = answer.status
             if code in RETRY_AFTER_STATUSES:
-                retry_after = parse_retry_after(answer.retry_after, at)
+                retry_after = parse_retry_after(answer.retry_after, now)
             if answer.keep_alive:
                 self._idle.append(connection)
             else:
@@ -160,13 +174,12 @@ class StoreNotifier:
             error = f"store answered {code}"
         elif code is not None and elapsed > self.timeout:
             error = f"store answered after the {self.timeout:g} s timeout"
-        return Attempt(at, code, error, elapsed * 1000, retry_after, fault)
+        return Attempt(at, code, error, elapsed * 1000, retry_after, fault, stamp)
 
-    def sent_headers(
-        self, callback: Callback, at: datetime, fault: str | None = None
-    ) -> dict[str, str]:
-        """The headers of the attempt made at `at`, exactly as send() wrote them."""
-        signed = self._signed(callback, at, fault)
+    def sent_headers(self, callback: Callback, attempt: Attempt) -> dict[str, str]:
+        """The headers of an attempt, exactly as send() wrote them."""
+        stamp = int(attempt.at.timestamp()) if attempt.stamp is None else attempt.stamp
+        signed = self._signed(callback, stamp, attempt.fault)
         return {
             "Host": self._host_header,
             "User-Agent": self._user_agent,
@@ -175,8 +188,8 @@ class StoreNotifier:
             "Content-Length": str(len(callback.body)),
         }
 
-    def _signed(self, callback: Callback, at: datetime, fault: str | None) -> dict[str, str]:
-        stamp = int(at.timestamp()) - (STALE_BY_S if fault == STALE_TIMESTAMP else 0)
+    def _signed(self, callback: Callback, stamp: int, fault: str | None) -> dict[str, str]:
+        stamp -= STALE_BY_S if fault == STALE_TIMESTAMP else 0
         headers = self._signer.headers(callback.id, stamp, callback.body)
         if fault == BAD_SIGNATURE:
             # A real signature of other bytes: well formed, and wrong for this body.
@@ -192,7 +205,7 @@ class StoreNotifier:
         with self._siblings_lock:
             sibling = self._siblings.pop(url, None) or StoreNotifier(
                 url, self.timeout, self._user_agent, self._signer,
-                pool_size=self._pool_size, clock=self._clock,
+                pool_size=self._pool_size, clock=self._clock, real=self._real,
             )  # fmt: skip
             self._siblings[url] = sibling
             evicted = self._siblings.popitem(last=False)[1] if len(self._siblings) > 64 else None

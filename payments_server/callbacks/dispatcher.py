@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import random
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
-from time import monotonic
 
 from ..core.activity import ActivityLog
+from ..core.clock import Clock
 from ..core.faults import HOLDS, CallbackFault
+from ..core.scheduler import Scheduler
 from ..core.transactions import OrderId, order_key
 from .client import BAD_SIGNATURE, STALE_TIMESTAMP, Attempt, Callback, StoreNotifier
 from .deliveries import Delivery, DeliveryLog, NotWaitingError, State, UnknownCallbackError
@@ -25,9 +24,8 @@ log = logging.getLogger("payments_server.callbacks")
 
 DROPPED = "dropped on purpose (simulation): never sent"
 SIGNING_FAULTS = frozenset({BAD_SIGNATURE, STALE_TIMESTAMP})
-
-# How long close() waits for an attempt the worker has in flight before it stops waiting.
-CLOSE_WAIT = 1.0
+# The scheduler's kind for a callback's next attempt (a retry, or a held first attempt).
+SCHEDULED = "callback"
 
 
 class Kind(Enum):
@@ -42,8 +40,9 @@ class Kind(Enum):
 class CallbackDispatcher:
     """Sends each callback, retries failures on schedule, and keeps the delivery log.
 
-    One lock guards the log and the retry queue, and it is never held while talking to the
-    store, so a slow store delays neither requests nor the account.
+    One lock guards the log and what is held back, and it is never held while talking to
+    the store, so a slow store delays neither requests nor the account. Retries run on the
+    gateway's scheduler, so they follow its clock.
     """
 
     def __init__(
@@ -55,22 +54,22 @@ class CallbackDispatcher:
         rng: random.Random | None = None,
         activity: ActivityLog | None = None,
         faults: Callable[[OrderId], CallbackFault | None] | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.notifier = notifier
+        self._own_scheduler = scheduler is None
+        self._scheduler = scheduler or Scheduler(Clock())
+        self._clock = self._scheduler.clock
         self._activity = activity
         self._faults = faults
         self.policy = policy
         self._rng = rng or random.Random()
         self._lock = threading.Condition()
         self._log = DeliveryLog(log_size)
-        # (monotonic due time, tie-breaker, webhook-id) of every scheduled retry.
-        self._queue: list[tuple[float, int, str]] = []
-        self._order = itertools.count()
         # Held first attempts: webhook-id -> its fault ("delay" or "reorder"); and for each
         # order with an event held for a reorder, that event's webhook-id.
         self._held: dict[str, str] = {}
         self._swaps: dict[str, str] = {}
-        self._worker: threading.Thread | None = None
         self._closed = False
 
     def notify(
@@ -79,11 +78,14 @@ class CallbackDispatcher:
         status: str,
         url: str | None = None,
         extra: Mapping[str, object] | None = None,
+        *,
+        callback_id: str | None = None,
     ) -> Delivery:
         """Send a new event now (to `url`, or the server's callback URL) and return its
-        record; failures are queued for retry."""
-        callback = Callback.new(order_id, status, url, extra)
-        delivery = Delivery(callback, datetime.now(UTC))
+        record; failures are queued for retry. `callback_id` is its webhook-id, if chosen
+        before (a checkout session records it with its payment)."""
+        callback = Callback.new(order_id, status, url, extra, callback_id)
+        delivery = Delivery(callback, self._clock.now())
         fault = None if self._faults is None else self._faults(order_id)
         swapped = None
         with self._lock:
@@ -105,7 +107,7 @@ class CallbackDispatcher:
         if fault is None:
             return self._after(delivery, self._send(callback), Kind.FIRST)
         if fault.fault == "drop":
-            attempt = Attempt(datetime.now(UTC), None, DROPPED, 0.0, fault="drop")
+            attempt = Attempt(self._clock.now(), None, DROPPED, 0.0, fault="drop")
         else:
             signing = fault.fault if fault.fault in SIGNING_FAULTS else None
             attempt = replace(self._send(callback, signing), fault=fault.fault)
@@ -120,14 +122,12 @@ class CallbackDispatcher:
         """Schedule a callback's first attempt `delay_ms` from now (under the lock); a
         reorder's is sent sooner, right after its order's next event."""
         delay_ms = fault.delay_ms
-        heapq.heappush(self._queue, (monotonic() + delay_ms / 1000, next(self._order), delivery.id))
-        due = datetime.now(UTC) + timedelta(milliseconds=delay_ms)
+        due = self._clock.now() + timedelta(milliseconds=delay_ms)
         self._log.put(held := replace(delivery, next_attempt_at=due))
         self._held[delivery.id] = fault.fault
         if fault.fault == "reorder":
             self._swaps[order_key(delivery.callback.order_id)] = delivery.id
-        self._start_worker()
-        self._lock.notify_all()
+        self._schedule(delivery.id, due)
         why = f"held back {delay_ms} ms"
         if fault.fault == "reorder":
             why = f"held until the order's next event is sent (at most {delay_ms} ms)"
@@ -141,8 +141,7 @@ class CallbackDispatcher:
         """Take a held first attempt off the schedule (under the lock) to send it now;
         None if it is gone or no longer waiting."""
         self._unhold(delivery_id)
-        self._queue = [entry for entry in self._queue if entry[2] != delivery_id]
-        heapq.heapify(self._queue)
+        self._scheduler.cancel(SCHEDULED, delivery_id)
         delivery = self._log.get(delivery_id)
         if delivery is None or delivery.state is not State.PENDING:
             return None
@@ -170,12 +169,11 @@ class CallbackDispatcher:
             delivery = self._log.get(delivery_id)
             if delivery is None:
                 raise UnknownCallbackError(delivery_id)
-            queued = [entry for entry in self._queue if entry[2] != delivery_id]
-            if delivery.state is not State.PENDING or len(queued) == len(self._queue):
+            if delivery.state is not State.PENDING or not self._scheduler.cancel(
+                SCHEDULED, delivery_id
+            ):
                 raise NotWaitingError(delivery)
             self._unhold(delivery_id)
-            self._queue = queued
-            heapq.heapify(self._queue)
             in_flight = replace(delivery, next_attempt_at=None)
             self._log.put(in_flight)
         attempt = self._send(in_flight.callback)
@@ -184,7 +182,7 @@ class CallbackDispatcher:
     def sent_headers(self, delivery: Delivery, attempt: Attempt) -> tuple[str, dict[str, str]]:
         """Where an attempt went and the headers it carried, signature included."""
         notifier = self.notifier.for_url(delivery.callback.url)
-        return notifier.url, notifier.sent_headers(delivery.callback, attempt.at, attempt.fault)
+        return notifier.url, notifier.sent_headers(delivery.callback, attempt)
 
     def get(self, delivery_id: str) -> Delivery:
         """The record with this webhook-id; raise UnknownCallbackError if there is none."""
@@ -203,20 +201,18 @@ class CallbackDispatcher:
         """Cancel every pending retry and forget the log."""
         with self._lock:
             self._log.clear()
-            self._queue.clear()
+            self._scheduler.clear(SCHEDULED)
             self._held.clear()
             self._swaps.clear()
-            self._lock.notify_all()
 
     def close(self) -> int:
-        """Stop the worker and close connections; return how many events were still pending."""
+        """Stop retrying and close connections; return how many events were still pending."""
         with self._lock:
             self._closed = True
             pending = self._log.pending()
-            self._lock.notify_all()
-        if self._worker is not None:
-            # An attempt in flight ends within the callback timeout; shutdown does not wait that.
-            self._worker.join(CLOSE_WAIT)
+            self._scheduler.clear(SCHEDULED)
+        if self._own_scheduler:
+            self._scheduler.close()
         self.notifier.close()
         return pending
 
@@ -253,47 +249,26 @@ class CallbackDispatcher:
             return current.attempted(
                 attempt, state=State.FAILED, retries_done=retries_done, next_attempt_at=None
             )
-        heapq.heappush(self._queue, (monotonic() + delay, next(self._order), current.id))
-        self._start_worker()
-        self._lock.notify_all()
-        return current.attempted(
-            attempt,
-            retries_done=retries_done,
-            next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
-        )
+        due = self._clock.now() + timedelta(seconds=delay)
+        self._schedule(current.id, due)
+        return current.attempted(attempt, retries_done=retries_done, next_attempt_at=due)
 
-    def _start_worker(self) -> None:
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._run, name="callback-retries", daemon=True)
-            self._worker.start()
+    def _schedule(self, delivery_id: str, due: datetime) -> None:
+        self._scheduler.schedule(SCHEDULED, delivery_id, due, lambda: self._due(delivery_id))
 
-    def _run(self) -> None:
-        while (due := self._next_due()) is not None:
-            delivery, held = due
-            attempt = self._send(delivery.callback)
-            if held is None:
-                self._after(delivery, attempt, Kind.RETRY)
-            else:  # a first attempt held back by a delay, or a reorder that waited in vain
-                self._after(delivery, replace(attempt, fault=held), Kind.FIRST)
-
-    def _next_due(self) -> tuple[Delivery, str | None] | None:
-        """Wait for the next scheduled attempt and take it, with the fault that held it
-        back if it is a first attempt; None once closed."""
+    def _due(self, delivery_id: str) -> None:
+        """Make a scheduled attempt: a retry, or a first attempt held back by a delay or a
+        reorder that waited in vain."""
         with self._lock:
-            while not self._closed:
-                if not self._queue:
-                    self._lock.wait()
-                    continue
-                wait = self._queue[0][0] - monotonic()
-                if wait > 0:
-                    self._lock.wait(wait)
-                    continue
-                delivery_id = heapq.heappop(self._queue)[2]
-                held = self._unhold(delivery_id)
-                delivery = self._log.get(delivery_id)
-                # Gone after a reset, or delivered by a resend in the meantime.
-                if delivery is not None and delivery.state is State.PENDING:
-                    in_flight = replace(delivery, next_attempt_at=None)
-                    self._log.put(in_flight)
-                    return in_flight, held
-            return None
+            held = self._unhold(delivery_id)
+            delivery = self._log.get(delivery_id)
+            # Gone after a reset, or delivered by a resend in the meantime.
+            if self._closed or delivery is None or delivery.state is not State.PENDING:
+                return
+            in_flight = replace(delivery, next_attempt_at=None)
+            self._log.put(in_flight)
+        attempt = self._send(in_flight.callback)
+        if held is None:
+            self._after(in_flight, attempt, Kind.RETRY)
+        else:
+            self._after(in_flight, replace(attempt, fault=held), Kind.FIRST)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from ..core.activity import ActivityLog
 from .client import Attempt
@@ -33,7 +32,7 @@ def log_attempt(
     if kind == RESEND:
         outcome = ""
     elif delivery.next_attempt_at is not None:
-        wait = max((delivery.next_attempt_at - datetime.now(UTC)).total_seconds(), 0)
+        wait = max((delivery.next_attempt_at - attempt.at).total_seconds(), 0)
         outcome = f"; retry {delivery.retries_done + 1} of {max_retries} in {wait:.3g} s"
     elif attempt.gone:
         outcome = "; the store answered 410 Gone, so no more retries"

@@ -38,7 +38,7 @@ class Entry:
     """One thing the gateway did; `detail` depends on the kind."""
 
     seq: int
-    at: float  # time.time()
+    at: float  # seconds since the epoch, on the gateway's clock
     kind: str
     summary: str
     order_id: OrderId | None = None
@@ -61,8 +61,11 @@ class Entry:
 class ActivityLog:
     """The newest `size` entries (0: none kept), under one lock."""
 
-    def __init__(self, events: EventBus, size: int = DEFAULT_SIZE) -> None:
+    def __init__(
+        self, events: EventBus, size: int = DEFAULT_SIZE, clock: Callable[[], float] = time.time
+    ) -> None:
         self.size = size
+        self._clock = clock
         self._events = events
         self._lock = threading.Lock()
         self._entries: deque[Entry] = deque(maxlen=max(size, 1))
@@ -85,7 +88,7 @@ class ActivityLog:
             # Published under the lock: whoever wakes on the notice and asks for the
             # entries after it waits for this lock, so it finds the entry there.
             notice = self._events.publish(kind, notice_id)
-            entry = Entry(notice.seq, time.time(), kind, summary, order_id, outcome, detail or {})
+            entry = Entry(notice.seq, self._clock(), kind, summary, order_id, outcome, detail or {})
             self._entries.append(entry)
         return entry
 

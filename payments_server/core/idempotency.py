@@ -94,7 +94,7 @@ class IdempotencyStore:
         self,
         ttl: float = KEY_TTL,
         limit: int = MAX_KEYS,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         journal: Journal | None = None,
     ) -> None:
         self.ttl = ttl
@@ -132,14 +132,13 @@ class IdempotencyStore:
     def finish(self, claim: Claim, status: int, body: bytes) -> None:
         """Keep the answer for replay (unless a reset forgot the key meanwhile)."""
         if self._journal is not None:
-            age = self._clock() - claim.created
             event = {
                 "event": "idempotency",
                 "key": claim.key,
                 "fingerprint": claim.fingerprint,
                 "status": status,
                 "body": body.decode(),
-                "at": time.time() - age,
+                "at": claim.created,
             }
             try:
                 self._journal.append(event)
@@ -161,7 +160,7 @@ class IdempotencyStore:
             and isinstance(at, int | Decimal)
         ):
             raise ValueError("an idempotency event without key, fingerprint, status, body and at")
-        age = time.time() - float(at)
+        age = self._clock() - float(at)
         if age >= self.ttl:
             return
         with self._lock:

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import islice
 from typing import Any
 
 from .activity import ActivityLog
+from .clock import real_now
 from .journal import Journal
 from .limits import LimitExceededError, Limits, SpendingWindow
 from .money import Amount
 from .orders import OrderAttempt, OrderRecord, Outcome, PendingOrder
+from .pending import PendingDecisions
 from .refunding import Refunds
 from .refusals import (  # re-exported: the refusals are the ledger's answers
     InsufficientFundsError,
-    NotPendingError,
     OrderAlreadyPaidError,
     OrderPendingError,
     PaymentDeclinedError,
@@ -30,10 +31,9 @@ from .transactions import OrderId, Transaction, order_key
 
 # Asked, under the account lock, whether a payment is declined (or left pending), or None.
 DeclineCheck = Callable[[], Decline | Pending | str | None]
-
-
-def _never_decline() -> None:
-    return None
+# Given an order's attempt, more keys for its state-file line: a checkout session's new
+# version, so that one line holds the whole payment.
+Note = Callable[[OrderAttempt], Mapping[str, Any]]
 
 
 def _as_decline(answer: Decline | Pending | str | None) -> Decline | None:
@@ -42,7 +42,7 @@ def _as_decline(answer: Decline | Pending | str | None) -> Decline | None:
     return Decline(answer, "declined") if isinstance(answer, str) else answer
 
 
-class Ledger(Replay, Refunds):
+class Ledger(Replay, Refunds, PendingDecisions):
     """One in-memory bank account. Every check-and-change happens under its lock."""
 
     def __init__(
@@ -53,6 +53,7 @@ class Ledger(Replay, Refunds):
         journal: Journal | None = None,
         activity: ActivityLog | None = None,
         limits: Callable[[], Limits] = Limits,
+        clock: Callable[[], datetime] = real_now,
     ) -> None:
         self.account_id = account_id
         self.holder = holder
@@ -66,7 +67,8 @@ class Ledger(Replay, Refunds):
         self._journal = journal
         self._activity = activity
         self._limits = limits
-        self._window = SpendingWindow()
+        self._clock = clock
+        self._window = SpendingWindow(lambda: clock().timestamp())
 
     @property
     def balance(self) -> Decimal:
@@ -105,7 +107,7 @@ class Ledger(Replay, Refunds):
         return None if record is None else record.transaction
 
     def pay(
-        self, amount: Amount, recipient: str, decline: DeclineCheck = _never_decline
+        self, amount: Amount, recipient: str, decline: DeclineCheck = lambda: None
     ) -> Transaction:
         """Debit a payment to a recipient; raise PaymentDeclinedError or InsufficientFundsError."""
         with self._lock:
@@ -131,9 +133,14 @@ class Ledger(Replay, Refunds):
             return transaction
 
     def pay_order(
-        self, order_id: OrderId, amount: Amount, decline: DeclineCheck = _never_decline
+        self,
+        order_id: OrderId,
+        amount: Amount,
+        decline: DeclineCheck = lambda: None,
+        note: Note | None = None,
     ) -> Transaction:
-        """Debit an order once, recording the attempt whatever its outcome. Raises
+        """Debit an order once, recording the attempt whatever its outcome (with `note`'s
+        keys on its state-file line). Raises
         OrderAlreadyPaidError or OrderPendingError (nothing recorded), PaymentPendingError
         (recorded, decided later by decide()), PaymentDeclinedError, LimitExceededError or
         InsufficientFundsError."""
@@ -144,7 +151,7 @@ class Ledger(Replay, Refunds):
                 raise OrderAlreadyPaidError(order_id)
             if self._record(order_id).pending is not None:
                 raise OrderPendingError(order_id)
-            at = datetime.now(UTC)
+            at = self._clock()
             answer = decline()
             if isinstance(answer, Pending):
                 due = at + timedelta(milliseconds=answer.after_ms)
@@ -155,59 +162,31 @@ class Ledger(Replay, Refunds):
             declined = _as_decline(answer)
             if declined is not None:
                 attempt = OrderAttempt(at, amount, Outcome.DECLINED, declined.code)
-                self._attempt(order_id, attempt)
+                self._attempt(order_id, attempt, note=note)
                 self._decided(what, order_id, amount, "declined", declined)
                 raise PaymentDeclinedError(declined.code)
-            return self._charge(order_id, amount, at)
+            return self._charge(order_id, amount, at, note)
 
-    def decide(
-        self, order_id: OrderId, then: str | None = None, *, when_due: bool = False
-    ) -> OrderRecord:
-        """Decide a pending order payment now, as planned or as `then` ("paid" or
-        "declined"): the same checks as a payment, at this moment. With `when_due`, only
-        if its time has come (a timer for an earlier pending payment of the order does not).
-
-        Raises KeyError (no such order) or NotPendingError; for a decided payment, whatever
-        pay_order() raises for that outcome.
-        """
-        with self._lock:
-            record, at = self._orders[order_key(order_id)], datetime.now(UTC)
-            if record.pending is None or (when_due and record.pending.due > at):
-                raise NotPendingError(record.order_id)
-            wait = record.pending
-            if (then or wait.then) == "declined":
-                attempt = OrderAttempt(at, wait.amount, Outcome.DECLINED, wait.decline_code)
-                self._attempt(record.order_id, attempt)
-                reason = Decline(wait.decline_code, "the pending payment was declined")
-                self._decided(f"order {record.order_id}", record.order_id, wait.amount,
-                              "declined", reason)  # fmt: skip
-                raise PaymentDeclinedError(wait.decline_code)
-            self._charge(record.order_id, wait.amount, at)
-            return self._orders[order_key(order_id)]
-
-    def pending_orders(self) -> list[tuple[OrderId, datetime]]:
-        """Every pending order payment and when it is due to be decided."""
-        with self._lock:
-            records = [self._orders[key] for key in self._waiting]
-        return [(r.order_id, r.pending.due) for r in records if r.pending]
-
-    def _charge(self, order_id: OrderId, amount: Amount, at: datetime) -> Transaction:
+    def _charge(
+        self, order_id: OrderId, amount: Amount, at: datetime, note: Note | None = None
+    ) -> Transaction:
         """Debit an order under the limits and the balance, recording the attempt."""
         what = f"order {order_id}"
         limits = self._limits()
         try:
             self._window.check(limits, amount.value)
         except LimitExceededError as exc:
-            self._attempt(order_id, OrderAttempt(at, amount, Outcome.LIMIT_EXCEEDED))
+            self._attempt(order_id, OrderAttempt(at, amount, Outcome.LIMIT_EXCEEDED), note=note)
             self._decided(what, order_id, amount, "limit_exceeded", exc)
             raise
         try:
             transaction = self._transaction(amount, order_id=order_id)
         except InsufficientFundsError:
-            self._attempt(order_id, OrderAttempt(at, amount, Outcome.INSUFFICIENT_FUNDS))
+            attempt = OrderAttempt(at, amount, Outcome.INSUFFICIENT_FUNDS)
+            self._attempt(order_id, attempt, note=note)
             self._decided(what, order_id, amount, "insufficient_funds")
             raise
-        self._attempt(order_id, OrderAttempt(at, amount, Outcome.PAID), transaction)
+        self._attempt(order_id, OrderAttempt(at, amount, Outcome.PAID), transaction, note=note)
         self._window.add(limits, amount.value)
         self._decided(what, order_id, amount, "paid", balance=transaction)
         return transaction
@@ -254,15 +233,19 @@ class Ledger(Replay, Refunds):
         attempt: OrderAttempt,
         transaction: Transaction | None = None,
         pending: PendingOrder | None = None,
+        note: Note | None = None,
     ) -> None:
-        """Record an attempt (first in the state file); any attempt but a pending one
-        ends the order's pending payment."""
+        """Record an attempt (first in the state file, with `note`'s keys); any attempt but
+        a pending one ends the order's pending payment."""
+        noted = None if note is None else note(attempt)
         if self._journal is not None:
             event: dict[str, Any] = {"event": "order", **attempt.to_json(), "order_id": order_id}
             if transaction is not None:
                 event["balance_after"] = transaction.balance_after
             if pending is not None:
                 event.update(pending.to_event())
+            if noted is not None:
+                event.update(noted)
             self._write(event)
         if transaction is not None:
             self._commit(transaction)

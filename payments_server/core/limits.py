@@ -13,16 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .refusals import LimitExceededError
+
+__all__ = ["DAY_S", "LimitExceededError", "Limits", "SpendingWindow"]
+
 DAY_S = 86_400.0
-
-
-class LimitExceededError(Exception):
-    """A payment over a limit; nothing was debited. `limit` names it ("per payment", "1 day")."""
-
-    def __init__(self, limit: str, detail: str) -> None:
-        super().__init__(detail)
-        self.limit = limit
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)

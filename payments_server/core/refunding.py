@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ class Refunds:
     _orders: dict[str, OrderRecord]
     _window: SpendingWindow
     _limits: Callable[[], Limits]
+    _clock: Callable[[], datetime]
 
     if TYPE_CHECKING:
 
@@ -54,7 +55,7 @@ class Refunds:
             if amount.value > left:
                 raise RefundTooLargeError(record.order_id, amount, left)
             refund = Refund(amount.sent, self._balance + amount.value, None, record.order_id)
-            at = datetime.now(UTC)
+            at = self._clock()
             self._write(
                 {"event": "refund", "order_id": record.order_id, "amount": amount.sent,
                  "at": format_time(at), "balance_after": refund.balance_after}

@@ -16,6 +16,7 @@ from typing import Any
 
 from .jsonio import format_time
 from .money import Amount, parse_amount
+from .refusals import RefusedError
 from .transactions import OrderId, as_order_id
 
 ID_PREFIX = "cs_"
@@ -36,7 +37,7 @@ class SessionState(StrEnum):
     EXPIRED = "expired"
 
 
-class SessionNotOpenError(Exception):
+class SessionNotOpenError(RefusedError):
     """The session has already finished; nothing was changed."""
 
     def __init__(self, session: CheckoutSession) -> None:
@@ -148,8 +149,10 @@ def to_event(session: CheckoutSession) -> dict[str, Any]:
     }
 
 
-def from_event(event: dict[str, Any]) -> CheckoutSession:
+def from_event(event: object) -> CheckoutSession:
     """The session a state-file line holds; raise ValueError saying what is wrong with it."""
+    if not isinstance(event, dict):
+        raise ValueError("a session that is not an object")
     session_id = event.get("id")
     order_id = as_order_id(event.get("order_id"))
     if not isinstance(session_id, str) or order_id is None:

@@ -2,7 +2,7 @@
 
 The store keeps the current version of each session under its lock and replaces it on
 every change. Only an open session changes, and only once: to paid, failed, canceled or
-expired. Expiry happens on time on a timer thread, whether anyone looks or not.
+expired. Expiry happens on time, on the gateway's scheduler, whether anyone looks or not.
 """
 
 from __future__ import annotations
@@ -11,24 +11,26 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from .clock import Clock
 from .journal import JournalError
 from .money import Amount
+from .scheduler import Scheduler
 from .session import CardAttempt, CheckoutSession, SessionNotOpenError, SessionState, new_session_id
-from .timer import DueTimer
 from .transactions import OrderId, order_key
 
 log = logging.getLogger("payments_server.checkout")
 
-Clock = Callable[[], datetime]
-# Given an open session, the final state it takes and the attempt that led there, if any.
-Decide = Callable[[CheckoutSession], tuple[SessionState, CardAttempt | None]]
+EXPIRY = "session_expiry"  # the scheduler's kind for a session's expiry
+# Given an open session, its final version, and True if that version's state-file line is
+# written already (a payment's line holds its session: one line, whole or not at all).
+Decide = Callable[[CheckoutSession], tuple[CheckoutSession, bool]]
 
 
 class SessionStore:
-    """Every session, newest last, under one lock; expires open ones on a timer thread.
+    """Every session, newest last, under one lock; expires open ones on the scheduler.
 
     `on_expired(session)` is called, outside the lock, for each session that expired on
     its own; whoever made the store sends the callback from there. `record(session)`, if
@@ -39,15 +41,16 @@ class SessionStore:
     def __init__(
         self,
         on_expired: Callable[[CheckoutSession], None],
-        clock: Clock = lambda: datetime.now(UTC),
+        scheduler: Scheduler | None = None,
         record: Callable[[CheckoutSession], None] | None = None,
     ) -> None:
         self._on_expired = on_expired
-        self._clock = clock
+        self._own_scheduler = scheduler is None
+        self._scheduler = scheduler or Scheduler(Clock())
+        self._clock = self._scheduler.clock.now
         self._record = record or (lambda session: None)
         self._lock = threading.Lock()
         self._sessions: dict[str, CheckoutSession] = {}
-        self._timer = DueTimer(self._expire, "session-expiry", clock)
 
     def add(self, session: CheckoutSession, *, restored: bool = False) -> None:
         """Keep a new session, or a restored version of one; an open one is expired at its
@@ -57,7 +60,9 @@ class SessionStore:
                 self._record(session)
             self._sessions[session.id] = session
         if session.open:
-            self._timer.schedule(session.id, session.expires_at)
+            self._scheduler.schedule(
+                EXPIRY, session.id, session.expires_at, lambda: self._expire(session.id)
+            )
 
     def new(
         self, order_id: OrderId, amount: Amount, expires_in: int, **details: Any
@@ -101,27 +106,27 @@ class SessionStore:
         self, session_id: str, state: SessionState, attempt: CardAttempt | None = None
     ) -> CheckoutSession:
         """Move an open session to a final state; raise SessionNotOpenError (or KeyError)."""
-        return self.settle(session_id, lambda session: (state, attempt))
+
+        def decide(session: CheckoutSession) -> tuple[CheckoutSession, bool]:
+            attempts = session.attempts if attempt is None else (*session.attempts, attempt)
+            return replace(session, state=state, attempts=attempts), False
+
+        return self.settle(session_id, decide)
 
     def settle(self, session_id: str, decide: Decide) -> CheckoutSession:
         """Finish an open session with what `decide(session)` returns, called under the
         store's lock so that nothing (expiry, a second payment) finishes it meanwhile.
 
-        `decide` may raise: then nothing changes. Raises SessionNotOpenError or KeyError.
+        `decide` may raise, and the state file may refuse the new version (JournalError):
+        then nothing changes. Raises SessionNotOpenError or KeyError.
         """
         with self._lock:
             session = self._sessions[session_id]
             if not session.open:
                 raise SessionNotOpenError(session)
-            state, attempt = decide(session)
-            attempts = session.attempts if attempt is None else (*session.attempts, attempt)
-            finished = replace(session, state=state, attempts=attempts)
-            if attempt is None:
+            finished, recorded = decide(session)
+            if not recorded:
                 self._record(finished)
-            else:
-                # The attempt has charged the account (or recorded its decline) already:
-                # undoing it is not possible, so a failure to record is only a warning.
-                self._record_or_warn(finished)
             self._sessions[session_id] = finished
             return finished
 
@@ -140,7 +145,7 @@ class SessionStore:
         """Forget every session."""
         with self._lock:
             self._sessions.clear()
-            self._timer.clear()
+            self._scheduler.clear(EXPIRY)
 
     def _record_or_warn(self, session: CheckoutSession) -> None:
         try:
@@ -149,13 +154,14 @@ class SessionStore:
             log.warning("session %s is %s in memory only: %s", session.id, session.state, exc)
 
     def close(self) -> None:
-        """Stop the timer thread."""
-        self._timer.close()
+        """Stop expiring sessions."""
+        self._scheduler.clear(EXPIRY)
+        if self._own_scheduler:
+            self._scheduler.close()
 
     def _expire(self, session_id: str) -> None:
         """Expire a session that is still open at its expires_at, and tell whoever made the
-        store, on a thread of its own: a slow store answering one expiry's callback must not
-        hold back the next session's expiry."""
+        store (on the scheduler's thread, which a slow store holds up alone)."""
         with self._lock:
             session = self._sessions.get(session_id)
             if session is None or not session.open or session.expires_at > self._clock():
@@ -164,6 +170,4 @@ class SessionStore:
             # Nobody to refuse: the store is told in any case.
             self._record_or_warn(expired)
             self._sessions[session_id] = expired
-        threading.Thread(
-            target=self._on_expired, args=(expired,), name="session-expired", daemon=True
-        ).start()
+        self._on_expired(expired)

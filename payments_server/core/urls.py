@@ -20,3 +20,9 @@ def is_http_url(url: str) -> bool:
         and bool(parts.hostname)
         and not any(char.isspace() for char in url)
     )
+
+
+def is_callback_url(url: str) -> bool:
+    """True for an http URL a callback can be sent to: its request line and Host header
+    carry ASCII only, so any other character must come percent-encoded."""
+    return url.isascii() and is_http_url(url)

@@ -8,21 +8,19 @@ finishes a session without a browser takes exactly the customer's path.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from .callbacks.dispatcher import CallbackDispatcher
-from .core.events import EventBus
-from .core.journal import Journal
-from .core.ledger import (
-    InsufficientFundsError,
-    Ledger,
-    OrderAlreadyPaidError,
-    PaymentDeclinedError,
-)
-from .core.limits import LimitExceededError
-from .core.money import Amount
-from .core.session import (
+from ..callbacks.signing import new_message_id
+from ..core.events import EventBus
+from ..core.journal import Journal
+from ..core.money import Amount
+from ..core.orders import OrderAttempt
+from ..core.orders import Outcome as AttemptOutcome
+from ..core.refusals import OrderAlreadyPaidError, OrderPendingError
+from ..core.scheduler import Scheduler
+from ..core.session import (
     Card,
     CardAttempt,
     CheckoutSession,
@@ -31,18 +29,18 @@ from .core.session import (
     from_event,
     to_event,
 )
-from .core.sessions import SessionStore
-from .core.simulation import Decline, Pending, Simulator
-from .core.transactions import OrderId
+from ..core.sessions import SessionStore
+from ..core.simulation import Decline, Pending
+from ..core.transactions import OrderId
+from .outcomes import SESSION_CALLBACK_STATUS, Refused
+from .payments import PaymentFlow
 
-# What the store is told for each way a session ends; the reason is in the session.
-CALLBACK_STATUS = {
-    SessionState.PAID: "success",
-    SessionState.FAILED: "failed",
-    SessionState.CANCELED: "failed",
-    SessionState.EXPIRED: "failed",
-}
+# A session refused before any decision: its order was paid some other way (the store was
+# told "success" then), or has a pending payment (whose decision will tell the store).
+# Either way the session tells the store nothing.
 ALREADY_PAID = "already_paid"
+PAYMENT_PENDING = "payment_pending"
+UNTOLD = frozenset({ALREADY_PAID, PAYMENT_PENDING})
 
 
 class Checkout:
@@ -50,18 +48,16 @@ class Checkout:
 
     def __init__(
         self,
-        ledger: Ledger,
-        callbacks: CallbackDispatcher,
-        simulator: Simulator,
+        flow: PaymentFlow,
         events: EventBus,
+        scheduler: Scheduler,
         journal: Journal | None = None,
     ) -> None:
-        self.ledger = ledger
-        self.callbacks = callbacks
-        self.simulator = simulator
+        self.flow = flow
         self.events = events
         record = None if journal is None else lambda session: journal.append(to_event(session))
-        self.sessions = SessionStore(self._expired, record=record)
+        self.clock = scheduler.clock
+        self.sessions = SessionStore(self._expired, scheduler, record=record)
         # Cards waiting for their 3-D Secure step, by session id: brand, last four and the
         # decline code their number carries; never more of the card.
         self._held: dict[str, tuple[Card, str | None]] = {}
@@ -71,7 +67,7 @@ class Checkout:
         self, order_id: OrderId, amount: Amount, expires_in: int, **details: Any
     ) -> CheckoutSession:
         """Open a session; raise OrderAlreadyPaidError if the order is paid."""
-        if self.ledger.paid_order(order_id) is not None:
+        if self.flow.ledger.paid_order(order_id) is not None:
             raise OrderAlreadyPaidError(order_id)
         session = self.sessions.new(order_id, amount, expires_in, **details)
         self.events.publish("session", session.id)
@@ -85,33 +81,49 @@ class Checkout:
         reason: str = "a test card",
     ) -> CheckoutSession:
         """Charge the session's order: paid, or failed with the decline (a test card's
-        code, for `reason`; a simulation rule; the balance). Raises SessionNotOpenError or
-        KeyError."""
+        code, for `reason`; a simulation rule; the balance; a limit), then tell the store.
+        The payment and the session's new version are one line of the state file.
+        Raises SessionNotOpenError or KeyError."""
+        self.flow.wait_latency()
+        brand, last4 = (None, None) if card is None else (card.brand, card.last4)
+        callback_id = new_message_id()
 
-        def decide(session: CheckoutSession) -> tuple[SessionState, CardAttempt]:
-            at = datetime.now(UTC)
-            brand, last4 = (None, None) if card is None else (card.brand, card.last4)
-            try:
-                self.ledger.pay_order(
-                    session.order_id,
-                    session.amount,
-                    lambda: (
-                        Decline(decline_code, reason)
-                        if decline_code
-                        else _not_pending(self.simulator.decide(session.order_id))
-                    ),
-                )
-            except PaymentDeclinedError as exc:
-                code = exc.decline_code
-            except InsufficientFundsError:
-                code = "insufficient_funds"
-            except LimitExceededError:
-                code = "limit_exceeded"
-            except OrderAlreadyPaidError:
-                code = ALREADY_PAID
-            else:
-                return SessionState.PAID, CardAttempt(at, "paid", None, brand, last4)
-            return SessionState.FAILED, CardAttempt(at, "declined", code, brand, last4)
+        def finish(session: CheckoutSession, at: datetime, code: str | None) -> CheckoutSession:
+            tried = CardAttempt(at, "paid" if code is None else "declined", code, brand, last4)
+            return replace(
+                session,
+                state=SessionState.PAID if code is None else SessionState.FAILED,
+                attempts=(*session.attempts, tried),
+                callback_id=None if code in UNTOLD else callback_id,
+            )
+
+        def decide(session: CheckoutSession) -> tuple[CheckoutSession, bool]:
+            noted: list[CheckoutSession] = []
+
+            def note(attempt: OrderAttempt) -> dict[str, object]:
+                # Under the account's lock, as the attempt's line is written: the session's
+                # new version goes on the same line.
+                paid = attempt.outcome is AttemptOutcome.PAID
+                code = None if paid else attempt.decline_code or attempt.outcome.value
+                noted.append(finish(session, attempt.at, code))
+                return {"session": to_event(noted[0])}
+
+            outcome = self.flow.charge_order(
+                session.order_id,
+                session.amount,
+                lambda: (
+                    Decline(decline_code, reason)
+                    if decline_code
+                    else _not_pending(self.flow.simulator.decide(session.order_id))
+                ),
+                note,
+            )
+            if noted:
+                return noted[0], True
+            # Refused before any decision: the ledger wrote nothing, so the session does.
+            pending = isinstance(outcome, Refused) and isinstance(outcome.reason, OrderPendingError)
+            code = PAYMENT_PENDING if pending else ALREADY_PAID
+            return finish(session, self.clock.now(), code), False
 
         return self._announce(self.sessions.settle(session_id, decide))
 
@@ -154,25 +166,23 @@ class Checkout:
         with self._held_lock:
             self._held.clear()
 
-    def close(self) -> None:
-        """Stop expiring sessions."""
-        self.sessions.close()
-
     def _expired(self, session: CheckoutSession) -> None:
         # Called by the expiry timer, outside the store's lock.
         self._announce(session)
 
     def _announce(self, session: CheckoutSession) -> CheckoutSession:
         """Tell the store how the session ended (one callback, outside every lock), link
-        the delivery to the session, and tell the live views."""
+        the delivery to the session if it was not known before, and tell the live views."""
         attempt = session.attempts[-1] if session.attempts else None
-        # An order paid some other way already told the store "success": a failed
-        # callback for it now would contradict that.
-        if attempt is None or attempt.decline_code != ALREADY_PAID:
-            delivery = self.callbacks.notify(
-                session.order_id, CALLBACK_STATUS[session.state], session.callback_url
+        if attempt is None or attempt.decline_code not in UNTOLD:
+            delivery = self.flow.notify(
+                session.order_id,
+                SESSION_CALLBACK_STATUS[session.state],
+                session.callback_url,
+                callback_id=session.callback_id,
             )
-            session = self.sessions.link_callback(session.id, delivery.id) or session
+            if delivery is not None and session.callback_id is None:
+                session = self.sessions.link_callback(session.id, delivery.id) or session
         self.events.publish("session", session.id)
         return session
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from .gateway_clock import GatewayClock
 from .gateway_server import GatewayServer, GatewayServerError
 from .store_stub import CONFIRM_PATH, ReceivedCallback, StoreStub
 
-__all__ = ["CONFIRM_PATH", "GatewayServer", "GatewayServerError", "ReceivedCallback", "StoreStub"]
+__all__ = [
+    "CONFIRM_PATH",
+    "GatewayClock",
+    "GatewayServer",
+    "GatewayServerError",
+    "ReceivedCallback",
+    "StoreStub",
+]

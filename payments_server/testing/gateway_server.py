@@ -16,6 +16,7 @@ from ..config import Settings
 from ..core.money import parse_amount
 from ..gateway import Gateway
 from ..server import base_url
+from .gateway_clock import GatewayClock
 
 __all__ = ["GatewayServer", "GatewayServerError"]
 
@@ -56,6 +57,11 @@ class GatewayServer:
         return self.app.extensions[EXTENSION_KEY]
 
     @property
+    def clock(self) -> GatewayClock:
+        """The gateway's clock: freeze() it, advance(seconds) it through its timers."""
+        return GatewayClock(self.gateway)
+
+    @property
     def port(self) -> int:
         """The port it listens on (the one picked, when asked for port 0)."""
         return self._server.server_port
@@ -75,7 +81,8 @@ class GatewayServer:
         return self
 
     def reset(self, balance: Decimal | int | str | None = None) -> None:
-        """Back to the start: payments, callbacks and keys forgotten, as POST /reset does."""
+        """Back to the start: payments, callbacks and keys forgotten, and the clock back on
+        real time, as POST /reset does."""
         amount = None
         if balance is not None:
             amount = parse_amount(Decimal(str(balance)), name="balance", allow_zero=True).value

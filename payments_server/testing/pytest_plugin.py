@@ -44,7 +44,9 @@ def payments_gateway(
 
     One server for the whole run, reset before each test that uses it: balance 50000.0,
     no payments, callbacks, idempotency keys or pending retries. `url_for("/balance")`
-    gives a URL; `reset(balance=...)` starts from another balance.
+    gives a URL; `reset(balance=...)` starts from another balance; `clock.freeze()` and
+    `clock.advance(seconds)` move its time through expiry, pending decisions and retries
+    (each reset puts it back on real time).
     """
     options = {"callback_url": store_stub.url, "callback_timeout": 2.0}
     with GatewayServer(**{**options, **payments_gateway_settings}) as server:

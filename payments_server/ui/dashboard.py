@@ -9,6 +9,7 @@ from ..api.activity import index
 from ..api.errors import ApiError
 from ..api.web import gateway
 from ..callbacks.signing import DEV_WEBHOOK_SECRET
+from ..core.jsonio import format_time
 from ..core.money import format_balance
 from .security import secure
 
@@ -42,6 +43,9 @@ def dashboard() -> Response:
         development_secret=settings.webhook_secret == DEV_WEBHOOK_SECRET,
         simulation=state.simulator.settings,
         activity_size=state.activity.size,
+        clock_real=state.clock.real,
+        clock_frozen=state.clock.frozen,
+        clock_now=format_time(state.clock.now()),
     )
     response = Response(body, mimetype="text/html")
     response.vary.add("Accept")

@@ -6,8 +6,6 @@ down and follows the session's event stream. Every value shown is escaped by Jin
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, Response, redirect, render_template, request
 
 from ..api.web import gateway
@@ -32,7 +30,7 @@ def _page(session: CheckoutSession, status: int = 200, error: str | None = None)
     template = "checkout.html" if session.open else "result.html"
     body = render_template(
         template, session=session, cards=TEST_CARDS, error=error,
-        seconds_left=max(0, int((session.expires_at - datetime.now(UTC)).total_seconds())),
+        seconds_left=max(0, int((session.expires_at - gateway().clock.now()).total_seconds())),
     )  # fmt: skip
     return Response(body, status=status, mimetype="text/html")
 
@@ -61,7 +59,7 @@ def pay(session_id: str) -> Response:
     try:
         card = read_card(
             form.get("number", ""), form.get("expiry", ""), form.get("cvc", ""),
-            datetime.now(UTC).date(),
+            gateway().clock.now().date(),
         )  # fmt: skip
     except CardError as exc:
         return _page(session, 400, str(exc))

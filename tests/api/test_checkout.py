@@ -242,3 +242,52 @@ def test_an_idempotency_key_replays_the_same_session(client: FlaskClient) -> Non
     assert one.get_data() == two.get_data()
     assert two.headers["Idempotent-Replayed"] == "true"
     assert len(client.get("/checkout/sessions").get_json()["sessions"]) == 1
+
+
+def test_a_callback_url_a_request_cannot_carry_is_refused_before_any_money_moves(
+    client: FlaskClient, store: StoreStub
+) -> None:
+    # Once accepted, such a session was charged, then answered 500 and told nobody.
+    body = {"order_id": "eu-1", "amount": 5, "callback_url": "http://127.0.0.1:9/€"}
+    refused = client.post("/checkout/sessions", json=body)
+    assert refused.status_code == 400
+    assert refused.get_json() == {
+        "status": "failed",
+        "message": "'callback_url' must be in ASCII: percent-encode other characters"
+        " (http://127.0.0.1:9/%E2%82%AC)",
+    }
+    assert client.get("/checkout/sessions").get_json()["sessions"] == []
+    # Percent-encoded as suggested, it is paid and the store is told there.
+    body["callback_url"] = f"{store.base_url}/%E2%82%AC"
+    session = client.post("/checkout/sessions", json=body).get_json()["session"]
+    done = client.post(f"/checkout/sessions/{session['id']}/complete", json={"outcome": "paid"})
+    assert done.status_code == 200 and done.get_json()["session"]["state"] == "paid"
+    [callback] = store.received
+    assert (callback.path, callback.json) == (
+        "/%E2%82%AC",
+        {"order_id": "eu-1", "status": "success"},
+    )
+
+
+def test_completing_a_session_whose_order_has_a_payment_pending_fails_it_and_tells_nobody(
+    client: FlaskClient, store: StoreStub
+) -> None:
+    # This answered 500 before: the session's payment met the order's pending payment.
+    rule = {"order_id": "pp-1", "outcome": "pending", "decide_after_ms": 60_000}
+    assert client.put("/simulation", json={"rules": [rule]}).status_code == 200
+    assert (
+        client.post("/payments/orders", json={"order_id": "pp-1", "amount": 7}).status_code == 202
+    )
+    session = client.post("/checkout/sessions", json={"order_id": "pp-1", "amount": 7}).get_json()[
+        "session"
+    ]
+    done = client.post(f"/checkout/sessions/{session['id']}/complete", json={"outcome": "paid"})
+    assert done.status_code == 200
+    finished = done.get_json()["session"]
+    assert (finished["state"], finished["callback"]) == ("failed", None)
+    assert [a["decline_code"] for a in finished["attempts"]] == ["payment_pending"]
+    assert store.received == [] and client.get("/balance").get_json()["balance"] == 50000.0
+    # The pending payment decides, and tells the store, as it would have anyway.
+    decided = client.post("/payments/orders/pp-1/decide")
+    assert decided.get_json()["order"]["state"] == "paid"
+    assert [c.json for c in store.received] == [{"order_id": "pp-1", "status": "success"}]

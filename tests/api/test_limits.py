@@ -115,8 +115,9 @@ def test_the_day_is_a_rolling_24_hours() -> None:
     window.add(limits, Decimal("60"))
     now[0] = DAY_S / 2
     window.add(limits, Decimal("40"))
-    with pytest.raises(LimitExceededError, match=r"^100.00 \+ 1.00 > 100.00 \(1 day\)$"):
+    with pytest.raises(LimitExceededError) as refused:
         window.check(limits, Decimal("1"))
+    assert refused.value.detail == "100.00 + 1.00 > 100.00 (1 day)"
     now[0] = DAY_S + 1  # the first payment is more than a day old
     window.check(limits, Decimal("60"))
     assert window.total() == Decimal("40")
@@ -131,8 +132,9 @@ def test_new_limits_count_from_when_they_were_set_refunds_included() -> None:
     window.add(before, Decimal("90"))
     window.add(after, Decimal("-30"))  # a refund under the new limits, before any payment
     window.check(after, Decimal("130"))
-    with pytest.raises(LimitExceededError, match=r"^-30.00 \+ 131.00 > 100.00 \(1 day\)$"):
+    with pytest.raises(LimitExceededError) as refused:
         window.check(after, Decimal("131"))
+    assert refused.value.detail == "-30.00 + 131.00 > 100.00 (1 day)"
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 from selenium_axe_python import Axe
@@ -62,7 +62,12 @@ def summaries(browser: webdriver.Chrome) -> list[str]:
 
 
 def click(browser: webdriver.Chrome, scope: str, label: str) -> None:
-    browser.find_element(By.XPATH, f"{scope}//button[normalize-space()='{label}']").click()
+    # The live views replace their rows on every change: a row found may be gone by the
+    # click, so find and click again until one lands.
+    button = f"{scope}//button[normalize-space()='{label}']"
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_element(By.XPATH, button).click() or True
+    )
 
 
 def pay(gateway: GatewayProcess, order_id: object, amount: object = 10) -> requests.Response:
@@ -366,3 +371,32 @@ def test_a_callback_faulted_on_purpose_carries_a_badge(
     click(browser, "//table[@id='callbacks-table']//tr[td[1]='order D-1']", "Details")
     wait_for(browser, lambda b: [s.text for s in b.find_elements(
         By.CSS_SELECTOR, "#callback-detail summary .fault")] == ["duplicate", "duplicate"])  # fmt: skip
+
+
+def test_a_frozen_clock_shows_in_a_banner_whose_advance_runs_what_falls_due(
+    live: tuple[GatewayProcess, StoreStub],
+    make_browser: MakeBrowser,
+    screenshot: Callable[[webdriver.Chrome, str], Path],
+) -> None:
+    gateway, store = live
+    browser = dashboard(gateway, make_browser)
+    assert not browser.find_element(By.ID, "clock-banner").is_displayed()
+    requests.put(gateway.url + "/clock", json={"frozen": True}, timeout=5)
+    session = requests.post(
+        gateway.url + "/checkout/sessions",
+        json={"order_id": "clock-1", "amount": 3, "expires_in": 60},
+        timeout=5,
+    ).json()["session"]
+    wait_for(browser, lambda b: b.find_element(By.ID, "clock-banner").is_displayed())
+    wait_for(browser, lambda b: text(b, "clock-state") == "frozen")
+    wait_for(browser, lambda b: session["id"] in text(b, "clock-next"))
+    field = browser.find_element(By.ID, "clock-seconds")
+    field.clear()
+    field.send_keys("60")
+    screenshot(browser, "dashboard-clock")
+    click(browser, "//form[@id='clock-form']", "Advance")
+    wait_for(browser, lambda b: text(b, "clock-result") == "ran 1 job")
+    wait_for(browser, lambda b: text(b, "clock-next") == "nothing scheduled")
+    assert [c.json for c in store.received] == [{"order_id": "clock-1", "status": "failed"}]
+    state = requests.get(f"{gateway.url}/checkout/sessions/{session['id']}", timeout=5).json()
+    assert state["session"]["state"] == "expired"

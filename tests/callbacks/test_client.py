@@ -71,7 +71,8 @@ def test_each_attempt_has_the_same_id_and_body_with_its_own_timestamp_and_signat
     moments = iter(
         [datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC), datetime(2026, 11, 22, 10, 0, 5, tzinfo=UTC)]
     )
-    notifier = make_notifier(store.url, clock=lambda: next(moments))
+    times = list(moments)
+    notifier = make_notifier(store.url, real=iter(times).__next__, clock=iter(times).__next__)
     store.respond_with(500)
     callback = Callback.new("o-1", "success")
     first, second = notifier.send(callback), notifier.send(callback)
@@ -160,10 +161,32 @@ def test_a_store_that_hangs_up_without_answering_is_reported_never_raised() -> N
 def test_retry_after_is_read_only_from_429_and_503(
     store: StoreStub, status: int, header: str, retry_after: float | None
 ) -> None:
-    notifier = make_notifier(store.url, clock=lambda: datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC))
+    # An HTTP date is read against real time, wherever the gateway's clock stands.
+    notifier = make_notifier(
+        store.url,
+        real=lambda: datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC),
+        clock=lambda: datetime(2031, 1, 1, tzinfo=UTC),
+    )
     store.respond_with(status, headers={"Retry-After": header})
     assert notifier.send(Callback.new("o", "success")).retry_after == retry_after
     notifier.close()
+
+
+def test_an_attempt_is_timed_on_the_gateway_clock_and_signed_with_real_time(
+    store: StoreStub,
+) -> None:
+    real = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
+    ahead = datetime(2026, 12, 22, 10, 0, 0, tzinfo=UTC)
+    notifier = make_notifier(store.url, real=lambda: real, clock=lambda: ahead)
+    callback = Callback.new("o-1", "success")
+    attempt = notifier.send(callback)
+    notifier.close()
+    [received] = store.received
+    assert attempt.at == ahead and attempt.stamp == 1795341600
+    assert received.headers["webhook-timestamp"] == "1795341600"
+    sent = notifier.sent_headers(callback, attempt)
+    assert sent["webhook-timestamp"] == "1795341600"
+    assert sent["webhook-signature"] == received.headers["webhook-signature"]
 
 
 def test_retry_after_without_a_header_is_none() -> None:
@@ -307,3 +330,13 @@ def test_concurrent_callbacks_each_get_a_connection_and_keep_it(store: StoreStub
     assert len(received) == 6
     # Three at once need three connections; the second round reuses them.
     assert len({c.client_port for c in received}) == 3
+
+
+def test_a_url_a_request_cannot_carry_fails_each_attempt_in_words_and_never_raises() -> None:
+    notifier = make_notifier("http://127.0.0.1:9/€")
+    attempt = notifier.send(Callback.new("o-1", "success"))
+    notifier.close()
+    assert (attempt.status_code, attempt.delivered) == (None, False)
+    assert attempt.error == (
+        "the callback URL has characters a request cannot carry (percent-encode them)"
+    )

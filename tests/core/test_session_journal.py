@@ -73,22 +73,29 @@ def test_a_restart_gives_back_every_session_as_it_stood(
     assert again.status_code == 409
 
 
-def test_each_change_of_a_session_is_one_whole_line(
+def test_a_checkout_payment_is_one_line_holding_the_order_and_the_session(
     open_gateway: StartGateway, state_file: Path, store: StoreStub
 ) -> None:
     client = open_gateway()
     session = create(client, order_id=7)
+    before = state_file.read_text().splitlines()
     pay(client, session, "4242424242424242")
     store.wait_for(1)
-    lines = [line for line in session_lines(state_file) if line["id"] == session["id"]]
-    # Opened, paid (after the order's own line), then linked to its callback.
-    assert [(line["state"], line["callback_id"]) for line in lines] == [
-        ("open", None), ("paid", None), ("paid", session_callback(client, session)),
-    ]  # fmt: skip
-    assert lines[-1]["attempts"] == [
-        {"at": lines[-1]["attempts"][0]["at"], "outcome": "paid", "decline_code": None,
-         "brand": "visa", "last4": "4242"},
-    ]  # fmt: skip
+    added = [json.loads(line) for line in state_file.read_text().splitlines()[len(before) :]]
+    # One record: the order's paid attempt, with the session's paid version and the id of
+    # the callback that tells the store, so a crash can never split them.
+    [line] = added
+    assert (line["event"], line["order_id"], line["outcome"], line["amount"]) == (
+        "order", 7, "paid", 25)  # fmt: skip
+    held = line["session"]
+    assert (held["id"], held["state"], held["callback_id"]) == (
+        session["id"], "paid", session_callback(client, session))  # fmt: skip
+    [attempt] = held["attempts"]
+    assert attempt == {"at": attempt["at"], "outcome": "paid", "decline_code": None,
+                       "brand": "visa", "last4": "4242"}  # fmt: skip
+    # The same moment, as each record writes it (the session to the microsecond).
+    assert attempt["at"][:23] == line["at"][:23]
+    assert [(s["state"], s["callback_id"]) for s in session_lines(state_file)] == [("open", None)]
 
 
 def session_callback(client: FlaskClient, session: dict) -> str:  # type: ignore[type-arg]
@@ -152,3 +159,31 @@ def test_reset_forgets_sessions_in_the_file_too(
     second = open_gateway()
     assert second.get(f"/checkout/sessions/{session['id']}").status_code == 404
     assert second.get("/checkout/sessions").get_json()["sessions"] == []
+
+
+def test_a_crash_at_any_point_of_a_checkout_payment_leaves_session_and_ledger_agreeing(
+    open_gateway: StartGateway, state_file: Path, store: StoreStub, tmp_path: Path
+) -> None:
+    client = open_gateway()
+    session = create(client, order_id="c-1")
+    before = len(state_file.read_bytes())
+    assert pay(client, session, "4242424242424242") == 303
+    written = state_file.read_bytes()
+    seen = set()
+    # A crash may stop the write anywhere: before the record, within it (a torn line, every
+    # 50th byte and both ends), just before its newline, after it.
+    for cut in sorted(
+        {*range(before, len(written), 50), before + 1, len(written) - 1, len(written)}
+    ):
+        copy = tmp_path / f"cut-{cut}.jsonl"
+        copy.write_bytes(written[:cut])
+        restarted = open_gateway(state_file=str(copy))
+        state = shown(restarted, session)["state"]
+        order = restarted.get("/payments/orders/c-1")
+        balance = restarted.get("/balance").get_json()["balance"]
+        if state == "paid":
+            assert order.get_json()["state"] == "paid" and balance == 49975.0, cut
+        else:
+            assert state == "open" and order.status_code == 404 and balance == 50000.0, cut
+        seen.add(state)
+    assert seen == {"open", "paid"}

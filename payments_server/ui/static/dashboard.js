@@ -90,6 +90,7 @@
     if (kinds.has("callback") || kinds.has("decision") || kinds.has("request")) jobs.push(loadCallbacks());
     if (kinds.has("session") || kinds.has("request") || kinds.has("decision")) jobs.push(loadSessions());
     if (kinds.has("request") || kinds.has("decision")) jobs.push(loadSimulation());
+    if (kinds.has("clock") || kinds.has("request")) jobs.push(loadClock());
     if (openOrder !== null) jobs.push(showOrder(openOrder));
     if (openCallback !== null) jobs.push(showCallback(openCallback));
     await Promise.all(jobs);
@@ -97,7 +98,7 @@
 
   async function refreshAll() {
     entries = []; lastSeq = 0; unseen = 0; generation += 1;
-    ["request", "decision", "callback", "session"].forEach((k) => dirty.add(k));
+    ["request", "decision", "callback", "session", "clock"].forEach((k) => dirty.add(k));
     await refresh();
   }
 
@@ -373,6 +374,26 @@
       $("sim-faults").value = JSON.stringify(s.callback_faults);
     }
   }
+
+  // ---- clock ----------------------------------------------------------------------------
+  async function loadClock() {
+    const c = await api("GET", "/clock");
+    if (c.status !== "success") return;
+    $("clock-banner").hidden = c.real_time;
+    $("clock-now").textContent = c.now;
+    $("clock-state").textContent = c.frozen ? "frozen" : "running ahead of real time";
+    const next = c.scheduled[0];
+    $("clock-next").textContent = next ? "next: " + next.kind + " " + next.id + " at " + next.due_at : "nothing scheduled";
+  }
+
+  $("clock-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const answer = await api("POST", "/clock/advance", { seconds: Number($("clock-seconds").value) });
+    $("clock-result").textContent = answer.status === "success"
+      ? "ran " + answer.ran.length + (answer.ran.length === 1 ? " job" : " jobs")
+      : answer.message;
+    await loadClock();
+  });
 
   function numberOr(text, fallback) { return text.trim() === "" ? fallback : Number(text); }
 

@@ -1,0 +1,74 @@
+"""The gateway's one clock: real time by default, or frozen and moved by hand in tests.
+
+Every time the gateway keeps or shows (payments, sessions, callbacks, activity, limits,
+idempotency keys) is read here, so a test can freeze it and advance through a 15-minute
+expiry or a 24-hour limit window without waiting. Once moved, a running clock keeps its
+lead over real time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+
+def real_now() -> datetime:
+    """The real time, in UTC."""
+    return datetime.now(UTC)
+
+
+class Clock:
+    """Now, as the gateway sees it: real time plus a lead, or a frozen moment."""
+
+    def __init__(self, *, frozen: bool = False, real: Callable[[], datetime] = real_now) -> None:
+        self._real = real
+        self._lock = threading.Lock()
+        self._lead = timedelta(0)
+        self._frozen_at: datetime | None = real() if frozen else None
+
+    def now(self) -> datetime:
+        """The gateway's time now."""
+        frozen = self._frozen_at
+        return frozen if frozen is not None else self._real() + self._lead
+
+    def timestamp(self) -> float:
+        """The gateway's time now, in seconds since the epoch."""
+        return self.now().timestamp()
+
+    @property
+    def frozen(self) -> bool:
+        """True while the clock stands still."""
+        return self._frozen_at is not None
+
+    @property
+    def real(self) -> bool:
+        """True when the clock runs on real time, neither frozen nor moved."""
+        return self._frozen_at is None and not self._lead
+
+    def freeze(self) -> None:
+        """Stop the clock where it is (nothing changes if it is frozen already)."""
+        with self._lock:
+            if self._frozen_at is None:
+                self._frozen_at = self._real() + self._lead
+
+    def unfreeze(self) -> None:
+        """Let the clock run again from where it stands, keeping its lead over real time."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._lead = self._frozen_at - self._real()
+                self._frozen_at = None
+
+    def move_to(self, moment: datetime) -> None:
+        """Set the clock to `moment`, never back: a clock that is ahead stays where it is."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at = max(self._frozen_at, moment)
+            else:
+                self._lead = max(self._lead, moment - self._real())
+
+    def reset(self, *, frozen: bool) -> None:
+        """Back to real time, frozen there or running."""
+        with self._lock:
+            self._lead = timedelta(0)
+            self._frozen_at = self._real() if frozen else None

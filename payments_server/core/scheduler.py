@@ -1,0 +1,199 @@
+"""One scheduler for every timer: sessions expiring, pending payments decided, callbacks
+retried. It runs on the gateway's clock, so a frozen clock runs nothing until advanced.
+
+Each job has a kind and a key, and a kind and key have at most one job: scheduling again
+replaces it. A job runs once, outside the scheduler's lock; whoever scheduled it checks,
+under its own lock, whether there is still something to do.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from .clock import Clock
+from .jsonio import format_time
+
+log = logging.getLogger("payments_server.scheduler")
+
+# Jobs in flight at once in real time: a slow store answering one retry must not hold up
+# a session's expiry. Each runs on a daemon thread of its own, so that a retry stuck on a
+# store never holds up the gateway's stop.
+WORKERS = 4
+# How long close() waits for the thread that hands out due jobs.
+CLOSE_WAIT = 1.0
+# An advance that runs this many jobs stops there: something reschedules itself forever.
+MAX_JOBS_PER_ADVANCE = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """One scheduled job: its kind, whose it is and when it runs."""
+
+    at: datetime
+    kind: str
+    key: str
+
+    def to_json(self) -> dict[str, str]:
+        """The job as GET /clock lists it."""
+        return {"kind": self.kind, "id": self.key, "due_at": format_time(self.at)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    due: Due
+    seq: int
+    run: Callable[[], None]
+
+
+class Scheduler:
+    """Runs each job at its due time on the clock: on its own threads while the clock runs,
+    in the caller's thread, in due order, when the clock is advanced."""
+
+    def __init__(self, clock: Clock, workers: int = WORKERS) -> None:
+        self.clock = clock
+        self._lock = threading.Condition()
+        self._jobs: dict[tuple[str, str], _Job] = {}
+        # (due time, seq, kind, key); an entry whose job was replaced or removed is skipped.
+        self._heap: list[tuple[datetime, int, str, str]] = []
+        self._seq = itertools.count()
+        self._advancing = threading.Lock()
+        self._paused = 0
+        self._closed = False
+        self._slots = threading.BoundedSemaphore(workers)
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, kind: str, key: str, at: datetime, run: Callable[[], None]) -> None:
+        """Run `run()` at `at` on the clock (at once if that has passed), instead of any job
+        of the same kind and key."""
+        with self._lock:
+            if self._closed:
+                return
+            job = _Job(Due(at, kind, key), next(self._seq), run)
+            self._jobs[(kind, key)] = job
+            heapq.heappush(self._heap, (at, job.seq, kind, key))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+                self._thread.start()
+            self._lock.notify_all()
+
+    def cancel(self, kind: str, key: str) -> bool:
+        """Forget the job of this kind and key; True if there was one."""
+        with self._lock:
+            return self._jobs.pop((kind, key), None) is not None
+
+    def scheduled(self, kind: str, key: str) -> Due | None:
+        """When the job of this kind and key runs, if there is one."""
+        with self._lock:
+            job = self._jobs.get((kind, key))
+            return None if job is None else job.due
+
+    def clear(self, kind: str) -> None:
+        """Forget every job of a kind."""
+        with self._lock:
+            for key in [key for key in self._jobs if key[0] == kind]:
+                del self._jobs[key]
+
+    def upcoming(self, limit: int = 10) -> list[Due]:
+        """The next jobs to run, soonest first."""
+        with self._lock:
+            jobs = sorted(self._jobs.values(), key=lambda job: (job.due.at, job.seq))
+        return [job.due for job in jobs[:limit]]
+
+    def advance(self, to: datetime) -> list[Due]:
+        """Move the clock to `to`, running every job that falls due on the way in due order,
+        each with the clock at its own due time, jobs they schedule included; return them.
+        A time already passed moves nothing but runs what is due."""
+        ran: list[Due] = []
+        with self._advancing:
+            with self._lock:
+                self._paused += 1
+            try:
+                while len(ran) < MAX_JOBS_PER_ADVANCE and (job := self._take(to)) is not None:
+                    self.clock.move_to(job.due.at)
+                    self._call(job)
+                    ran.append(job.due)
+                if len(ran) >= MAX_JOBS_PER_ADVANCE:
+                    log.warning("clock advance stopped after %d jobs", len(ran))
+                self.clock.move_to(to)
+            finally:
+                with self._lock:
+                    self._paused -= 1
+                    self._lock.notify_all()
+        return ran
+
+    def wake(self) -> None:
+        """Look at the clock again (it was frozen, unfrozen or moved)."""
+        with self._lock:
+            self._lock.notify_all()
+
+    def close(self) -> None:
+        """Stop running jobs; what is scheduled is forgotten."""
+        with self._lock:
+            self._closed = True
+            self._jobs.clear()
+            self._lock.notify_all()
+        if self._thread is not None:
+            self._thread.join(CLOSE_WAIT)
+
+    def _take(self, until: datetime) -> _Job | None:
+        """Take the soonest job due by `until` off the schedule (under the lock)."""
+        with self._lock:
+            while self._heap:
+                at, seq, kind, key = self._heap[0]
+                job = self._jobs.get((kind, key))
+                if job is None or job.seq != seq:
+                    heapq.heappop(self._heap)  # replaced or forgotten
+                    continue
+                if at > until:
+                    return None
+                heapq.heappop(self._heap)
+                del self._jobs[(kind, key)]
+                return job
+            return None
+
+    def _run(self) -> None:
+        while True:
+            # A free slot first: while every slot is busy, due jobs wait in due order.
+            self._slots.acquire()
+            job = self._next()
+            if job is None:
+                return
+            threading.Thread(
+                target=self._run_one, args=(job,), name="scheduled", daemon=True
+            ).start()
+
+    def _run_one(self, job: _Job) -> None:
+        try:
+            self._call(job)
+        finally:
+            self._slots.release()
+
+    def _next(self) -> _Job | None:
+        """Wait for the next job due on a running clock and take it; None once closed."""
+        with self._lock:
+            while not self._closed:
+                if self._paused or self.clock.frozen:
+                    self._lock.wait()
+                    continue
+                job = self._take(self.clock.now())
+                if job is not None:
+                    return job
+                if not self._heap:
+                    self._lock.wait()
+                    continue
+                self._lock.wait(max((self._heap[0][0] - self.clock.now()).total_seconds(), 0))
+            return None
+
+    @staticmethod
+    def _call(job: _Job) -> None:
+        try:
+            job.run()
+        except Exception:
+            # One job's bug must not stop the others, nor the clock's advance.
+            log.exception("scheduled %s %s failed", job.due.kind, job.due.key)

@@ -1,0 +1,192 @@
+"""The one payment flow: decide, charge, record, notify, publish. Every surface calls it.
+
+The ledger decides and charges under its lock and records the attempt (the activity log
+and the live views hear of it there); the store is told here, outside every lock. Once
+money has moved nothing here raises: the client gets its outcome and the store its
+callback, whatever the notifier does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from ..callbacks.deliveries import Delivery
+from ..callbacks.dispatcher import CallbackDispatcher
+from ..core.ledger import DeclineCheck, Ledger, Note
+from ..core.money import Amount, format_balance
+from ..core.orders import OrderRecord
+from ..core.refusals import (
+    InsufficientFundsError,
+    LimitExceededError,
+    NotPendingError,
+    OrderAlreadyPaidError,
+    OrderNotFoundError,
+    OrderPendingError,
+    PaymentDeclinedError,
+    PaymentPendingError,
+)
+from ..core.scheduler import Scheduler
+from ..core.simulation import Simulator
+from ..core.transactions import OrderId, order_key
+from .outcomes import Declined, Outcome, Paid, Pending, Refused, callback_status
+
+log = logging.getLogger("payments_server.flow")
+
+DECISION = "pending_payment"  # the scheduler's kind for a pending payment's decision
+REFUND_STATUS = "refunded"
+DECLINES = (PaymentDeclinedError, InsufficientFundsError, LimitExceededError)
+
+
+class PaymentFlow:
+    """Pays, decides pending payments and refunds through one ledger, one set of callbacks
+    and one scheduler."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        callbacks: CallbackDispatcher,
+        simulator: Simulator,
+        scheduler: Scheduler,
+        *,
+        refund_callbacks: bool = True,
+    ) -> None:
+        self.ledger = ledger
+        self.callbacks = callbacks
+        self.simulator = simulator
+        self.scheduler = scheduler
+        self.refund_callbacks = refund_callbacks
+
+    def pay(self, amount: Amount, recipient: str) -> Paid | Declined:
+        """A payment to a recipient (the seed's /pay): debited or declined; no callback."""
+        self.wait_latency()
+        try:
+            return Paid(self.ledger.pay(amount, recipient, self.simulator.decide))
+        except DECLINES as exc:
+            return Declined(exc)
+
+    def pay_order(self, order_id: OrderId, amount: Amount, url: str | None = None) -> Outcome:
+        """Pay for an order once, then tell the store (at `url`, or the callback URL)."""
+        self.wait_latency()
+        outcome = self.charge_order(order_id, amount, lambda: self.simulator.decide(order_id))
+        return self.tell_store(order_id, outcome, url)
+
+    def charge_order(
+        self, order_id: OrderId, amount: Amount, decide: DeclineCheck, note: Note | None = None
+    ) -> Outcome:
+        """Decide and charge under the account's lock, recording the attempt (with `note`'s
+        keys on its state-file line); tell nobody yet. A pending payment is scheduled."""
+        try:
+            return Paid(self.ledger.pay_order(order_id, amount, decide, note))
+        except PaymentPendingError as exc:
+            self.schedule_decision(exc.order_id, exc.due)
+            return Pending(exc.order_id, exc.amount, exc.after_ms, exc.due)
+        except (OrderAlreadyPaidError, OrderPendingError) as exc:
+            return Refused(exc)
+        except DECLINES as exc:
+            return Declined(exc)
+
+    def tell_store(
+        self,
+        order_id: OrderId,
+        outcome: Outcome,
+        url: str | None = None,
+        callback_id: str | None = None,
+    ) -> Outcome:
+        """Send the callback an outcome calls for, if any; the outcome with its delivery."""
+        status = callback_status(outcome)
+        if status is None or isinstance(outcome, Pending | Refused):
+            return outcome
+        return replace(
+            outcome, delivery=self.notify(order_id, status, url, callback_id=callback_id)
+        )
+
+    def notify(
+        self,
+        order_id: OrderId,
+        status: str,
+        url: str | None = None,
+        extra: Mapping[str, object] | None = None,
+        *,
+        callback_id: str | None = None,
+    ) -> Delivery | None:
+        """Send the store a callback now, retried on schedule; never raises."""
+        try:
+            return self.callbacks.notify(order_id, status, url, extra, callback_id=callback_id)
+        except Exception:
+            # A bug or a URL nobody could send to: the money has moved all the same.
+            log.exception("the %s callback for order %s could not be sent", status, order_id)
+            return None
+
+    def decide(
+        self, order_id: OrderId, then: str | None = None, *, when_due: bool = False
+    ) -> tuple[OrderRecord, Outcome]:
+        """Decide a pending payment now (as planned, or as `then`) and tell the store.
+        Raises OrderNotFoundError or NotPendingError, and then nothing happened."""
+        outcome: Outcome
+        try:
+            record = self.ledger.decide(order_id, then, when_due=when_due)
+        except KeyError:
+            raise OrderNotFoundError(order_id) from None
+        except DECLINES as exc:
+            record = self._order(order_id)
+            outcome = Declined(exc)
+        else:
+            assert record.transaction is not None  # decided paid
+            outcome = Paid(record.transaction)
+        return record, self.tell_store(record.order_id, outcome)
+
+    def schedule_decision(self, order_id: OrderId, due: datetime) -> None:
+        """Decide this order's pending payment at `due` on the clock (at once if passed)."""
+        self.scheduler.schedule(
+            DECISION, order_key(order_id), due, lambda: self._decide_when_due(order_id)
+        )
+
+    def refund(
+        self, order_id: OrderId, amount: Amount | None, *, notify_store: bool = True
+    ) -> tuple[OrderRecord, Delivery | None]:
+        """Give back `amount` (default: all that is left) and tell the store "refunded".
+        Raises OrderNotFoundError or the ledger's refusal; then nothing changed."""
+        try:
+            record = self.ledger.refund(order_id, amount)
+        except KeyError:
+            raise OrderNotFoundError(order_id) from None
+        if not (notify_store and self.refund_callbacks):
+            return record, None
+        given = record.refunds[-1].refund
+        extra = {"amount": given.sent, "amount_refunded": format_balance(record.refunded)}
+        return record, self.notify(record.order_id, REFUND_STATUS, extra=extra)
+
+    def resume(self) -> None:
+        """After a restart: decide each payment pending at the stop on time (at once if
+        overdue)."""
+        for order_id, due in self.ledger.pending_orders():
+            self.schedule_decision(order_id, due)
+
+    def reset(self) -> None:
+        """Forget every scheduled decision (the ledger forgot the payments)."""
+        self.scheduler.clear(DECISION)
+
+    def wait_latency(self) -> None:
+        """Wait as long as the simulation says, before a payment; no lock is held."""
+        latency = self.simulator.latency
+        if latency:
+            time.sleep(latency)
+
+    def _order(self, order_id: OrderId) -> OrderRecord:
+        record = self.ledger.order(order_id)
+        if record is None:
+            raise OrderNotFoundError(order_id)
+        return record
+
+    def _decide_when_due(self, order_id: OrderId) -> None:
+        # Decided through the API first, or forgotten by a reset: nothing left to do.
+        with contextlib.suppress(OrderNotFoundError, NotPendingError):
+            self.decide(order_id, when_due=True)
+
+
+__all__ = ["DECISION", "REFUND_STATUS", "PaymentFlow"]
