@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from ..callbacks.client import Attempt
-from ..callbacks.deliveries import Delivery, NotWaitingError, State, UnknownCallbackError
+from ..callbacks.deliveries import Delivery, State
 from ..callbacks.signing import SecretError, Signer
 from ..core.jsonio import as_integer
 from .curl import as_curl
@@ -83,11 +83,7 @@ def retry_callback(delivery_id: str) -> Response:
 @bp.post("/callbacks/<delivery_id>/retry-now")
 def retry_now(delivery_id: str) -> Response:
     """Make a pending callback's next scheduled retry now; it counts as that retry."""
-    _delivery(delivery_id)
-    try:
-        attempt, delivery = gateway().callbacks.retry_now(delivery_id)
-    except NotWaitingError as exc:
-        raise ApiError(409, str(exc)) from None
+    attempt, delivery = gateway().callbacks.retry_now(delivery_id)
     return _attempted(delivery_id, attempt, delivery)
 
 
@@ -150,10 +146,7 @@ def _sent_any(deliveries: list[Delivery]) -> bool:
 
 
 def _delivery(delivery_id: str) -> Delivery:
-    try:
-        return gateway().callbacks.get(delivery_id)
-    except UnknownCallbackError as exc:
-        raise ApiError(404, str(exc)) from None
+    return gateway().callbacks.get(delivery_id)
 
 
 def _sent(delivery: Delivery, attempt: Attempt) -> dict[str, object]:

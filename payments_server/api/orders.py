@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from ..core.refusals import OrderNotFoundError
 from ..core.transactions import order_key
 from .errors import ApiError
 from .responses import json_response
@@ -34,7 +35,7 @@ def order(order_id: str) -> Response:
     state = gateway()
     record = state.ledger.order(order_id)
     if record is None:
-        raise ApiError(404, f"No payment found for order {order_id}")
+        raise OrderNotFoundError(order_id)
     deliveries = state.callbacks.deliveries(order_id=order_key(order_id))
     callback = {"id": deliveries[0].id, "state": deliveries[0].state.value} if deliveries else None
     return json_response({"status": "success", **record.to_json(), "callback": callback})

@@ -9,6 +9,7 @@ from enum import StrEnum
 from itertools import islice
 
 from ..core.jsonio import format_time
+from ..core.refusals import RefusedError
 from ..core.transactions import order_key
 from .client import Attempt, Callback
 
@@ -118,15 +119,17 @@ class DeliveryLog:
             del self._records[delivery_id]
 
 
-class UnknownCallbackError(LookupError):
+class UnknownCallbackError(RefusedError, LookupError):
     """No callback with this webhook-id is in the log."""
+
+    status = 404
 
     def __init__(self, delivery_id: str) -> None:
         super().__init__(f"No callback with id {delivery_id!r}")
         self.delivery_id = delivery_id
 
 
-class NotWaitingError(Exception):
+class NotWaitingError(RefusedError):
     """The callback has no retry scheduled: it is delivered, failed, or being tried now."""
 
     def __init__(self, delivery: Delivery) -> None:
