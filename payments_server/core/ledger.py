@@ -68,7 +68,7 @@ class Ledger(Replay, Refunds, PendingDecisions):
         self._activity = activity
         self._limits = limits
         self._clock = clock
-        self._window = SpendingWindow(lambda: clock().timestamp())
+        self._window = SpendingWindow(clock)
 
     @property
     def balance(self) -> Decimal:

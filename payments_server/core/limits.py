@@ -7,17 +7,18 @@ long run costs no memory: a day limit set with PUT /simulation counts from then.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from .clock import real_now
 from .refusals import LimitExceededError
 
-__all__ = ["DAY_S", "LimitExceededError", "Limits", "SpendingWindow"]
+__all__ = ["DAY", "LimitExceededError", "Limits", "SpendingWindow"]
 
-DAY_S = 86_400.0
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +37,11 @@ class SpendingWindow:
     Not locked itself: the ledger checks and adds under its own lock.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], datetime] = real_now) -> None:
+        # The gateway's clock, exact to the microsecond: a payment made a day ago to the
+        # microsecond is out of the window, whatever float rounding would say.
         self._clock = clock
-        self._spent: deque[tuple[float, Decimal]] = deque()
+        self._spent: deque[tuple[datetime, Decimal]] = deque()
         self._total = Decimal(0)
         self._since = 0.0
 
@@ -71,7 +74,7 @@ class SpendingWindow:
 
     def total(self) -> Decimal:
         """What was paid in the last 24 hours."""
-        horizon = self._clock() - DAY_S
+        horizon = self._clock() - DAY
         while self._spent and self._spent[0][0] <= horizon:
             self._total -= self._spent.popleft()[1]
         return self._total

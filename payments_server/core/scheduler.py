@@ -82,10 +82,15 @@ class Scheduler:
                 self._thread.start()
             self._lock.notify_all()
 
-    def cancel(self, kind: str, key: str) -> bool:
-        """Forget the job of this kind and key; True if there was one."""
+    def cancel(self, kind: str, key: str, at: datetime | None = None) -> bool:
+        """Forget the job of this kind and key (only if it is due `at`, when given); True
+        if there was one."""
         with self._lock:
-            return self._jobs.pop((kind, key), None) is not None
+            job = self._jobs.get((kind, key))
+            if job is None or (at is not None and job.due.at != at):
+                return False
+            del self._jobs[(kind, key)]
+            return True
 
     def scheduled(self, kind: str, key: str) -> Due | None:
         """When the job of this kind and key runs, if there is one."""

@@ -128,6 +128,8 @@ class PaymentFlow:
         """Decide a pending payment now (as planned, or as `then`) and tell the store.
         Raises OrderNotFoundError or NotPendingError, and then nothing happened."""
         outcome: Outcome
+        waiting = self.ledger.order(order_id)
+        due = None if waiting is None or waiting.pending is None else waiting.pending.due
         try:
             record = self.ledger.decide(order_id, then, when_due=when_due)
         except KeyError:
@@ -138,6 +140,10 @@ class PaymentFlow:
         else:
             assert record.transaction is not None  # decided paid
             outcome = Paid(record.transaction)
+        # Decided: its timer has nothing left to do (GET /clock no longer lists it). Only
+        # that payment's: the order may have a new one pending already.
+        if due is not None:
+            self.scheduler.cancel(DECISION, order_key(order_id), at=due)
         return record, self.tell_store(record.order_id, outcome)
 
     def schedule_decision(self, order_id: OrderId, due: datetime) -> None:

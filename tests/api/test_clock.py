@@ -197,3 +197,14 @@ def test_idempotency_keys_are_kept_a_day_of_the_clock(frozen: FlaskClient) -> No
     fresh = frozen.post("/pay", json=body, headers=headers)
     assert "Idempotent-Replayed" not in fresh.headers
     assert fresh.get_json()["balance"] == Decimal("49998.0")
+
+
+def test_a_payment_decided_through_the_api_leaves_nothing_scheduled(frozen: FlaskClient) -> None:
+    rule = {"order_id": "d-1", "outcome": "pending", "decide_after_ms": 60_000}
+    frozen.put("/simulation", json={"rules": [rule]})
+    frozen.post("/payments/orders", json={"order_id": "d-1", "amount": 1})
+    assert [job["kind"] for job in frozen.get("/clock").get_json()["scheduled"]] == [
+        "pending_payment"
+    ]
+    assert frozen.post("/payments/orders/d-1/decide").status_code == 200
+    assert frozen.get("/clock").get_json()["scheduled"] == []

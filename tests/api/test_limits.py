@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,8 +11,10 @@ from flask.testing import FlaskClient
 from helpers import MakeClient, exact_json
 from payments_server import Settings
 from payments_server.config import ConfigError
-from payments_server.core.limits import DAY_S, LimitExceededError, Limits, SpendingWindow
+from payments_server.core.limits import DAY, LimitExceededError, Limits, SpendingWindow
 from payments_server.testing import StoreStub
+
+START = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def balance(client: FlaskClient) -> Decimal:
@@ -109,22 +112,24 @@ def test_a_checkout_session_over_a_limit_fails_with_limit_exceeded(make_client: 
 
 
 def test_the_day_is_a_rolling_24_hours() -> None:
-    now = [0.0]
-    window = SpendingWindow(clock=lambda: now[0])
+    now = [timedelta(0)]
+    window = SpendingWindow(clock=lambda: START + now[0])
     limits = Limits(per_day=Decimal("100"))
     window.add(limits, Decimal("60"))
-    now[0] = DAY_S / 2
+    now[0] = DAY / 2
     window.add(limits, Decimal("40"))
     with pytest.raises(LimitExceededError) as refused:
         window.check(limits, Decimal("1"))
     assert refused.value.detail == "100.00 + 1.00 > 100.00 (1 day)"
-    now[0] = DAY_S + 1  # the first payment is more than a day old
+    now[0] = DAY - timedelta(microseconds=1)  # still in
+    assert window.total() == Decimal("100")
+    now[0] = DAY  # the first payment is a day old to the microsecond: out
     window.check(limits, Decimal("60"))
     assert window.total() == Decimal("40")
 
 
 def test_new_limits_count_from_when_they_were_set_refunds_included() -> None:
-    window = SpendingWindow(clock=lambda: 0.0)
+    window = SpendingWindow(clock=lambda: START)
     before, after = (
         Limits(per_day=Decimal("100"), since=1.0),
         Limits(per_day=Decimal("100"), since=2.0),

@@ -1,15 +1,18 @@
 """Model-based: random sequences of requests against the real app, checked against a model.
 
 The model is a few lines of plain Python: a balance, the list of transactions, the orders
-paid, refunded and pending, and the spending limits with what the day has spent. After
-every step the app must agree with it exactly, the balance must equal start - payments +
-refunds and never go negative, and no answer may be a 5xx.
+paid, refunded and pending, the spending limits with what the day has spent, and the
+gateway's clock: frozen at the start, it moves only when the machine advances it, and
+the pending payments that fall due are decided then, in due order. After every step the
+app must agree with it exactly, the balance must equal start - payments + refunds and
+never go negative, and no answer may be a 5xx.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -41,8 +44,13 @@ limits = (
     | st.sampled_from(["0.10", "12.50", "100", "60000"]).map(Decimal)
     | cents.map(lambda c: Decimal(c) / 100)
 )
-# Pending payments are decided through the API only: their timer is far beyond any run.
+# Pending payments are decided an hour after they are made: through the API, or when the
+# machine moves the clock past them.
 PENDING_MS = 3_600_000
+PENDING = timedelta(milliseconds=PENDING_MS)
+DAY = timedelta(days=1)
+# Steps of the clock that land on, just before and past the hour and the day.
+advances = st.sampled_from([1, 59, 3599, 3600, 86399, 86400, 90000])
 BAD_BODIES = [
     "",
     "not json",
@@ -83,13 +91,22 @@ class Model:
     # Every order an attempt reached the account for, as its first attempt wrote its id.
     orders: dict[str, object] = field(default_factory=dict)
     refunded: dict[str, Decimal] = field(default_factory=dict)
-    # Orders with a payment pending: the amount as sent and how it is to be decided.
-    pending: dict[str, tuple[str, str]] = field(default_factory=dict)
-    # The simulation: pending rules by order, the limits, and what the day has spent.
+    # Orders with a payment pending, oldest first: the amount as sent, how it is to be
+    # decided, and when.
+    pending: dict[str, tuple[str, str, timedelta]] = field(default_factory=dict)
+    # The simulation: pending rules by order, the limits, and what the day has spent (and
+    # when), counted from when the limits were set.
     pending_rules: dict[str, tuple[int | str, str]] = field(default_factory=dict)
     per_payment: Decimal | None = None
     per_day: Decimal | None = None
-    day_spent: Decimal = Decimal(0)
+    day: list[tuple[timedelta, Decimal]] = field(default_factory=list)
+    # The gateway's clock, from the start (or the last reset).
+    now: timedelta = timedelta(0)
+
+    @property
+    def day_spent(self) -> Decimal:
+        """What the last 24 hours of the clock have spent."""
+        return sum((amount for at, amount in self.day if at > self.now - DAY), Decimal(0))
 
     def over_limit(self, amount_text: str) -> dict[str, object] | None:
         """The 402 a payment of this amount gets from the limits, if any."""
@@ -109,7 +126,7 @@ class Model:
     def spend(self, amount: Decimal) -> None:
         """Count a payment (or, negative, a refund) in the day, while a day limit is set."""
         if self.per_day is not None:
-            self.day_spent += amount
+            self.day.append((self.now, amount))
 
     def debit(self, head: dict[str, object], amount_text: str) -> dict[str, object]:
         """Record a payment; return its transaction as the API writes it."""
@@ -176,7 +193,8 @@ class GatewayMachine(RuleBasedStateMachine):
             return
         if key in self.model.pending_rules:
             event("pending")
-            self.model.pending[key] = (amount, self.model.pending_rules[key][1])
+            due = self.model.now + PENDING
+            self.model.pending[key] = (amount, self.model.pending_rules[key][1], due)
             message = f"Payment of {amount} for order {order_id} is pending"
             assert (status, body) == (202, {"status": "pending", "message": message,
                 "order_id": exact_json(json.dumps(order_id)), "amount": Num(amount),
@@ -253,7 +271,14 @@ class GatewayMachine(RuleBasedStateMachine):
             assert (status, body) == (
                 409, {"status": "failed", "message": f"Order {key} has no payment pending"})  # fmt: skip
             return
-        amount, then = model.pending.pop(key)
+        state = self._decided(key, outcome)
+        assert status == 200 and isinstance(body, dict)
+        assert (body["message"], body["order"]["state"]) == (f"Order {key} is {state}", state)
+
+    def _decided(self, key: str, outcome: str | None) -> str:
+        """Decide the model's pending payment now, as the gateway does; its new state."""
+        model = self.model
+        amount, then, _ = model.pending.pop(key)
         state = "failed"
         fits = model.over_limit(amount) is None and Decimal(amount) <= model.balance
         if (outcome or then) == "paid" and fits:
@@ -261,8 +286,27 @@ class GatewayMachine(RuleBasedStateMachine):
             model.paid[key] = amount
             state = "paid"
         event(f"decided: {state}")
+        return state
+
+    @rule(seconds=advances)
+    def advance(self, seconds: int) -> None:
+        status, body = self._post("/clock/advance", json.dumps({"seconds": seconds}))
         assert status == 200 and isinstance(body, dict)
-        assert (body["message"], body["order"]["state"]) == (f"Order {key} is {state}", state)
+        model = self.model
+        target = model.now + timedelta(seconds=seconds)
+        due = sorted(
+            (key for key, (_, _, at) in model.pending.items() if at <= target),
+            key=lambda key: model.pending[key][2],
+        )
+        for key in due:
+            # Each decided at its own due time, the day's window as it stood then.
+            model.now = model.pending[key][2]
+            self._decided(key, None)
+        model.now = target
+        if due:
+            event("the clock decided pending payments")
+        ran = [job for job in body["ran"] if job["kind"] == "pending_payment"]
+        assert [job["id"] for job in ran] == due
 
     @rule(per_payment=limits, per_day=limits)
     def set_limits(self, per_payment: Decimal | None, per_day: Decimal | None) -> None:
@@ -294,7 +338,7 @@ class GatewayMachine(RuleBasedStateMachine):
                 f' "limit_per_day": {number(model.per_day)}}}')  # fmt: skip
         response = self.client.put("/simulation", data=text, content_type="application/json")
         assert response.status_code == 200, response.get_json()
-        model.day_spent = Decimal(0)
+        model.day = []
 
     @rule(path=st.sampled_from(["/pay", *ORDER_ROUTES]), data=st.sampled_from(BAD_BODIES))
     def bad_body(self, path: str, data: str) -> None:
@@ -378,7 +422,7 @@ class GatewayMachine(RuleBasedStateMachine):
 def test_the_app_agrees_with_the_model_after_every_step(make_client: MakeClient) -> None:
     # A fresh app for every run, so that no run sees what an earlier one left.
     run_machine(
-        lambda: GatewayMachine(make_client(callback_retries=0)),
+        lambda: GatewayMachine(make_client(callback_retries=0, clock="frozen")),
         settings=settings(
             max_examples=150,
             stateful_step_count=30,

@@ -141,3 +141,11 @@ def test_nothing_runs_after_close() -> None:
     scheduler.close()
     assert scheduler.advance(scheduler.clock.now() + timedelta(days=1)) == []
     assert seen == [] and scheduler.upcoming() == []
+
+
+def test_cancel_at_a_time_leaves_a_job_due_at_another(scheduler: Scheduler) -> None:
+    start = scheduler.clock.now()
+    scheduler.schedule("a", "1", start + timedelta(seconds=9), lambda: None)
+    assert not scheduler.cancel("a", "1", at=start + timedelta(seconds=5))
+    assert scheduler.cancel("a", "1", at=start + timedelta(seconds=9))
+    assert scheduler.upcoming() == []
