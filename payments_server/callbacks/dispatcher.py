@@ -238,6 +238,8 @@ class CallbackDispatcher:
     def _next_step(self, current: Delivery, attempt: Attempt, kind: Kind) -> Delivery:
         retries_done = current.retries_done + (kind is Kind.RETRY)
         if attempt.delivered:
+            # A resend delivered it: the retry it was waiting for has nothing left to do.
+            self._scheduler.cancel(SCHEDULED, current.id)
             return current.attempted(
                 attempt, state=State.DELIVERED, retries_done=retries_done, next_attempt_at=None
             )

@@ -256,16 +256,17 @@ def test_retry_is_post_only(client: FlaskClient) -> None:
 def test_reset_cancels_retries_and_clears_the_log(
     make_client: MakeClient, store: StoreStub
 ) -> None:
-    client = make_client(callback_schedule=(0.2,))
+    client = make_client(callback_schedule=(0.2,), clock="frozen")
     store.respond_with(500)
     pay_order(client, "o")
+    assert [job["kind"] for job in get_json(client, "/clock")["scheduled"]] == ["callback"]
     assert exact_json(client.post("/reset").get_data()) == {
         "status": "success",
         "message": "Account reset to default balance",
         "balance": Num("50000.0"),
     }
     assert get_json(client, "/callbacks")["callbacks"] == []
-    time.sleep(0.5)
+    assert client.post("/clock/advance", json={"seconds": 60}).get_json()["ran"] == []
     assert len(store.received) == 1
 
 

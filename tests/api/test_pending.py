@@ -116,32 +116,38 @@ def test_a_pending_payment_survives_a_restart_and_is_still_decided_on_time(
     assert third.get("/payments/orders/r").get_json()["state"] == "paid"
 
 
+def advance(client: FlaskClient, seconds: float) -> list[str]:
+    """Move the gateway's clock on; the ids of the pending payments decided on the way."""
+    ran = client.post("/clock/advance", json={"seconds": seconds}).get_json()["ran"]
+    return [job["id"] for job in ran if job["kind"] == "pending_payment"]
+
+
 def test_the_timer_of_an_earlier_pending_payment_does_not_decide_the_next_one_early(
-    client: FlaskClient, store: StoreStub
+    make_client: MakeClient, store: StoreStub
 ) -> None:
+    client = make_client(clock="frozen")
     rules(client, {"order_id": "again", "outcome": "pending", "decide_after_ms": 600,
                    "then": "declined"})  # fmt: skip
-    started = time.monotonic()
     client.post("/payments/orders", json={"order_id": "again", "amount": 5})
-    client.post("/payments/orders/again/decide")  # failed now; its timer still runs
-    time.sleep(0.3)
-    second = time.monotonic()
+    client.post("/payments/orders/again/decide")  # failed now, before its time
+    assert advance(client, 0.3) == []
     assert (
         client.post("/payments/orders", json={"order_id": "again", "amount": 5}).status_code == 202
     )
-    time.sleep(max(0.0, started + 0.75 - time.monotonic()))  # the first timer has fired
-    if time.monotonic() < second + 0.6:  # only meaningful while the second is not yet due
-        assert client.get("/payments/orders/again").get_json()["state"] == "pending"
-    wait_for_state(client, "again", "failed")
-    assert time.monotonic() - second >= 0.6
-    assert [c.json["status"] for c in store.wait_for(2)] == ["failed", "failed"]
+    # The first payment's time (0.6 s) passes: the second, due at 0.9 s, still waits.
+    assert advance(client, 0.45) == []
+    assert client.get("/payments/orders/again").get_json()["state"] == "pending"
+    assert advance(client, 0.15) == ["again"]
+    assert client.get("/payments/orders/again").get_json()["state"] == "failed"
+    assert [c.json["status"] for c in store.received] == ["failed", "failed"]
 
 
-def test_reset_forgets_a_pending_payment(client: FlaskClient, store: StoreStub) -> None:
+def test_reset_forgets_a_pending_payment(make_client: MakeClient, store: StoreStub) -> None:
+    client = make_client(clock="frozen")
     rules(client, {"next": 1, "outcome": "pending", "decide_after_ms": 200})
     client.post("/payments/orders", json={"order_id": "gone", "amount": 1})
     client.post("/reset")
-    time.sleep(0.4)
+    assert advance(client, 1) == []
     assert store.received == []
     assert client.get("/payments/orders/gone").status_code == 404
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 from flask.testing import FlaskClient
@@ -44,19 +43,22 @@ def test_duplicate_delivers_the_same_event_twice(client: FlaskClient, store: Sto
     assert len(store.received) == 3
 
 
+def advance(client: FlaskClient, seconds: float) -> list[str]:
+    """Move the gateway's clock on; the kinds of what ran on the way."""
+    ran = client.post("/clock/advance", json={"seconds": seconds}).get_json()["ran"]
+    return [job["kind"] for job in ran]
+
+
 def test_delay_holds_the_first_attempt_back(make_client: MakeClient, store: StoreStub) -> None:
-    client = make_client()
+    client = make_client(clock="frozen")
     faults(client, {"fault": "delay", "next": 1, "delay_ms": 300})
-    started = time.monotonic()
     answer = pay(client, "late")
     assert answer["shop_notified"] is False and store.received == []
-    (received,) = store.wait_for(1)
-    assert time.monotonic() - started >= 0.3
+    assert advance(client, 0.299) == [] and store.received == []
+    assert advance(client, 0.001) == ["callback"]
+    (received,) = store.received
     assert received.signature_valid
-    deadline = time.monotonic() + 5
-    while not (tried := attempts(client, "late")):  # the store answered; the log follows
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    tried = attempts(client, "late")
     assert [(a["fault"], a["status_code"]) for a in tried] == [("delay", 200)]
     pay(client, "on-time")  # the next rule was used up
     assert store.wait_for(2)[1].json == {"order_id": "on-time", "status": "success"}
@@ -65,15 +67,14 @@ def test_delay_holds_the_first_attempt_back(make_client: MakeClient, store: Stor
 def test_drop_never_sends_the_first_attempt_and_a_retry_delivers_it(
     make_client: MakeClient, store: StoreStub
 ) -> None:
-    client = make_client(**FAST_RETRIES)
+    client = make_client(**FAST_RETRIES, clock="frozen")
     faults(client, {"fault": "drop", "order_id": 5})
     assert pay(client, 5)["shop_notified"] is False
-    (received,) = store.wait_for(1)
+    assert store.received == []
+    assert advance(client, 1) == ["callback"]
+    (received,) = store.received
     assert received.json == {"order_id": 5, "status": "success"}
-    deadline = time.monotonic() + 5
-    while (tried := attempts(client, "5"))[-1]["status_code"] is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    tried = attempts(client, "5")
     assert [(a.get("fault"), a["error"]) for a in tried] == [
         ("drop", "dropped on purpose (simulation): never sent"), (None, None)]  # fmt: skip
 
@@ -177,31 +178,30 @@ def test_reorder_delivers_the_later_event_first(
 
 
 def test_a_reorder_with_no_later_event_is_sent_alone_when_its_wait_ends(
-    client: FlaskClient, store: StoreStub
+    make_client: MakeClient, store: StoreStub
 ) -> None:
+    client = make_client(clock="frozen")
     faults(client, {"fault": "reorder", "next": 1, "delay_ms": 200})
-    started = time.monotonic()
     pay(client, "alone")
-    (received,) = store.wait_for(1)
-    assert time.monotonic() - started >= 0.2
+    assert advance(client, 0.199) == [] and store.received == []
+    assert advance(client, 0.001) == ["callback"]
+    (received,) = store.received
     assert received.json == {"order_id": "alone", "status": "success"}
-    deadline = time.monotonic() + 5
-    while not (tried := attempts(client, "alone")):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    tried = attempts(client, "alone")
     assert [(a["fault"], a["status_code"]) for a in tried] == [("reorder", 200)]
     refund(client, "alone")  # the next rule was used up, and nothing waits: sent at once
     assert store.wait_for(2)[1].json["status"] == "refunded"
 
 
-def test_a_reset_forgets_a_held_reorder(client: FlaskClient, store: StoreStub) -> None:
+def test_a_reset_forgets_a_held_reorder(make_client: MakeClient, store: StoreStub) -> None:
+    client = make_client(clock="frozen")
     faults(client, {"fault": "reorder", "order_id": "gone", "delay_ms": 100})
     pay(client, "gone")
     assert client.post("/reset").status_code == 200
-    time.sleep(0.3)
+    assert advance(client, 1) == []
     assert store.received == []  # never sent
     pay(client, "gone")  # a payment of the same id: held again, not taken for a later event
     assert store.received == []
-    (received,) = store.wait_for(1)
-    time.sleep(0.2)
-    assert store.received == [received]
+    assert advance(client, 0.1) == ["callback"]
+    assert advance(client, 86400) == []
+    assert [c.json for c in store.received] == [{"order_id": "gone", "status": "success"}]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,7 +11,9 @@ from decimal import Decimal
 
 import pytest
 
+from payments_server.core.clock import Clock
 from payments_server.core.money import parse_amount
+from payments_server.core.scheduler import Scheduler
 from payments_server.core.session import (
     CardAttempt,
     CheckoutSession,
@@ -44,6 +45,25 @@ def store(expiries: Expiries) -> Iterator[SessionStore]:
     sessions = SessionStore(expiries)
     yield sessions
     sessions.close()
+
+
+@pytest.fixture
+def scheduler() -> Iterator[Scheduler]:
+    """A scheduler on a frozen clock: sessions expire when the test advances it."""
+    scheduler = Scheduler(Clock(frozen=True))
+    yield scheduler
+    scheduler.close()
+
+
+@pytest.fixture
+def frozen(expiries: Expiries, scheduler: Scheduler) -> SessionStore:
+    """A store whose expiry follows the frozen clock."""
+    return SessionStore(expiries, scheduler)
+
+
+def advance(scheduler: Scheduler, seconds: float) -> list[str]:
+    ran = scheduler.advance(scheduler.clock.now() + timedelta(seconds=seconds))
+    return [due.key for due in ran]
 
 
 def test_a_new_session_is_open_with_an_unguessable_id_and_its_urls_filled_in(
@@ -115,14 +135,26 @@ def test_an_open_session_expires_on_time_with_nobody_looking(
     assert store.get(base.id).state is SessionState.OPEN  # type: ignore[union-attr]
 
 
-def test_a_finished_session_does_not_expire(store: SessionStore, expiries: Expiries) -> None:
-    base = store.new("x", parse_amount(1), 60)
-    soon = replace(base, id="cs_paid", expires_at=datetime.now(UTC) + timedelta(seconds=0.2))
-    store.add(soon)
-    store.finish("cs_paid", SessionState.PAID)
-    time.sleep(0.5)
+def test_a_finished_session_does_not_expire(
+    frozen: SessionStore, expiries: Expiries, scheduler: Scheduler
+) -> None:
+    paid = frozen.new("x", parse_amount(1), 60)
+    frozen.finish(paid.id, SessionState.PAID)
+    assert advance(scheduler, 61) == [paid.id]  # its timer ran, and found nothing to do
     assert expiries.sessions == []
-    assert store.get("cs_paid").state is SessionState.PAID  # type: ignore[union-attr]
+    assert frozen.get(paid.id).state is SessionState.PAID  # type: ignore[union-attr]
+
+
+def test_a_session_expires_exactly_at_its_expires_at_on_the_clock(
+    frozen: SessionStore, expiries: Expiries, scheduler: Scheduler
+) -> None:
+    session = frozen.new("y", parse_amount(1), 900)
+    assert advance(scheduler, 899.999) == []
+    assert frozen.get(session.id).state is SessionState.OPEN  # type: ignore[union-attr]
+    assert advance(scheduler, 0.001) == [session.id]
+    [expired] = expiries.sessions
+    assert (expired.id, expired.state, expired.expires_at) == (
+        session.id, SessionState.EXPIRED, scheduler.clock.now())  # fmt: skip
 
 
 def test_sessions_are_listed_newest_first_by_order_and_state(store: SessionStore) -> None:
@@ -136,10 +168,9 @@ def test_sessions_are_listed_newest_first_by_order_and_state(store: SessionStore
 
 
 def test_reset_forgets_every_session_and_nothing_expires_afterwards(
-    store: SessionStore, expiries: Expiries
+    frozen: SessionStore, expiries: Expiries, scheduler: Scheduler
 ) -> None:
-    base = store.new("r", parse_amount(1), 60)
-    store.add(replace(base, id="cs_r", expires_at=datetime.now(UTC) + timedelta(seconds=0.2)))
-    store.reset()
-    time.sleep(0.5)
-    assert store.newest_first() == [] and expiries.sessions == []
+    frozen.new("r", parse_amount(1), 60)
+    frozen.reset()
+    assert scheduler.upcoming() == [] and advance(scheduler, 86400) == []
+    assert frozen.newest_first() == [] and expiries.sessions == []

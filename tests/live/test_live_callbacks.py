@@ -21,6 +21,8 @@ pytestmark = pytest.mark.usefixtures("each_server")
 
 SECRET = "whsec_YS1zdG9yZS1zZWNyZXQtZm9yLWxpdmUtdGVzdHMhIQ=="
 FAST = ("--callback-schedule", "0.1,0.1,0.1")
+# Retries wait on the gateway's clock, moved by the test (POST /clock/advance).
+FROZEN = ("--clock", "frozen", *FAST)
 
 
 def pay_order(gateway: GatewayProcess, order_id: object, amount: object = 10) -> dict:
@@ -32,14 +34,6 @@ def pay_order(gateway: GatewayProcess, order_id: object, amount: object = 10) ->
 
 def callbacks(gateway: GatewayProcess, query: str = "") -> list[dict]:
     return requests.get(gateway.url + "/callbacks" + query, timeout=5).json()["callbacks"]
-
-
-def wait_until_finished(gateway: GatewayProcess, timeout: float = 10) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while callbacks(gateway, "?state=pending"):
-        assert time.monotonic() < deadline, callbacks(gateway)
-        time.sleep(0.05)
-    return callbacks(gateway)
 
 
 @pytest.fixture
@@ -101,14 +95,20 @@ def test_a_store_verifying_with_standardwebhooks_accepts_every_callback() -> Non
     assert len({c.headers["webhook-id"] for c in received}) == 3
 
 
+def advance(gateway: GatewayProcess, seconds: float) -> list[str]:
+    """Move the gateway's clock on; the kinds of what ran on the way."""
+    answer = requests.post(gateway.url + "/clock/advance", json={"seconds": seconds}, timeout=30)
+    return [job["kind"] for job in answer.json()["ran"]]
+
+
 def test_a_store_that_fails_twice_then_recovers_acts_once_on_one_webhook_id() -> None:
-    with StoreStub() as store, GatewayProcess("--callback-url", store.url, *FAST) as gateway:
+    with StoreStub() as store, GatewayProcess("--callback-url", store.url, *FROZEN) as gateway:
         store.respond_with(200, then=[500, 503])
         assert pay_order(gateway, "o-1")["shop_notified"] is False
-        received = store.wait_for(3)
-        (record,) = wait_until_finished(gateway)
-        time.sleep(0.3)
-        assert len(store.received) == 3
+        assert advance(gateway, 1) == ["callback", "callback"]
+        received = store.received
+        (record,) = callbacks(gateway)
+        assert advance(gateway, 86400) == [] and len(store.received) == 3
     webhook = Webhook(DEV_WEBHOOK_SECRET)
     for callback in received:
         webhook.verify(callback.body, dict(callback.headers))
@@ -118,11 +118,11 @@ def test_a_store_that_fails_twice_then_recovers_acts_once_on_one_webhook_id() ->
 
 
 def test_a_store_answering_410_gets_one_attempt() -> None:
-    with StoreStub() as store, GatewayProcess("--callback-url", store.url, *FAST) as gateway:
+    with StoreStub() as store, GatewayProcess("--callback-url", store.url, *FROZEN) as gateway:
         store.respond_with(410)
         pay_order(gateway, "gone")
         (record,) = callbacks(gateway)
-        time.sleep(0.5)
+        assert advance(gateway, 86400) == []
         assert len(store.received) == 1
         line = gateway.wait_for_line("410 Gone")
     assert record["state"] == "failed"
@@ -132,11 +132,11 @@ def test_a_store_answering_410_gets_one_attempt() -> None:
 def test_zero_retries_sends_exactly_one_attempt() -> None:
     with (
         StoreStub() as store,
-        GatewayProcess("--callback-url", store.url, "--callback-retries", "0", *FAST) as gateway,
+        GatewayProcess("--callback-url", store.url, "--callback-retries", "0", *FROZEN) as gateway,
     ):
         store.respond_with(500)
         assert pay_order(gateway, "once")["shop_notified"] is False
-        time.sleep(0.5)
+        assert advance(gateway, 86400) == []
         assert len(store.received) == 1
         (record,) = callbacks(gateway)
     assert (record["state"], len(record["attempts"])) == ("failed", 1)

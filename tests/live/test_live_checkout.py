@@ -106,16 +106,19 @@ def test_a_reset_ends_a_session_stream_with_gone() -> None:
     with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
         session = open_session(gateway)
         results: list[tuple[str, object]] = []
+        following = threading.Event()
 
         def follow() -> None:
             with requests.get(
                 f"{gateway.url}/checkout/sessions/{session['id']}/events", stream=True, timeout=10
             ) as stream:
-                results.extend(events(stream))
+                for event in events(stream):
+                    results.append(event)
+                    following.set()
 
         thread = threading.Thread(target=follow)
         thread.start()
-        time.sleep(0.5)
+        assert following.wait(10)  # the stream has sent the session: it is open
         requests.post(gateway.url + "/reset", timeout=5)
         thread.join(10)
         assert [name for name, _ in results] == ["session", "gone"]
