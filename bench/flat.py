@@ -16,7 +16,7 @@ from decimal import Decimal
 from flask.testing import FlaskClient
 
 from payments_server import Settings, create_app
-from payments_server.api.web import EXTENSION_KEY
+from payments_server.apis.web import EXTENSION_KEY
 from payments_server.core.money import parse_amount
 
 DEAD_STORE = "http://127.0.0.1:9/payments/confirm"

@@ -1,7 +1,7 @@
 """The floors: the least a Flask app can do for each measured endpoint, served like the gateway.
 
 `python bench/floor.py PORT THREADS CALLBACK_URL [SERVER]` serves, on the gateway's own
-serving code (payments_server.servers) and thread count:
+serving code (payments_server.http_servers) and thread count:
 - GET /balance: the gateway's body, nothing else;
 - POST /payments/orders: parse the JSON, one keep-alive POST of {"order_id", "status"}
   to the store with the gateway's own lean client (unsigned), answer; no ledger, no log,
@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 
 from payments_server.callbacks.http1 import Connection
-from payments_server.servers import SERVERS
+from payments_server.http_servers import SERVERS
 
 BALANCE = {"status": "success", "account_id": "ACC-001", "holder": "John Doe", "balance": 50000.0}
 

@@ -15,7 +15,7 @@ import time
 from run import BENCH, PYTHON, free_port, serving
 
 from payments_server import Settings, create_app
-from payments_server.api.web import EXTENSION_KEY
+from payments_server.apis.web import EXTENSION_KEY
 
 PAYMENTS = 2_000
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .api import register_api
-from .api.responses import BufferedResponse
-from .api.web import EXTENSION_KEY
+from .apis import register_apis
+from .apis.responses import BufferedResponse
+from .apis.web import EXTENSION_KEY
 from .config import Settings
 from .gateway import Gateway
 from .ui import register_ui
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = Gateway.from_settings(
         settings, user_agent=f"payments_server/{__version__}"
     )
-    register_api(app)
+    register_apis(app)
     register_ui(app)
     return app
 

@@ -11,7 +11,7 @@ from . import __version__
 from .config import OPTIONS, SWITCHES, ConfigError, Settings
 from .logs import configure_logging
 from .options import NEGATED_SWITCHES
-from .server import StartupError, serve
+from .serve import StartupError, serve
 
 PROG = "payments-server"
 

@@ -11,8 +11,8 @@ from .callbacks.deliveries import DEFAULT_LOG_SIZE
 from .callbacks.retries import DEFAULT_SCHEDULE
 from .callbacks.signing import DEV_WEBHOOK_SECRET, SecretError, decode_secret
 from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
+from .core.checkout_session import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from .core.money import AmountError, parse_amount
-from .core.session import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from .core.simulation import MAX_LATENCY_MS
 from .core.urls import is_callback_url
 from .options import DEFAULT_CALLBACK_URL, OPTION_BY_FIELD, OPTIONS, SWITCHES, format_schedule

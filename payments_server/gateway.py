@@ -11,14 +11,14 @@ from .callbacks.retries import RetryPolicy
 from .callbacks.signing import Signer
 from .config import Settings
 from .core.activity import ActivityLog
+from .core.checkout_session import EVENT as SESSION_EVENT
+from .core.checkout_session import from_event as session_from_event
 from .core.clock import Clock
 from .core.events import EventBus, StreamSlots
 from .core.idempotency import IdempotencyStore
 from .core.journal import Journal, JournalError
 from .core.ledger import Ledger
 from .core.scheduler import Scheduler
-from .core.session import EVENT as SESSION_EVENT
-from .core.session import from_event as session_from_event
 from .core.simulation import SimulationSettings, Simulator
 from .flow.checkout import Checkout
 from .flow.payments import PaymentFlow

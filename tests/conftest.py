@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from helpers import MakeClient
 from payments_server import Settings, create_app
-from payments_server.api.web import EXTENSION_KEY
+from payments_server.apis.web import EXTENSION_KEY
 from payments_server.testing import StoreStub
 
 # The longest tests, slowest first (about 130, 60, 15, 14 and 10 s on 2 cores). `make test`
@@ -22,7 +22,7 @@ SLOWEST = (
     "tests/live/test_fuzz.py::test_schemathesis_finds_no_server_error_undocumented_status_or_schema_violation[plain]",
     "tests/live/test_fuzz.py::test_schemathesis_finds_no_server_error_undocumented_status_or_schema_violation[with-hooks]",
     "tests/live/test_stress.py::",
-    "tests/api/test_model.py::",
+    "tests/apis/gateway/test_model.py::",
     "tests/testing/test_pytest_plugin.py::test_the_fixtures_work_under_xdist",
 )
 

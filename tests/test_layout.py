@@ -22,7 +22,7 @@ from payments_server.testing import (
 PACKAGE = Path(__file__).resolve().parents[1] / "payments_server"
 
 # Lower layers never import higher ones; a module may import its own layer and below.
-LAYERS = {"core": 0, "callbacks": 1, "flow": 2, "api": 3, "ui": 4, "": 5, "testing": 6}
+LAYERS = {"core": 0, "callbacks": 1, "flow": 2, "apis": 3, "ui": 4, "": 5, "testing": 6}
 
 
 def _module_name(path: Path) -> str:

@@ -13,14 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..callbacks.signing import new_message_id
-from ..core.events import EventBus
-from ..core.journal import Journal
-from ..core.money import Amount
-from ..core.orders import OrderAttempt
-from ..core.orders import Outcome as AttemptOutcome
-from ..core.refusals import OrderAlreadyPaidError, OrderPendingError
-from ..core.scheduler import Scheduler
-from ..core.session import (
+from ..core.checkout_session import (
     Card,
     CardAttempt,
     CheckoutSession,
@@ -29,7 +22,14 @@ from ..core.session import (
     from_event,
     to_event,
 )
-from ..core.sessions import SessionStore
+from ..core.events import EventBus
+from ..core.journal import Journal
+from ..core.money import Amount
+from ..core.orders import OrderAttempt
+from ..core.orders import Outcome as AttemptOutcome
+from ..core.refusals import OrderAlreadyPaidError, OrderPendingError
+from ..core.scheduler import Scheduler
+from ..core.session_store import SessionStore
 from ..core.simulation import Decline, Pending
 from ..core.transactions import OrderId
 from .outcomes import SESSION_CALLBACK_STATUS, Refused

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..callbacks.deliveries import Delivery, State
+from ..core.checkout_session import SessionState
 from ..core.money import Amount
 from ..core.refusals import (
     InsufficientFundsError,
@@ -18,7 +19,6 @@ from ..core.refusals import (
     OrderPendingError,
     PaymentDeclinedError,
 )
-from ..core.session import SessionState
 from ..core.transactions import OrderId, Transaction
 
 # Decided against: nothing was debited, and the store is told "failed".

@@ -11,11 +11,11 @@ from flask import Flask, got_request_exception
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .. import create_app
-from ..api.web import EXTENSION_KEY
+from ..apis.web import EXTENSION_KEY
 from ..config import Settings
 from ..core.money import parse_amount
 from ..gateway import Gateway
-from ..server import base_url
+from ..serve import base_url
 from .gateway_clock import GatewayClock
 
 __all__ = ["GatewayServer", "GatewayServerError"]

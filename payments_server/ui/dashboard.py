@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from ..api.activity import index
-from ..api.errors import ApiError
-from ..api.web import gateway
+from ..apis.errors import ApiError
+from ..apis.gateway.activity import index
+from ..apis.web import gateway
 from ..callbacks.signing import DEV_WEBHOOK_SECRET
 from ..core.jsonio import format_time
 from ..core.money import format_balance

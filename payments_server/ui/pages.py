@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, request
 
-from ..api.web import gateway
-from ..core.session import Card, CheckoutSession, SessionNotOpenError
+from ..apis.web import gateway
+from ..core.checkout_session import Card, CheckoutSession, SessionNotOpenError
 from .cards import TEST_CARDS, CardError, read_card
 from .security import secure
 

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from helpers import StartGateway
-from payments_server.api.web import EXTENSION_KEY
+from payments_server.apis.web import EXTENSION_KEY
 from payments_server.testing import StoreStub
 
 FUTURE = f"12/{(datetime.now(UTC).year + 2) % 100:02d}"

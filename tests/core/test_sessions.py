@@ -11,16 +11,16 @@ from decimal import Decimal
 
 import pytest
 
-from payments_server.core.clock import Clock
-from payments_server.core.money import parse_amount
-from payments_server.core.scheduler import Scheduler
-from payments_server.core.session import (
+from payments_server.core.checkout_session import (
     CardAttempt,
     CheckoutSession,
     SessionNotOpenError,
     SessionState,
 )
-from payments_server.core.sessions import SessionStore
+from payments_server.core.clock import Clock
+from payments_server.core.money import parse_amount
+from payments_server.core.scheduler import Scheduler
+from payments_server.core.session_store import SessionStore
 
 
 class Expiries:

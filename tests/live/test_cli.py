@@ -288,3 +288,21 @@ def test_every_log_line_is_written_before_exit_and_quiet_keeps_only_warnings() -
     assert re.search(
         r"WARNING callback msg_\w+ order a success .* not delivered: store answered 500", quiet
     )
+
+
+def test_clock_frozen_is_said_at_start_and_holds_every_timer_until_advanced() -> None:
+    with (
+        StoreStub() as store,
+        GatewayProcess("--callback-url", store.url, "--clock", "frozen") as gateway,
+    ):
+        line = gateway.wait_for_line("the clock is frozen")
+        clock = requests.get(gateway.url + "/clock", timeout=5).json()
+        assert line.endswith(
+            f"the clock is frozen at {clock['now']}: nothing falls due until POST /clock/advance"
+        )
+        assert clock["frozen"] is True
+    bad = run_cli(["--clock", "fast"])
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == (
+        "payments-server: error: --clock (PAYMENTS_CLOCK) must be real or frozen, got 'fast'"
+    )

@@ -7,20 +7,20 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, request
 
-from ..core.jsonio import as_integer
-from ..core.session import (
+from ...core.checkout_session import (
     MAX_EXPIRES_IN,
     MIN_EXPIRES_IN,
     CheckoutSession,
     SessionState,
 )
-from ..core.simulation import DECLINE_CODES
-from ..core.urls import is_callback_url, is_http_url
-from .errors import ApiError
+from ...core.jsonio import as_integer
+from ...core.simulation import DECLINE_CODES
+from ...core.urls import is_callback_url, is_http_url
+from ..errors import ApiError
+from ..responses import json_response
+from ..web import gateway, json_object
 from .payments import idempotent, order_fields
-from .responses import json_response
 from .streams import describe, session_stream, stream_response
-from .web import gateway, json_object
 
 bp = Blueprint("checkout", __name__)
 

@@ -8,15 +8,15 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from ..core import jsonio
-from ..core.idempotency import BadKeyError, Claim, IdempotencyConflictError, fingerprint, parse_key
-from ..core.money import Amount, AmountError, format_balance, parse_amount
-from ..core.refusals import RefusedError
-from ..core.transactions import ORDER_ID_RULE, OrderId, as_order_id
-from ..flow.outcomes import Declined, Pending, Refused, notified
-from .errors import ApiError, refused
-from .responses import MIMETYPE, BufferedResponse, json_response
-from .web import EXTENSION_KEY, gateway, int_arg, json_object, optional_json_object, raw_body
+from ...core import jsonio
+from ...core.idempotency import BadKeyError, Claim, IdempotencyConflictError, fingerprint, parse_key
+from ...core.money import Amount, AmountError, format_balance, parse_amount
+from ...core.refusals import RefusedError
+from ...core.transactions import ORDER_ID_RULE, OrderId, as_order_id
+from ...flow.outcomes import Declined, Pending, Refused, notified
+from ..errors import ApiError, refused
+from ..responses import MIMETYPE, BufferedResponse, json_response
+from ..web import EXTENSION_KEY, gateway, int_arg, json_object, optional_json_object, raw_body
 
 bp = Blueprint("payments", __name__)
 

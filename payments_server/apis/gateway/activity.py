@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from .. import __name__ as package_name
-from ..core.activity import KINDS
-from .errors import ApiError
-from .responses import json_response
+from ... import __name__ as package_name
+from ...core.activity import KINDS
+from ..errors import ApiError
+from ..responses import json_response
+from ..web import gateway, int_arg
 from .spec import spec
 from .streams import notice_stream, stream_response
-from .web import gateway, int_arg
 
 bp = Blueprint("activity", __name__)
 
@@ -62,7 +62,7 @@ def index() -> Response:
         {
             "status": "success",
             "name": package_name,
-            # The document's version is the package's (tests/api/test_spec.py).
+            # The document's version is the package's (tests/apis/gateway/test_spec.py).
             "version": spec()["info"]["version"],  # type: ignore[index]
             "dashboard": f"{request.host_url}dashboard" if settings.dashboard else None,
             "openapi": f"{request.host_url}openapi.json",

@@ -1,4 +1,4 @@
-"""The JSON API: one blueprint per area, and the error handlers that keep every answer JSON."""
+"""The gateway's own JSON API (seed 000) at /: one blueprint per area."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from flask import Flask
 from werkzeug.routing import PathConverter
 
 from . import activity, callbacks, checkout, clock, orders, payments, refunds, simulation, spec
-from .errors import register_error_handlers
 from .query import refuse_unknown_query_parameters
-from .recorder import record_request
+
+BLUEPRINTS = (payments, orders, refunds, callbacks, simulation, checkout, activity, clock, spec)
 
 
 class OrderPathConverter(PathConverter):
@@ -19,21 +19,9 @@ class OrderPathConverter(PathConverter):
     regex = r"[^/].*?(?<!/refunds)(?<!/decide)"
 
 
-def register_api(app: Flask) -> None:
-    """Register every JSON route and the error handlers on the app."""
+def register(app: Flask) -> None:
+    """Register the gateway API's routes, and its check of query parameters."""
     app.url_map.converters["order_path"] = OrderPathConverter
-    for module in (
-        payments,
-        orders,
-        refunds,
-        callbacks,
-        simulation,
-        checkout,
-        activity,
-        clock,
-        spec,
-    ):
+    for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     app.before_request(refuse_unknown_query_parameters)
-    app.after_request(record_request)
-    register_error_handlers(app)

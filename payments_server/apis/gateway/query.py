@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import request
 
-from .errors import ApiError
+from ..errors import ApiError
 from .spec import spec
 
 # Flask's <converter:name> as OpenAPI's {name}.

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from payments_server import __version__
-from payments_server.api.spec import spec, spec_bytes
+from payments_server.apis.gateway.spec import spec, spec_bytes
 from payments_server.testing import StoreStub
 
 SPEC = spec()

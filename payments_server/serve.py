@@ -15,15 +15,16 @@ import threading
 from types import FrameType
 
 from . import __version__, create_app
-from .api.accesslog import AccessLog
-from .api.web import EXTENSION_KEY
+from .apis.accesslog import AccessLog
+from .apis.web import EXTENSION_KEY
 from .callbacks.signing import DEV_WEBHOOK_SECRET
 from .config import Settings
 from .core.journal import JournalError
+from .core.jsonio import format_time
 from .core.money import format_balance
 from .gateway import Gateway
+from .http_servers import SERVERS
 from .logs import stop_logging
-from .servers import SERVERS
 
 log = logging.getLogger("payments_server")
 
@@ -116,6 +117,11 @@ def _announce(settings: Settings, gateway: Gateway) -> None:
         _describe_secret(settings.webhook_secret),
         gateway.callbacks.policy.describe(),
     )
+    if gateway.clock.frozen:
+        log.info(
+            "the clock is frozen at %s: nothing falls due until POST /clock/advance",
+            format_time(gateway.clock.now()),
+        )
     if settings.dashboard:
         log.info(
             "dashboard at %s/ (every payment, decision and callback, live)",

@@ -1,4 +1,4 @@
-from payments_server.api.responses import json_response
+from payments_server.apis.responses import json_response
 
 
 def test_json_response_is_application_json_with_a_newline() -> None:

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from helpers import MakeClient
-from payments_server.api.web import EXTENSION_KEY
+from payments_server.apis.web import EXTENSION_KEY
 from payments_server.callbacks.signing import DEV_WEBHOOK_SECRET
 from payments_server.testing import StoreStub
 

@@ -10,14 +10,14 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from ..callbacks.client import Attempt
-from ..callbacks.deliveries import Delivery, State
-from ..callbacks.signing import SecretError, Signer
-from ..core.jsonio import as_integer
-from .curl import as_curl
-from .errors import ApiError
-from .responses import json_response
-from .web import gateway, json_object
+from ...callbacks.client import Attempt
+from ...callbacks.deliveries import Delivery, State
+from ...callbacks.signing import SecretError, Signer
+from ...core.jsonio import as_integer
+from ..curl import as_curl
+from ..errors import ApiError
+from ..responses import json_response
+from ..web import gateway, json_object
 
 bp = Blueprint("callbacks", __name__)
 

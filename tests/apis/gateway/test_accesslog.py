@@ -4,7 +4,7 @@ import pytest
 from flask import Flask
 from werkzeug.test import Client
 
-from payments_server.api.accesslog import AccessLog
+from payments_server.apis.accesslog import AccessLog
 
 
 def test_one_line_per_request_with_method_path_status_and_ms(

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 from flask import Response
 
-from ..core import jsonio
-from ..core.events import Notice
-from ..core.session import CheckoutSession
-from .responses import json_response
+from ...core import jsonio
+from ...core.checkout_session import CheckoutSession
+from ...core.events import Notice
+from ..responses import json_response
 
 if TYPE_CHECKING:
-    from ..gateway import Gateway
+    from ...gateway import Gateway
 
 HEARTBEAT_S = 15.0
 

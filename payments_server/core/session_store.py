@@ -14,11 +14,17 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from .checkout_session import (
+    CardAttempt,
+    CheckoutSession,
+    SessionNotOpenError,
+    SessionState,
+    new_session_id,
+)
 from .clock import Clock
 from .journal import JournalError
 from .money import Amount
 from .scheduler import Scheduler
-from .session import CardAttempt, CheckoutSession, SessionNotOpenError, SessionState, new_session_id
 from .transactions import OrderId, order_key
 
 log = logging.getLogger("payments_server.checkout")

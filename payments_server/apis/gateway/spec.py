@@ -8,7 +8,7 @@ from importlib import resources
 
 from flask import Blueprint, Response
 
-from .responses import MIMETYPE, BufferedResponse
+from ..responses import MIMETYPE, BufferedResponse
 
 bp = Blueprint("spec", __name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from ..core.refusals import OrderNotFoundError
-from ..core.transactions import order_key
-from .errors import ApiError
-from .responses import json_response
-from .web import gateway, int_arg
+from ...core.refusals import OrderNotFoundError
+from ...core.transactions import order_key
+from ..errors import ApiError
+from ..responses import json_response
+from ..web import gateway, int_arg
 
 bp = Blueprint("orders", __name__)
 

@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 
 from helpers import Num, exact_json
 from payments_server import MAX_BODY_BYTES, Settings, create_app
-from payments_server.api.web import EXTENSION_KEY
+from payments_server.apis.web import EXTENSION_KEY
 from payments_server.testing import StoreStub
 
 ORDER_ROUTES = ["/payments/orders", "/pay/order"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from ..core.money import AmountError, format_balance, parse_amount
-from ..flow.outcomes import Declined, Paid, notified
-from .errors import ApiError
+from ...core.money import AmountError, format_balance, parse_amount
+from ...flow.outcomes import Declined, Paid, notified
+from ..errors import ApiError
+from ..responses import json_response
+from ..web import gateway, optional_json_object
 from .payments import idempotent
-from .responses import json_response
-from .web import gateway, optional_json_object
 
 bp = Blueprint("refunds", __name__)
 

@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from flask import Blueprint, Response
 
-from ..core.jsonio import format_time
-from ..core.scheduler import Due
-from .errors import ApiError
-from .responses import json_response
-from .web import gateway, json_object
+from ...core.jsonio import format_time
+from ...core.scheduler import Due
+from ..errors import ApiError
+from ..responses import json_response
+from ..web import gateway, json_object
 
 bp = Blueprint("clock", __name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from ..core.simulation import SimulationError, SimulationSettings
-from .errors import ApiError
-from .responses import json_response
-from .web import gateway, json_object
+from ...core.simulation import SimulationError, SimulationSettings
+from ..errors import ApiError
+from ..responses import json_response
+from ..web import gateway, json_object
 
 bp = Blueprint("simulation", __name__)
 
