@@ -21,7 +21,7 @@ run: install
 store: install
 	$(BIN)/python examples/store_server/app.py $(ARGS)
 
-# Two workers on two cores; the slowest tests start first (tests/conftest.py).
+# In parallel, 1.5 workers per core; the slowest tests start first (tests/conftest.py).
 test: install
 	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 

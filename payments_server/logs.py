@@ -32,6 +32,30 @@ class _InProcessQueueHandler(QueueHandler):
         return record
 
 
+def escape(text: str) -> str:
+    """The text with every character that is not printable written as an escape: a value a
+    client sent cannot forge a line (CR, LF), hide text (NUL) or reverse it (U+202E)."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+class EscapingFormatter(logging.Formatter):
+    """Formats a record with its message escaped (a traceback stays as it is)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 -- logging's name
+        """The line, its message escaped."""
+        record.message = escape(record.message)
+        return super().formatMessage(record)
+
+
 class _Writer(threading.Thread):
     """Formats queued records and writes them to the stream, many per write."""
 
@@ -39,7 +63,7 @@ class _Writer(threading.Thread):
         super().__init__(name="log-writer", daemon=True)
         self.records = records
         self.stream = stream
-        self.formatter = logging.Formatter(FORMAT)
+        self.formatter = EscapingFormatter(FORMAT)
 
     def run(self) -> None:
         """Write until told to stop (None), then write whatever is left."""
@@ -106,4 +130,6 @@ def stop_logging() -> None:
         if isinstance(handler, QueueHandler):
             root.removeHandler(handler)
     # Anything logged after this (at exit) still reaches stderr, directly.
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format=FORMAT)
+    direct = logging.StreamHandler(sys.stderr)
+    direct.setFormatter(EscapingFormatter(FORMAT))
+    logging.basicConfig(level=logging.INFO, handlers=[direct])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,13 @@ SLOWEST = (
     "tests/apis/gateway/test_model.py::",
     "tests/testing/test_pytest_plugin.py::test_the_fixtures_work_under_xdist",
 )
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one and a half workers per core, since most tests wait on a real server,
+    a browser or a store rather than on the CPU (on 2 cores `make test` took 236 s with 2
+    workers, 173 s with 3, 164 s with 4)."""
+    return max(2, (os.cpu_count() or 1) * 3 // 2)
 
 
 def _rank(item: pytest.Item) -> int | None:

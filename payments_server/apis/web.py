@@ -60,6 +60,8 @@ def optional_json_object() -> dict[str, Any] | None:
         body = jsonio.loads(data)
     except RecursionError:
         raise ApiError(400, "Request body is nested too deeply") from None
+    except jsonio.LoneSurrogateError as exc:
+        raise ApiError(400, str(exc)) from None
     except ValueError:
         raise ApiError(400, "Request body must be JSON") from None
     if not isinstance(body, dict):
@@ -73,7 +75,8 @@ def int_arg(name: str, default: int, low: int, high: int | None) -> int:
     text = request.args.get(name)
     if text is None:
         return default
-    value = int(text) if text.isascii() and text.isdigit() else None
+    # More digits than any bound here has are refused before int() (which takes 4,300).
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
     if value is None or value < low or (high is not None and value > high):
         bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
         raise ApiError(400, f"'{name}' must be a whole number {bounds}, got {text!r}")

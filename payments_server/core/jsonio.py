@@ -19,9 +19,42 @@ def _parse_int(text: str) -> int | Decimal:
         return Decimal(text)
 
 
+class LoneSurrogateError(ValueError):
+    """JSON whose text holds half of a surrogate pair (\\ud800): no page or log can write it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Request body must be JSON of valid Unicode: a \\ud800 to \\udfff escape must be"
+            " half of a pair"
+        )
+
+
 def loads(data: bytes | str) -> object:
-    """Parse JSON, with non-integers (and NaN, Infinity) as Decimal so no float appears."""
-    return json.loads(data, parse_float=Decimal, parse_int=_parse_int, parse_constant=Decimal)
+    """Parse JSON, with non-integers (and NaN, Infinity) as Decimal so no float appears;
+    raise LoneSurrogateError for text that is not valid Unicode."""
+    value = json.loads(data, parse_float=Decimal, parse_int=_parse_int, parse_constant=Decimal)
+    # Only an escape can make a lone surrogate: most bodies hold none and are not walked.
+    if ("\\u" in data if isinstance(data, str) else b"\\u" in data) and _has_surrogate(value):
+        raise LoneSurrogateError
+    return value
+
+
+def _has_surrogate(value: object) -> bool:
+    if isinstance(value, str):
+        return not _encodable(value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(key) or _has_surrogate(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(item) for item in value)
+    return False
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def as_integer(value: object, max_digits: int = 4300) -> int | None:
@@ -44,10 +77,13 @@ def as_integer(value: object, max_digits: int = 4300) -> int | None:
 
 def as_rate(value: object) -> float | None:
     """The value as a float if it is a JSON number from 0 to 1, else None."""
-    # bool is an int to Python but not to JSON; a NaN Decimal refuses to be compared.
+    # bool is an int to Python but not to JSON; a NaN Decimal refuses to be compared, and
+    # an int of 400 digits to become a float: the range is checked before either.
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return None
-    return float(value) if math.isfinite(value) and 0 <= value <= 1 else None
+    if isinstance(value, Decimal | float) and not math.isfinite(value):
+        return None
+    return float(value) if 0 <= value <= 1 else None
 
 
 def dumps(obj: object, *, sort_keys: bool = False) -> str:

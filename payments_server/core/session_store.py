@@ -134,6 +134,8 @@ class SessionStore:
             if not recorded:
                 self._record(finished)
             self._sessions[session_id] = finished
+            # Finished: nothing left for its expiry to do (GET /clock no longer lists it).
+            self._scheduler.cancel(EXPIRY, session_id)
             return finished
 
     def link_callback(self, session_id: str, callback_id: str) -> CheckoutSession | None:

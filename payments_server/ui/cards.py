@@ -71,16 +71,22 @@ def brand_of(digits: str) -> str:
 def read_card(number: str, expiry: str, cvc: str, today: date) -> EnteredCard:
     """Check the form's card fields; raise CardError naming the first problem."""
     digits = re.sub(r"[\s-]", "", number)
-    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_ok(digits):
+    # ASCII digits only: a superscript two is a digit to str.isdigit() and not to int(),
+    # and a full-width four is one to both; neither is on a card.
+    if (
+        not (digits.isascii() and digits.isdigit())
+        or not 12 <= len(digits) <= 19
+        or not luhn_ok(digits)
+    ):
         raise CardError("The card number is not valid.")
-    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", expiry)
+    match = re.fullmatch(r"\s*([0-9]{1,2})\s*/\s*([0-9]{2}|[0-9]{4})\s*", expiry)
     if match is None or not 1 <= int(match.group(1)) <= 12:
         raise CardError("The expiry date must be MM/YY.")
     month, year = int(match.group(1)), int(match.group(2))
     year += 2000 if year < 100 else 0
     if (year, month) < (today.year, today.month):
         raise CardError("The card has expired.")
-    if not re.fullmatch(r"\d{3,4}", cvc.strip()):
+    if not re.fullmatch(r"[0-9]{3,4}", cvc.strip()):
         raise CardError("The CVC must be 3 or 4 digits.")
     known = BY_NUMBER.get(digits)
     return EnteredCard(

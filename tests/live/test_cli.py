@@ -306,3 +306,28 @@ def test_clock_frozen_is_said_at_start_and_holds_every_timer_until_advanced() ->
     assert bad.stderr.strip() == (
         "payments-server: error: --clock (PAYMENTS_CLOCK) must be real or frozen, got 'fast'"
     )
+
+
+def test_a_value_a_client_sent_cannot_forge_a_log_line(each_server: str) -> None:
+    forged = "x\r\n2026-01-01 00:00:00,000 INFO forged\u0000\u202egnp.exe"
+    with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
+        paid = requests.post(
+            gateway.url + "/payments/orders", json={"order_id": forged, "amount": 1}, timeout=10
+        )
+        assert paid.status_code == 200
+        line = gateway.wait_for_line("POST /payments/orders")
+        callback = gateway.wait_for_line("callback msg_")
+    assert not any(line.startswith("2026-01-01 00:00:00,000 INFO forged") for line in gateway.lines)
+    escaped = r"x\x0d\x0a2026-01-01 00:00:00,000 INFO forged\x00\u202egnp.exe"
+    assert escaped in callback, callback
+    assert "\r" not in line and "\x00" not in "".join(gateway.lines)
+
+
+def test_a_callback_url_a_request_cannot_carry_is_one_line_and_exit_2() -> None:
+    result = run_cli(["--callback-url", "http://127.0.0.1/€"])
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "payments-server: error: --callback-url (PAYMENTS_CALLBACK_URL) must be an http:// or"
+        " https:// URL with a host, no spaces and only ASCII characters (percent-encode the"
+        " others), got 'http://127.0.0.1/€'"
+    ]

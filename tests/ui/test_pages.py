@@ -96,7 +96,13 @@ def test_a_declining_card_fails_the_session_and_says_why(
      ("4242424242424242", "01/20", "123", "The card has expired."),
      ("4242424242424242", "13/30", "123", "The expiry date must be MM/YY."),
      ("4242424242424242", FUTURE, "12", "The CVC must be 3 or 4 digits."),
-     ("4242424242424242", FUTURE, "12a4", "The CVC must be 3 or 4 digits.")],
+     ("4242424242424242", FUTURE, "12a4", "The CVC must be 3 or 4 digits."),
+     # Digits to str.isdigit(), not on any card: superscript twos (int() refused them with
+     # a 500), full-width 4242... (once kept as a full-width last4), Arabic-Indic digits.
+     ("\u00b2" * 16, FUTURE, "123", "The card number is not valid."),
+     ("\uff14\uff12" * 8, FUTURE, "123", "The card number is not valid."),
+     ("4242424242424242", FUTURE, "\u0661\u0662\u0663", "The CVC must be 3 or 4 digits."),
+     ("4242424242424242", "\u0661\u0662/\u0663\u0660", "123", "The expiry date must be MM/YY.")],
 )  # fmt: skip
 def test_a_bad_card_is_a_form_error_that_changes_nothing(
     client: FlaskClient, store: StoreStub, number: str, expiry: str, cvc: str, error: str
