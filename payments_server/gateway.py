@@ -122,11 +122,14 @@ class Gateway:
         `balance` or the initial balance, which is returned. Simulation settings stay; the
         clock goes back to real time (frozen there under --clock frozen)."""
         # The account first: with a state file it may refuse (JournalError), and then
-        # nothing else may have been forgotten either.
-        value = self.ledger.reset(balance)
+        # nothing else may have been forgotten either. The file starts afresh while no
+        # session and no idempotency key can write to it (their locks are held), so none
+        # made meanwhile comes back after a restart.
+        value = self.checkout.reset(
+            lambda: self.idempotency.clear(lambda: self.ledger.reset(balance))
+        )
+        assert value is not None
         self.callbacks.reset()
-        self.idempotency.clear()
-        self.checkout.reset()
         self.flow.reset()
         self.activity.reset()
         self.clock.reset(frozen=self.settings.clock == "frozen")

@@ -11,13 +11,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from . import jsonio
 from .journal import Journal, JournalError
 
 log = logging.getLogger("payments_server.idempotency")
 
+T = TypeVar("T")
 KEY_TTL = 24 * 60 * 60.0
 MAX_KEYS = 100_000
 MAX_KEY_LENGTH = 255
@@ -131,22 +132,30 @@ class IdempotencyStore:
 
     def finish(self, claim: Claim, status: int, body: bytes) -> None:
         """Keep the answer for replay (unless a reset forgot the key meanwhile)."""
-        if self._journal is not None:
-            event = {
-                "event": "idempotency",
-                "key": claim.key,
-                "fingerprint": claim.fingerprint,
-                "status": status,
-                "body": body.decode(),
-                "at": claim.created,
-            }
-            try:
-                self._journal.append(event)
-            except JournalError as exc:
-                # The request itself is done; its answer is still replayed until a restart.
-                log.warning("%s; Idempotency-Key %r is kept in memory only", exc, claim.key)
         with self._lock:
+            # Under the lock, so that a reset cannot forget the key between the line and
+            # memory: a forgotten key's line would come back after a restart.
+            if self._claims.get(claim.key) is not claim:
+                return
+            if self._journal is not None:
+                self._write(claim, status, body)
             claim.response = StoredResponse(status, body)
+
+    def _write(self, claim: Claim, status: int, body: bytes) -> None:
+        assert self._journal is not None
+        event = {
+            "event": "idempotency",
+            "key": claim.key,
+            "fingerprint": claim.fingerprint,
+            "status": status,
+            "body": body.decode(),
+            "at": claim.created,
+        }
+        try:
+            self._journal.append(event)
+        except JournalError as exc:
+            # The request itself is done; its answer is still replayed until a restart.
+            log.warning("%s; Idempotency-Key %r is kept in memory only", exc, claim.key)
 
     def restore(self, event: Mapping[str, Any]) -> None:
         """Keep an answer read back from the state file, unless it has expired since."""
@@ -176,10 +185,13 @@ class IdempotencyStore:
             if self._claims.get(claim.key) is claim:
                 del self._claims[claim.key]
 
-    def clear(self) -> None:
-        """Forget every key."""
+    def clear(self, before: Callable[[], T] | None = None) -> T | None:
+        """Forget every key; `before()`, if given, runs first under the same lock (it may
+        raise, and then nothing is forgotten); return what it returned."""
         with self._lock:
+            done = None if before is None else before()
             self._claims.clear()
+            return done
 
     def _expire(self, now: float) -> None:
         while self._claims:

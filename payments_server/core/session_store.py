@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from .checkout_session import (
     CardAttempt,
@@ -29,6 +29,7 @@ from .transactions import OrderId, order_key
 
 log = logging.getLogger("payments_server.checkout")
 
+T = TypeVar("T")
 EXPIRY = "session_expiry"  # the scheduler's kind for a session's expiry
 # Given an open session, its final version, and True if that version's state-file line is
 # written already (a payment's line holds its session: one line, whole or not at all).
@@ -149,11 +150,15 @@ class SessionStore:
             self._sessions[session_id] = linked
             return linked
 
-    def reset(self) -> None:
-        """Forget every session."""
+    def reset(self, before: Callable[[], T] | None = None) -> T | None:
+        """Forget every session; `before()`, if given, runs first under the same lock (it
+        may raise, and then nothing is forgotten): a session made or finished meanwhile
+        would write its line to the state file the reset starts afresh."""
         with self._lock:
+            done = None if before is None else before()
             self._sessions.clear()
             self._scheduler.clear(EXPIRY)
+            return done
 
     def _record_or_warn(self, session: CheckoutSession) -> None:
         try:

@@ -8,9 +8,10 @@ finishes a session without a browser takes exactly the customer's path.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ..callbacks.signing import new_message_id
 from ..core.checkout_session import (
@@ -38,6 +39,7 @@ from .payments import PaymentFlow
 # A session refused before any decision: its order was paid some other way (the store was
 # told "success" then), or has a pending payment (whose decision will tell the store).
 # Either way the session tells the store nothing.
+T = TypeVar("T")
 ALREADY_PAID = "already_paid"
 PAYMENT_PENDING = "payment_pending"
 UNTOLD = frozenset({ALREADY_PAID, PAYMENT_PENDING})
@@ -160,11 +162,13 @@ class Checkout:
         """
         self.sessions.add(from_event(event), restored=True)
 
-    def reset(self) -> None:
-        """Forget every session (their streams learn it from the reset notice)."""
-        self.sessions.reset()
+    def reset(self, before: Callable[[], T] | None = None) -> T | None:
+        """Forget every session (their streams learn it from the reset notice); `before()`
+        runs first, under the sessions' lock, and its answer is returned."""
+        done = self.sessions.reset(before)
         with self._held_lock:
             self._held.clear()
+        return done
 
     def _expired(self, session: CheckoutSession) -> None:
         # Called by the expiry timer, outside the store's lock.

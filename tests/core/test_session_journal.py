@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -187,3 +188,49 @@ def test_a_crash_at_any_point_of_a_checkout_payment_leaves_session_and_ledger_ag
             assert state == "open" and order.status_code == 404 and balance == 50000.0, cut
         seen.add(state)
     assert seen == {"open", "paid"}
+
+
+def test_resets_racing_new_sessions_and_keys_leave_memory_and_the_file_agreeing(
+    open_gateway: StartGateway,
+) -> None:
+    client = open_gateway()
+    app = client.application
+    done = threading.Event()
+
+    def make_sessions(worker: int) -> None:
+        own = app.test_client()
+        number = 0
+        while not done.is_set():
+            number += 1
+            own.post(
+                "/checkout/sessions",
+                json={"order_id": f"{worker}-{number}", "amount": 1},
+                headers={"Idempotency-Key": f"key-{worker}-{number}"},
+            )
+
+    workers = [threading.Thread(target=make_sessions, args=(n,)) for n in range(4)]
+    for worker in workers:
+        worker.start()
+    for _ in range(60):
+        assert client.post("/reset").status_code == 200
+    done.set()
+    for worker in workers:
+        worker.join()
+    listed = client.get("/checkout/sessions").get_json()["sessions"]
+    # A restart gives back exactly what memory held: no forgotten session or key returns.
+    restarted = open_gateway()
+    back = restarted.get("/checkout/sessions").get_json()["sessions"]
+    assert {s["id"] for s in back} == {s["id"] for s in listed}
+
+    def replayed(gateway: FlaskClient, order_id: str) -> bool:
+        answer = gateway.post(
+            "/checkout/sessions",
+            json={"order_id": order_id, "amount": 1},
+            headers={"Idempotency-Key": f"key-{order_id}"},
+        )
+        return answer.headers.get("Idempotent-Replayed") == "true"
+
+    tried = [f"{worker}-{number}" for worker in range(4) for number in range(1, 40)]
+    assert [replayed(restarted, order_id) for order_id in tried] == [
+        replayed(client, order_id) for order_id in tried
+    ]
