@@ -18,7 +18,7 @@ from ...core.simulation import DECLINE_CODES
 from ...core.urls import is_callback_url, is_http_url
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, json_object
+from ..web import gateway, int_arg, json_object
 from .payments import idempotent, order_fields
 from .streams import describe, session_stream, stream_response
 
@@ -33,6 +33,8 @@ URL_FIELDS = ("success_url", "cancel_url", "callback_url")
 URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 STATES = tuple(state.value for state in SessionState)
 OUTCOMES = ("paid", "declined", "canceled")
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
 MAX_DESCRIPTION = 500
 MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY = 40
@@ -80,16 +82,18 @@ def show(session_id: str) -> Response:
 
 @bp.get("/checkout/sessions")
 def listed() -> Response:
-    """Sessions newest first, filtered by ?order_id= and ?state=."""
+    """Sessions newest first, filtered by ?order_id= and ?state=; at most ?limit= of them
+    (total counts them all)."""
     state = request.args.get("state")
     if state is not None and state not in STATES:
         raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
+    limit = int_arg("limit", DEFAULT_PAGE, 1, MAX_PAGE)
     sessions = gateway().checkout.sessions.newest_first(
         request.args.get("order_id"), None if state is None else SessionState(state)
     )
-    return json_response(
-        {"status": "success", "sessions": [session_json(session) for session in sessions]}
-    )
+    # Only the page is written out: a long history of large sessions is never one answer.
+    listed = [session_json(session) for session in sessions[:limit]]
+    return json_response({"status": "success", "sessions": listed, "total": len(sessions)})
 
 
 @bp.post("/checkout/sessions/<session_id>/expire")

@@ -85,7 +85,11 @@ def test_a_bad_session_is_refused_and_nothing_is_made(
     response = client.post("/checkout/sessions", json=body)
     assert response.status_code == 400
     assert response.get_json() == {"status": "failed", "message": message}
-    assert client.get("/checkout/sessions").get_json() == {"status": "success", "sessions": []}
+    assert client.get("/checkout/sessions").get_json() == {
+        "status": "success",
+        "sessions": [],
+        "total": 0,
+    }
 
 
 def test_paying_through_complete_is_an_order_payment_with_its_callback(
@@ -223,6 +227,16 @@ def test_sessions_are_listed_newest_first_by_order_and_state_and_reset_forgets_t
     assert ids("?order_id=1") == [second["id"], first["id"]]
     assert ids("?state=expired") == [first["id"]]
     assert ids("?order_id=1&state=open") == [second["id"]]
+    # A page at most: the newest, with the count of them all.
+    page = client.get("/checkout/sessions?limit=2").get_json()
+    assert ([x["id"] for x in page["sessions"]], page["total"]) == ([third["id"], second["id"]], 3)
+    assert client.get("/checkout/sessions?order_id=1&limit=1").get_json()["total"] == 2
+    for limit in ("0", "1001", "x", "1" * 5000):
+        refused = client.get(f"/checkout/sessions?limit={limit}")
+        assert refused.get_json() == {
+            "status": "failed",
+            "message": f"'limit' must be a whole number from 1 to 1000, got {limit!r}",
+        }
     bad = client.get("/checkout/sessions?state=done")
     assert bad.status_code == 400
     assert (
