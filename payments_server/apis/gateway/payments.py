@@ -123,7 +123,9 @@ def pay_order() -> Response:
         return json_response(
             {"status": "pending",
              "message": f"Payment of {amount.sent} for order {order_id} is pending",
-             "order_id": order_id, "amount": amount.sent, "decide_after_ms": outcome.after_ms},
+             "order_id": order_id, "amount": amount.sent, "decide_after_ms": outcome.after_ms,
+             # The store hears when it is decided: not yet, as a script reading this asks.
+             "shop_notified": False},
             202,
         )  # fmt: skip
     if isinstance(outcome, Declined | Refused):

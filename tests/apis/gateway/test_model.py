@@ -198,7 +198,7 @@ class GatewayMachine(RuleBasedStateMachine):
             message = f"Payment of {amount} for order {order_id} is pending"
             assert (status, body) == (202, {"status": "pending", "message": message,
                 "order_id": exact_json(json.dumps(order_id)), "amount": Num(amount),
-                "decide_after_ms": Num(str(PENDING_MS))})  # fmt: skip
+                "decide_after_ms": Num(str(PENDING_MS)), "shop_notified": False})  # fmt: skip
             return
         if (refused := self.model.over_limit(amount)) is not None:
             assert (status, body) == (402, refused)

@@ -39,7 +39,8 @@ def test_a_pending_payment_answers_202_takes_nothing_and_is_paid_on_time(
     assert answer.status_code == 202
     assert exact_json(answer.get_data()) == exact_json(
         """{"status": "pending", "message": "Payment of 179.98 for order p-1 is pending",
-            "order_id": "p-1", "amount": 179.98, "decide_after_ms": 300}"""
+            "order_id": "p-1", "amount": 179.98, "decide_after_ms": 300,
+            "shop_notified": false}"""
     )
     assert balance(client) == Decimal("50000") and store.received == []
     assert client.get("/payments/orders/p-1").get_json()["state"] == "pending"
