@@ -14,7 +14,7 @@ from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
 from .core.checkout_session import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from .core.money import AmountError, parse_amount
 from .core.simulation import MAX_LATENCY_MS
-from .core.urls import is_callback_url
+from .core.urls import is_callback_url, is_origin
 from .options import DEFAULT_CALLBACK_URL, OPTION_BY_FIELD, OPTIONS, SWITCHES, format_schedule
 
 __all__ = ["DEFAULT_CALLBACK_URL", "OPTIONS", "SWITCHES", "ConfigError", "Settings"]
@@ -65,6 +65,10 @@ class Settings:
     refund_callbacks: bool = True
     # "frozen": the clock stands still from the start until moved (POST /clock/advance).
     clock: str = "real"
+    # Besides localhost and IP addresses; "*" is any host.
+    allowed_hosts: tuple[str, ...] = ()
+    # Pages elsewhere that a browser may send writes from, as scheme://host[:port].
+    allowed_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self._require("host", bool(self.host.strip()), "must not be empty")
@@ -126,6 +130,17 @@ class Settings:
         self._require("server", self.server in SERVER_NAMES, "must be granian or waitress")
         self._require("clock", self.clock in CLOCK_MODES, "must be real or frozen")
         self._require(
+            "allowed_hosts",
+            all(name and "/" not in name and ":" not in name for name in self.allowed_hosts),
+            "must be host names (no scheme, port or path) separated by commas",
+        )
+        self._require(
+            "allowed_origins",
+            all(is_origin(origin) for origin in self.allowed_origins),
+            "must be origins such as http://localhost:8000 (scheme, host and port only),"
+            " separated by commas",
+        )
+        self._require(
             "checkout_expiry",
             MIN_EXPIRES_IN <= self.checkout_expiry <= MAX_EXPIRES_IN,
             f"must be a whole number of seconds from {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN}",
@@ -153,8 +168,10 @@ class Settings:
     def _require(self, field: str, ok: bool, rule: str) -> None:
         if not ok:
             value = getattr(self, field)
-            if isinstance(value, tuple):
+            if field == "callback_schedule":
                 value = format_schedule(value)
+            elif isinstance(value, tuple):
+                value = ",".join(value)
             raise ConfigError(f"{OPTION_BY_FIELD[field].names} {rule}, got {str(value)!r}")
 
     @classmethod

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from .callbacks.deliveries import DEFAULT_LOG_SIZE
 from .callbacks.retries import DEFAULT_SCHEDULE
 from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
 from .core.simulation import MAX_LATENCY_MS
+from .parsing import (
+    format_schedule,
+    parse_bool,
+    parse_decimal,
+    parse_float,
+    parse_int,
+    parse_names,
+    parse_schedule,
+)
+
+__all__ = ["DEFAULT_CALLBACK_URL", "OPTIONS", "OPTION_BY_FIELD", "SWITCHES", "format_schedule"]
 
 DEFAULT_CALLBACK_URL = "http://localhost:8000/payments/confirm"
 
@@ -31,47 +41,6 @@ class Option:
         return f"{self.flag} ({self.env})"
 
 
-def _parse_bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"", "0", "false", "no", "off"}:
-        return False
-    raise ValueError("must be one of 1, true, yes, on, 0, false, no, off")
-
-
-def _parse_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError("must be a whole number") from None
-
-
-def _parse_float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError("must be a number") from None
-
-
-def _parse_decimal(text: str) -> Decimal:
-    try:
-        return Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError("must be a number") from None
-
-
-def _parse_schedule(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(step) for step in text.split(","))
-    except ValueError:
-        raise ValueError("must be seconds separated by commas, such as 1,5,30") from None
-
-
-def format_schedule(schedule: tuple[float, ...]) -> str:
-    return ",".join(f"{step:g}" for step in schedule)
-
-
 OPTIONS = (
     Option(
         "host",
@@ -87,7 +56,7 @@ OPTIONS = (
         "PAYMENTS_PORT",
         "PORT",
         "TCP port to listen on (default: 5000)",
-        _parse_int,
+        parse_int,
     ),
     Option(
         "callback_url",
@@ -103,7 +72,7 @@ OPTIONS = (
         "PAYMENTS_CALLBACK_TIMEOUT",
         "SECONDS",
         "seconds to wait for the store's answer before shop_notified is false (default: 5)",
-        _parse_float,
+        parse_float,
     ),
     Option(
         "initial_balance",
@@ -111,7 +80,7 @@ OPTIONS = (
         "PAYMENTS_INITIAL_BALANCE",
         "AMOUNT",
         "balance at start and after POST /reset (default: 50000.00)",
-        _parse_decimal,
+        parse_decimal,
     ),
     Option(
         "threads",
@@ -120,7 +89,7 @@ OPTIONS = (
         "N",
         "threads that run requests (granian's blocking threads); a slow store holds one per"
         " order payment (default: 16)",
-        _parse_int,
+        parse_int,
     ),
     Option(
         "webhook_secret",
@@ -138,7 +107,7 @@ OPTIONS = (
         "N",
         "retries after a failed callback; 0 sends each callback once"
         " (default: one per step of the schedule)",
-        _parse_int,
+        parse_int,
     ),
     Option(
         "callback_schedule",
@@ -147,7 +116,7 @@ OPTIONS = (
         "SECONDS,...",
         "seconds before each retry, each varied by up to 20 percent; the last step repeats"
         f" (default: {format_schedule(DEFAULT_SCHEDULE)})",
-        _parse_schedule,
+        parse_schedule,
     ),
     Option(
         "callback_log_size",
@@ -155,7 +124,7 @@ OPTIONS = (
         "PAYMENTS_CALLBACK_LOG_SIZE",
         "N",
         f"finished callbacks kept for GET /callbacks (default: {DEFAULT_LOG_SIZE})",
-        _parse_int,
+        parse_int,
     ),
     Option(
         "decline_rate",
@@ -163,7 +132,7 @@ OPTIONS = (
         "PAYMENTS_DECLINE_RATE",
         "RATE",
         "share of payments declined with card_declined, 0 to 1 (default: 0, none)",
-        _parse_float,
+        parse_float,
     ),
     Option(
         "decline_seed",
@@ -171,7 +140,7 @@ OPTIONS = (
         "PAYMENTS_DECLINE_SEED",
         "N",
         "seed for --decline-rate, so that a run declines the same payments (default: random)",
-        _parse_int,
+        parse_int,
     ),
     Option(
         "latency_ms",
@@ -179,7 +148,7 @@ OPTIONS = (
         "PAYMENTS_LATENCY_MS",
         "MS",
         f"milliseconds to wait before answering each payment, up to {MAX_LATENCY_MS} (default: 0)",
-        _parse_int,
+        parse_int,
     ),
     Option(
         "activity_log_size",
@@ -188,7 +157,7 @@ OPTIONS = (
         "N",
         f"entries kept for GET /activity and the dashboard's timeline; 0 keeps none"
         f" (default: {DEFAULT_ACTIVITY_SIZE})",
-        _parse_int,
+        parse_int,
     ),
     Option(
         "dashboard",
@@ -196,7 +165,7 @@ OPTIONS = (
         "PAYMENTS_DASHBOARD",
         "",
         "do not serve the dashboard page at / and /dashboard (the JSON API stays)",
-        _parse_bool,
+        parse_bool,
     ),
     Option(
         "stream_lifetime",
@@ -205,7 +174,7 @@ OPTIONS = (
         "SECONDS",
         "seconds an open GET /events stream lasts before the browser reconnects, 1 to 60"
         " (default: 60)",
-        _parse_float,
+        parse_float,
     ),
     Option(
         "limit_per_payment",
@@ -213,7 +182,7 @@ OPTIONS = (
         "PAYMENTS_LIMIT_PER_PAYMENT",
         "AMOUNT",
         "refuse a payment over this amount with 402 Limit exceeded (default: no limit)",
-        _parse_decimal,
+        parse_decimal,
     ),
     Option(
         "limit_per_day",
@@ -221,7 +190,7 @@ OPTIONS = (
         "PAYMENTS_LIMIT_PER_DAY",
         "AMOUNT",
         "refuse a payment that would take the last 24 hours over this amount (default: none)",
-        _parse_decimal,
+        parse_decimal,
     ),
     Option(
         "refund_callbacks",
@@ -229,7 +198,25 @@ OPTIONS = (
         "PAYMENTS_REFUND_CALLBACKS",
         "",
         'do not tell the store of refunds (a store that only accepts "success" and "failed")',
-        _parse_bool,
+        parse_bool,
+    ),
+    Option(
+        "allowed_hosts",
+        "--allowed-hosts",
+        "PAYMENTS_ALLOWED_HOSTS",
+        "NAMES",
+        "host names the gateway answers to besides localhost and IP addresses, separated by"
+        " commas; * for any (a container's name, say; docs/security.md)",
+        parse_names,
+    ),
+    Option(
+        "allowed_origins",
+        "--allowed-origins",
+        "PAYMENTS_ALLOWED_ORIGINS",
+        "ORIGINS",
+        "pages served elsewhere that may pay and change things from a browser, such as"
+        " http://localhost:8000, separated by commas (default: none; docs/security.md)",
+        parse_names,
     ),
     Option(
         "clock",
@@ -247,7 +234,7 @@ OPTIONS = (
         "SECONDS",
         "how long a checkout session stays open unless it asks otherwise, 10 to 86400"
         " (default: 1800)",
-        _parse_int,
+        parse_int,
     ),
     Option(
         "state_file",
@@ -263,7 +250,7 @@ OPTIONS = (
         "PAYMENTS_FSYNC",
         "",
         "with --state-file, fsync each change so it survives a power loss too",
-        _parse_bool,
+        parse_bool,
     ),
     Option(
         "quiet",
@@ -271,7 +258,7 @@ OPTIONS = (
         "PAYMENTS_QUIET",
         "",
         "do not log each request or each delivered callback (warnings stay)",
-        _parse_bool,
+        parse_bool,
     ),
     Option(
         "server",

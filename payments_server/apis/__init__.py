@@ -7,11 +7,13 @@ from flask import Flask, Response
 
 from . import gateway
 from .errors import register_error_handlers
+from .guard import guard
 from .recorder import record_request
 
 
 def register_apis(app: Flask) -> None:
     """Register every API surface, the activity recorder and the error handlers."""
+    app.before_request(guard)
     gateway.register(app)
     app.after_request(record_request)
     app.after_request(_no_sniffing)

@@ -22,6 +22,11 @@ def is_http_url(url: str) -> bool:
     )
 
 
+def is_origin(text: str) -> bool:
+    """True for a browser origin: http(s)://host[:port], nothing after it."""
+    return is_http_url(text) and text.isascii() and urlsplit(text).path == "" and "?" not in text
+
+
 def is_callback_url(url: str) -> bool:
     """True for an http URL a callback can be sent to: its request line and Host header
     carry ASCII only, so any other character must come percent-encoded."""

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, render_template, request
 
 from ..apis.errors import ApiError
 from ..apis.gateway.activity import index
+from ..apis.responses import json_response
 from ..apis.web import gateway
 from ..callbacks.signing import DEV_WEBHOOK_SECRET
 from ..core.jsonio import format_time
@@ -26,6 +27,18 @@ def home() -> Response:
     return index()
 
 
+@bp.get("/dashboard/secret")
+def secret() -> Response:
+    """The signing secret, for the dashboard's Reveal: only to a page of this gateway (or a
+    script, which sends no Sec-Fetch-Site), never to a page elsewhere."""
+    state = gateway()
+    if not state.settings.dashboard:
+        raise ApiError(404, "The dashboard is turned off (--no-dashboard)")
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in {"same-origin", "none"}:
+        raise ApiError(403, "The secret is shown only to the dashboard's own page")
+    return json_response({"status": "success", "secret": state.settings.webhook_secret})
+
+
 @bp.get("/dashboard")
 def dashboard() -> Response:
     """The live dashboard page; 404 JSON with --no-dashboard."""
@@ -39,7 +52,6 @@ def dashboard() -> Response:
         account_id=state.ledger.account_id,
         balance=format_balance(state.ledger.balance),
         callback_url=settings.callback_url,
-        secret=settings.webhook_secret,
         development_secret=settings.webhook_secret == DEV_WEBHOOK_SECRET,
         simulation=state.simulator.settings,
         activity_size=state.activity.size,

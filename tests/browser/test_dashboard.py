@@ -233,7 +233,7 @@ def test_with_the_stream_refused_the_page_polls(
 ) -> None:
     gateway = one_stream  # this test holds its one stream
     held = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
-    held.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+    held.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert held.recv(64).startswith(b"HTTP/1.1 200")
     browser = make_browser()
     browser.get(gateway.url + "/dashboard")
@@ -400,3 +400,16 @@ def test_a_frozen_clock_shows_in_a_banner_whose_advance_runs_what_falls_due(
     assert [c.json for c in store.received] == [{"order_id": "clock-1", "status": "failed"}]
     state = requests.get(f"{gateway.url}/checkout/sessions/{session['id']}", timeout=5).json()
     assert state["session"]["state"] == "expired"
+
+
+def test_reveal_asks_for_the_secret_which_the_page_does_not_carry(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, _ = live
+    browser = dashboard(gateway, make_browser)
+    assert DEV_WEBHOOK_SECRET not in browser.page_source
+    assert text(browser, "secret") == "whsec_••••••••"
+    click(browser, "//dd", "Reveal")
+    wait_for(browser, lambda b: text(b, "secret") == DEV_WEBHOOK_SECRET)
+    click(browser, "//dd", "Hide")
+    wait_for(browser, lambda b: text(b, "secret") == "whsec_••••••••")

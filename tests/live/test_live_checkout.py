@@ -76,7 +76,7 @@ def test_twice_the_cap_of_streams_never_starves_payments_and_the_rest_are_refuse
         for _ in range(2):
             sock = socket.create_connection(("127.0.0.1", gateway.port))
             sock.sendall(
-                f"GET /checkout/sessions/{session['id']}/events HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                f"GET /checkout/sessions/{session['id']}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
             )
             assert b"200" in sock.recv(64)
             held.append(sock)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("each_server")
 def hold_stream(port: int) -> socket.socket:
     """Open GET /events and keep it open, reading nothing more than its first bytes."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert sock.recv(64).startswith(b"HTTP/1.1 200")
     return sock
 

@@ -115,9 +115,10 @@
     $("balance").textContent = Number(data.balance).toFixed(2);
   }
 
-  $("reveal-secret").addEventListener("click", () => {
+  $("reveal-secret").addEventListener("click", async () => {
     const shown = $("reveal-secret").getAttribute("aria-pressed") === "true";
-    $("secret").textContent = shown ? "whsec_••••••••" : $("secret").dataset.secret;
+    // Asked for when wanted, from this page only: the secret is not in the page's HTML.
+    $("secret").textContent = shown ? "whsec_••••••••" : (await api("GET", "/dashboard/secret")).secret;
     $("reveal-secret").setAttribute("aria-pressed", String(!shown));
     $("reveal-secret").textContent = shown ? "Reveal" : "Hide";
   });

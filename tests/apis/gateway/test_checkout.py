@@ -25,8 +25,10 @@ def balance(client: FlaskClient) -> Decimal:
 
 
 def test_a_session_is_created_open_with_its_page_on_the_host_the_client_used(
-    client: FlaskClient,
+    make_client: MakeClient,
 ) -> None:
+    # A name the gateway answers to once allowed, as a container's name would be.
+    client = make_client(allowed_hosts=("gateway.test",))
     response = client.post(
         "/checkout/sessions",
         json={

@@ -1,0 +1,68 @@
+"""What a page elsewhere must not make the gateway do: answer to a name it does not have
+(DNS rebinding), or pay, refund, reset or change settings from another origin.
+
+curl and a store's server send neither `Origin` nor `Sec-Fetch-Site`, and they are not
+affected. A browser sends them, so a page served by the gateway itself works and a page
+elsewhere is refused unless it is allowed (--allowed-origins). docs/security.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from flask import request
+
+from .errors import ApiError
+from .web import gateway
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def guard() -> None:
+    """Before each request: refuse a Host the gateway does not answer to, and a write a
+    browser sends from another origin."""
+    settings = gateway().settings
+    name = _host_name(request.host)
+    if not _local(name) and name != settings.host and not _allowed(name, settings.allowed_hosts):
+        raise ApiError(
+            403, f"Host {request.host!r} is not a name this gateway answers to: it answers to"
+            " localhost and IP addresses; allow another with --allowed-hosts",
+        )  # fmt: skip
+    if request.method not in UNSAFE_METHODS:
+        return
+    origin = request.headers.get("Origin")
+    site = request.headers.get("Sec-Fetch-Site")
+    if origin is not None and origin != "null":
+        own = request.host_url.rstrip("/").lower()
+        if origin.lower() != own and origin.lower() not in settings.allowed_origins:
+            raise ApiError(
+                403, f"Cross-site request refused: a page at {origin} may not change this"
+                f" gateway; allow it with --allowed-origins {origin}",
+            )  # fmt: skip
+    # No origin to compare: the checkout page's own forms send "null" (its referrer policy
+    # is no-referrer), with Sec-Fetch-Site saying where they come from.
+    elif site in {"cross-site", "same-site"} or (origin == "null" and site is None):
+        raise ApiError(
+            403, "Cross-site request refused: a page elsewhere may not change this gateway"
+        )
+
+
+def _host_name(host: str) -> str:
+    host = host.lower()
+    if host.startswith("["):  # [::1]:5000
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _local(name: str) -> bool:
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _allowed(name: str, allowed: tuple[str, ...]) -> bool:
+    return "*" in allowed or name in allowed
