@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g, request
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from ..gateway import Gateway
 
 EXTENSION_KEY = "payments_server"
+# More digits than any bound of a query parameter has.
+MAX_DIGITS = 18
 
 
 def gateway() -> Gateway:
@@ -75,8 +78,12 @@ def int_arg(name: str, default: int, low: int, high: int | None) -> int:
     text = request.args.get(name)
     if text is None:
         return default
-    # More digits than any bound here has are refused before int() (which takes 4,300).
-    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+    digits = text.isascii() and text.isdigit()
+    if digits and len(text) > MAX_DIGITS and high is None:
+        # A position past any history (the document sets no bound): an empty page, nothing
+        # after it. Not int(): it refuses 4,300 digits, and this needs none of them.
+        return sys.maxsize
+    value = int(text) if digits and len(text) <= MAX_DIGITS else None
     if value is None or value < low or (high is not None and value > high):
         bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
         raise ApiError(400, f"'{name}' must be a whole number {bounds}, got {text!r}")

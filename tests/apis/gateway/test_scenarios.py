@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from decimal import Decimal
@@ -482,3 +483,12 @@ def test_a_thousand_rules_with_the_longest_escaped_ids_fit_but_a_bigger_body_is_
     # Payments keep their 64 KiB limit.
     payment = json.dumps({"amount": 1, "recipient": "x" * 70_000})
     assert client.post("/pay", data=payment, content_type="application/json").status_code == 413
+
+
+def test_a_position_past_any_history_is_an_empty_page_however_long(client: FlaskClient) -> None:
+    client.post("/pay", json={"amount": 1, "recipient": "r"})
+    huge = "1" * 5000  # more than int() takes: this once answered 500
+    page = client.get(f"/transactions?offset={huge}").get_json()
+    assert (page["transactions"], page["total"], page["offset"]) == ([], 1, sys.maxsize)
+    after = client.get(f"/activity?since={huge}").get_json()
+    assert after["activity"] == []
