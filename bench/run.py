@@ -215,7 +215,7 @@ def startup_ms(options: Sequence[str], runs: int) -> float:
 def _answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"GET /balance HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            sock.sendall(b"GET /balance HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             return sock.recv(12).startswith(b"HTTP/1.1 200")
     except OSError:
         return False
@@ -244,7 +244,7 @@ def streams_held(server: str, threads: int) -> tuple[int, dict[int, float]]:
         for step in STREAM_STEPS:
             while held < step:
                 sock = streams.enter_context(socket.create_connection(("127.0.0.1", port)))
-                sock.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+                sock.sendall(b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 held += 1
             time.sleep(0.3)  # the streams are being served
             slowest[step] = max(_balance_ms(port) for _ in range(20))
@@ -258,7 +258,7 @@ def _balance_ms(port: int) -> float:
     started = time.perf_counter()
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-            sock.sendall(b"GET /balance HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            sock.sendall(b"GET /balance HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             sock.recv(12)
     except OSError:
         return float("inf")
