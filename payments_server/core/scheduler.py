@@ -92,12 +92,6 @@ class Scheduler:
             del self._jobs[(kind, key)]
             return True
 
-    def scheduled(self, kind: str, key: str) -> Due | None:
-        """When the job of this kind and key runs, if there is one."""
-        with self._lock:
-            job = self._jobs.get((kind, key))
-            return None if job is None else job.due
-
     def clear(self, kind: str) -> None:
         """Forget every job of a kind."""
         with self._lock:

@@ -97,7 +97,7 @@ def test_scheduling_again_replaces_and_cancel_and_clear_forget(scheduler: Schedu
     scheduler.schedule("b", "1", start, lambda: seen.append("cleared"))
     assert scheduler.cancel("a", "2") and not scheduler.cancel("a", "2")
     scheduler.clear("b")
-    assert scheduler.scheduled("a", "1") == Due(start + timedelta(seconds=9), "a", "1")
+    assert scheduler.upcoming() == [Due(start + timedelta(seconds=9), "a", "1")]
     assert [due.key for due in scheduler.advance(start + timedelta(seconds=10))] == ["1"]
     assert seen == ["second"]
 
