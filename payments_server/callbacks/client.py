@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from ..core import jsonio
 from ..core.jsonio import format_time
 from ..core.transactions import OrderId
-from .http1 import ClosedWithoutAnswerError, Connection, ProtocolError
+from .http1 import Answer, ClosedWithoutAnswerError, Connection, ProtocolError
 from .signing import Signer, new_message_id
 
 GONE = 410
@@ -69,6 +69,9 @@ class Attempt:
     # The webhook-timestamp it was signed with: real time, whatever the gateway's clock says,
     # so that a store verifying against its own clock accepts it (docs/clock.md).
     stamp: int | None = None
+    # What the store answered: its headers (the first 4 KiB) and the start of its body.
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
 
     @property
     def delivered(self) -> bool:
@@ -90,7 +93,17 @@ class Attempt:
         }
         if self.fault is not None:
             shown["fault"] = self.fault
+        shown["response"] = (
+            None
+            if self.status_code is None
+            else {"headers": [list(field) for field in self.headers], "body": self.body_text}
+        )
         return shown
+
+    @property
+    def body_text(self) -> str:
+        """The start of the store's answer as text (bytes that are not UTF-8 replaced)."""
+        return self.body.decode("utf-8", "replace")
 
 
 class StoreNotifier:
@@ -154,6 +167,7 @@ class StoreNotifier:
         error: str | None = None
         retry_after: float | None = None
         connection: Connection | None = None
+        answer: Answer | None = None
         try:
             connection = self._connection(deadline)
             answer = connection.post(head, callback.body, deadline)
@@ -174,7 +188,8 @@ class StoreNotifier:
             error = f"store answered {code}"
         elif code is not None and elapsed > self.timeout:
             error = f"store answered after the {self.timeout:g} s timeout"
-        return Attempt(at, code, error, elapsed * 1000, retry_after, fault, stamp)
+        kept = (answer.headers, answer.body) if answer else ((), b"")
+        return Attempt(at, code, error, elapsed * 1000, retry_after, fault, stamp, *kept)
 
     def sent_headers(self, callback: Callback, attempt: Attempt) -> dict[str, str]:
         """The headers of an attempt, exactly as send() wrote them."""

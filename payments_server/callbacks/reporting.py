@@ -12,6 +12,8 @@ log = logging.getLogger("payments_server.callbacks")
 
 FIRST = "first attempt"
 RESEND = "resend"
+# How much of the store's answer a log line quotes.
+QUOTED = 200
 
 
 def log_attempt(
@@ -41,9 +43,9 @@ def log_attempt(
         outcome = f"; giving up after {count} {'attempt' if count == 1 else 'attempts'}"
     else:
         outcome = ""
-    log.warning(
-        "%s not delivered: %s (%.0f ms)%s", what, attempt.error, attempt.duration_ms, outcome
-    )
+    said = attempt.body_text.strip()
+    error = f"{attempt.error}: {said[:QUOTED]}" if said else attempt.error
+    log.warning("%s not delivered: %s (%.0f ms)%s", what, error, attempt.duration_ms, outcome)
 
 
 def record_attempt(
@@ -73,5 +75,6 @@ def record_attempt(
             "duration_ms": round(attempt.duration_ms, 1),
             "state": delivery.state.value,
             "fault": attempt.fault,
+            "response_body": attempt.body_text[:QUOTED] or None,
         },
     )

@@ -47,8 +47,7 @@ class _StubHandler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         body = self._read_body()
-        status, headers = self.server.stub._record(self, body)
-        answer = b"{}"
+        status, headers, answer = self.server.stub._record(self, body)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -89,8 +88,9 @@ class _StubServer(ThreadingHTTPServer):
 class StoreStub:
     """A store on 127.0.0.1 that records every request and answers as scripted.
 
-    Answers default to 200; `respond_with` sets a default status, a queue of statuses used
-    first, extra response headers (such as Retry-After) and a delay. `hold()` keeps answers
+    Answers default to 200 with the body {}; `respond_with` sets a default status, a queue
+    of statuses used first, extra response headers (such as Retry-After), the body and a
+    delay. `hold()` keeps answers
     back until `release()`, so a test can act while the gateway waits on the store;
     `blackhole()` never answers. Each callback's signature is checked with `secret`.
     """
@@ -105,6 +105,7 @@ class StoreStub:
         self._statuses: deque[int] = deque()
         self._delay = 0.0
         self._headers: dict[str, str] = {}
+        self._body = b"{}"
         self._gate = threading.Event()
         self._gate.set()
         self._server = _StubServer((host, port), self)
@@ -154,13 +155,16 @@ class StoreStub:
         then: Iterable[int] = (),
         delay: float = 0.0,
         headers: Mapping[str, str] | None = None,
+        body: bytes = b"{}",
     ) -> None:
-        """Answer the next requests with the statuses in `then`, after that with `status`."""
+        """Answer the next requests with the statuses in `then`, after that with `status`;
+        each answer carries `headers` and `body` (JSON, as a store's would be)."""
         with self._lock:
             self._status = status
             self._statuses = deque(then)
             self._delay = delay
             self._headers = dict(headers or {})
+            self._body = body
 
     def hold(self) -> None:
         """Keep every answer back (requests are still recorded) until release()."""
@@ -225,11 +229,14 @@ class StoreStub:
         with self._lock:
             self._received.clear()
             self._status, self._statuses, self._delay = 200, deque(), 0.0
-            self._headers = {}
+            self._headers, self._body = {}, b"{}"
         self._gate.set()
 
-    def _record(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str]]:
-        """Record one request; wait while held; return the status and headers to answer with."""
+    def _record(
+        self, handler: BaseHTTPRequestHandler, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Record one request; wait while held; return the status, headers and body to
+        answer with."""
         record = ReceivedCallback(
             method=handler.command,
             path=handler.path,
@@ -242,9 +249,9 @@ class StoreStub:
         with self._lock:
             self._received.append(record)
             status = self._statuses.popleft() if self._statuses else self._status
-            delay, headers = self._delay, self._headers
+            delay, headers, answer = self._delay, self._headers, self._body
             self._lock.notify_all()
         self._gate.wait()
         if delay:
             time.sleep(delay)
-        return status, headers
+        return status, headers, answer

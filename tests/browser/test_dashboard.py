@@ -114,7 +114,8 @@ def test_a_failing_store_shows_pending_then_delivered_after_resend(
     live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
 ) -> None:
     gateway, store = live
-    store.respond_with(500)
+    said = b"{\"detail\": \"status must be either 'success' or 'failed' <b>\"}"
+    store.respond_with(400, body=said)
     browser = dashboard(gateway, make_browser)
     pay(gateway, "slow-store")
     row = "//table[@id='callbacks-table']//tr[td[normalize-space()='order slow-store']]"
@@ -127,6 +128,18 @@ def test_a_failing_store_shows_pending_then_delivered_after_resend(
     detail = text(browser, "callback-detail")
     assert "delivered: store answered 200" in detail and "Attempt 2" in detail
     assert len(store.received) == 2
+
+    # Why the first attempt failed, in the store's own words (as text, not markup).
+    def first_attempt_answer(b: webdriver.Chrome) -> list[str]:
+        (first, _) = b.find_elements(By.CSS_SELECTOR, "#callback-detail details")
+        if not first.get_attribute("open"):
+            first.find_element(By.TAG_NAME, "summary").click()
+        return [p.text for p in first.find_elements(By.CSS_SELECTOR, "p, pre.answer")][-3:]
+
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: first_attempt_answer(b)[0] == "The store answered 400:"
+    )
+    assert first_attempt_answer(browser)[2] == said.decode()
 
 
 def test_the_simulation_banner_appears_and_disappears(

@@ -205,6 +205,7 @@ def test_an_attempt_shows_time_status_error_and_duration() -> None:
         "status_code": None,
         "error": "could not connect",
         "duration_ms": 1.3,
+        "response": None,
     }
     paris = datetime(2026, 11, 22, 12, 0, tzinfo=timezone(timedelta(hours=1)))
     assert Attempt(paris, 200, None, 0.0).to_json()["at"] == "2026-11-22T11:00:00.000Z"

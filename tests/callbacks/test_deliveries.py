@@ -105,7 +105,7 @@ def test_a_record_shows_its_attempts_and_next_attempt() -> None:
         "state": "pending",
         "attempts": [
             {"at": "2026-11-22T10:00:00.000Z", "status_code": None,
-             "error": "could not connect", "duration_ms": 0.8},
+             "error": "could not connect", "duration_ms": 0.8, "response": None},
         ],
         "next_attempt_at": "2026-11-22T10:00:01.250Z",
         "created_at": "2026-11-22T10:00:00.000Z",

@@ -135,3 +135,62 @@ def test_no_answer_in_time_is_a_timeout() -> None:
         assert time.monotonic() - started < 2
         accepted.close()
         connection.close()
+
+
+@pytest.mark.parametrize(
+    "dribble",
+    [
+        pytest.param([b"H", b"T", b"T", b"P", b"/", b"1"], id="a byte at a time"),
+        pytest.param([b"HTTP/1.1 100 Continue\r\n\r\n"] * 6, id="endless 100 Continue"),
+        pytest.param(
+            [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"] + [b"1\r\nx\r\n"] * 5,
+            id="endless chunked body",
+        ),
+    ],
+)
+def test_a_store_dribbling_its_answer_is_cut_off_at_the_deadline(dribble: list[bytes]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        connection = Connection("127.0.0.1", listener.getsockname()[1], 1)
+        accepted = listener.accept()[0]
+        stop = threading.Event()
+
+        def dribbling() -> None:
+            for piece in dribble:
+                if stop.wait(0.15):
+                    return
+                accepted.sendall(piece)
+
+        thread = threading.Thread(target=dribbling, daemon=True)
+        thread.start()
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            connection.post(HEAD, b"{}", started + 0.4)
+        # Each piece comes within any per-read timeout; only a deadline ends it.
+        assert time.monotonic() - started < 0.4 + 0.1
+        stop.set()
+        thread.join()
+        accepted.close()
+        connection.close()
+
+
+def test_the_answer_keeps_its_headers_and_the_first_kib_of_its_body() -> None:
+    detail = b"{\"detail\":\"status must be either 'success' or 'failed'\"}"
+    long_body = b"x" * 5000
+    answers = (
+        b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(detail)}\r\n\r\n".encode() + detail,
+        b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"1388\r\n" + long_body + b"\r\n0\r\n\r\n",
+    )  # fmt: skip
+    with store_answering(*answers) as (port, _):
+        connection = Connection("127.0.0.1", port, 2)
+        first = connection.post(HEAD, b"{}", time.monotonic() + 2)
+        assert (first.status, first.body) == (400, detail)
+        assert first.headers == (
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(detail))),
+        )
+        second = connection.post(HEAD, b"{}", time.monotonic() + 2)
+        assert (second.status, second.body) == (500, b"x" * 2048)
+        assert second.headers == (("Transfer-Encoding", "chunked"),)
+        connection.close()

@@ -273,7 +273,8 @@ def test_every_log_line_is_written_before_exit_and_quiet_keeps_only_warnings() -
         assert sum(" success to " in line and ": 200 in " in line for line in log) == 200
         assert log[-1].endswith("payments_server stopped")
 
-        store.respond_with(500)
+        # A store's words are quoted, on the one line, whatever bytes they are.
+        store.respond_with(500, body=b"down for maintenance\r\nINFO forged")
         with GatewayProcess(
             "--callback-url", store.url, "--callback-retries", "0", "--quiet"
         ) as gateway:
@@ -286,8 +287,12 @@ def test_every_log_line_is_written_before_exit_and_quiet_keeps_only_warnings() -
     assert '"POST /payments/orders"' not in quiet
     assert "order b success" not in quiet  # a delivered callback is not worth a line
     assert re.search(
-        r"WARNING callback msg_\w+ order a success .* not delivered: store answered 500", quiet
+        r"WARNING callback msg_\w+ order a success .* not delivered: store answered 500:"
+        r" down for maintenance\\x0d\\x0aINFO forged \(\d+ ms\); giving up after 1 attempt$",
+        quiet,
+        re.MULTILINE,
     )
+    assert "\nINFO forged" not in quiet
 
 
 def test_clock_frozen_is_said_at_start_and_holds_every_timer_until_advanced() -> None:

@@ -50,6 +50,7 @@ def test_an_order_payment_leaves_its_decision_its_callback_and_its_request(
         "delivery_id": received.headers["webhook-id"], "attempt": 1, "why": "first attempt",
         "url": store.url, "status_code": 200, "error": None,
         "duration_ms": callback["detail"]["duration_ms"], "state": "delivered", "fault": None,
+        "response_body": "{}",
     }  # fmt: skip
     assert request["detail"] == {
         "method": "POST", "path": "/payments/orders", "status": 200,
