@@ -62,7 +62,7 @@ class Settings:
     # None: no limit.
     limit_per_payment: Decimal | None = None
     limit_per_day: Decimal | None = None
-    refund_callbacks: bool = True
+    refund_callbacks: bool = False
     # "frozen": the clock stands still from the start until moved (POST /clock/advance).
     clock: str = "real"
     # Besides localhost and IP addresses; "*" is any host.

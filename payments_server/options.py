@@ -194,10 +194,11 @@ OPTIONS = (
     ),
     Option(
         "refund_callbacks",
-        "--no-refund-callbacks",
+        "--refund-callbacks",
         "PAYMENTS_REFUND_CALLBACKS",
         "",
-        'do not tell the store of refunds (a store that only accepts "success" and "failed")',
+        'tell the store of each refund by a "refunded" callback (default: off, as a store'
+        ' written for seed 000 accepts only "success" and "failed")',
         parse_bool,
     ),
     Option(
@@ -273,5 +274,5 @@ OPTIONS = (
 # Options that are switches: a flag without a value, which turns the setting on (or, for
 # the --no- ones, off).
 SWITCHES = frozenset({"fsync", "quiet", "dashboard", "refund_callbacks"})
-NEGATED_SWITCHES = frozenset({"dashboard", "refund_callbacks"})
+NEGATED_SWITCHES = frozenset({"dashboard"})
 OPTION_BY_FIELD = {option.field: option for option in OPTIONS}

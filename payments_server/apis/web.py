@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 EXTENSION_KEY = "payments_server"
 # More digits than any bound of a query parameter has.
 MAX_DIGITS = 18
+# Every list answers a page: this many items unless ?limit= says otherwise, up to MAX_PAGE.
+PAGE = 100
+MAX_PAGE = 1000
 
 
 def gateway() -> Gateway:
@@ -71,6 +74,11 @@ def optional_json_object() -> dict[str, Any] | None:
         raise ApiError(400, "Request body must be a JSON object")
     g.json_body = body  # for the activity log: which order the request was about
     return body
+
+
+def page_limit() -> int:
+    """?limit= of a list: how many items one answer carries, 1 to MAX_PAGE (default PAGE)."""
+    return int_arg("limit", PAGE, 1, MAX_PAGE)
 
 
 def int_arg(name: str, default: int, low: int, high: int | None) -> int:

@@ -101,6 +101,13 @@ class DeliveryLog:
         """How many records are still pending."""
         return sum(delivery.state is State.PENDING for delivery in self._records.values())
 
+    def counts(self) -> dict[str, int]:
+        """How many records are in each state, every state named."""
+        counted = dict.fromkeys((state.value for state in State), 0)
+        for delivery in self._records.values():
+            counted[delivery.state.value] += 1
+        return counted
+
     def clear(self) -> None:
         """Forget every record."""
         self._records.clear()

@@ -197,6 +197,11 @@ class CallbackDispatcher:
         with self._lock:
             return self._log.newest_first(order_id, state)
 
+    def counts(self) -> dict[str, int]:
+        """How many records of the log are in each state."""
+        with self._lock:
+            return self._log.counts()
+
     def reset(self) -> None:
         """Cancel every pending retry and forget the log."""
         with self._lock:

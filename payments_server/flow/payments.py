@@ -53,7 +53,7 @@ class PaymentFlow:
         simulator: Simulator,
         scheduler: Scheduler,
         *,
-        refund_callbacks: bool = True,
+        refund_callbacks: bool = False,
     ) -> None:
         self.ledger = ledger
         self.callbacks = callbacks
@@ -153,15 +153,16 @@ class PaymentFlow:
         )
 
     def refund(
-        self, order_id: OrderId, amount: Amount | None, *, notify_store: bool = True
+        self, order_id: OrderId, amount: Amount | None, *, notify_store: bool | None = None
     ) -> tuple[OrderRecord, Delivery | None]:
-        """Give back `amount` (default: all that is left) and tell the store "refunded".
-        Raises OrderNotFoundError or the ledger's refusal; then nothing changed."""
+        """Give back `amount` (default: all that is left) and tell the store "refunded" if
+        `notify_store` (None: as --refund-callbacks says). Raises OrderNotFoundError or the
+        ledger's refusal; then nothing changed."""
         try:
             record = self.ledger.refund(order_id, amount)
         except KeyError:
             raise OrderNotFoundError(order_id) from None
-        if not (notify_store and self.refund_callbacks):
+        if not (self.refund_callbacks if notify_store is None else notify_store):
             return record, None
         given = record.refunds[-1].refund
         extra = {"amount": given.sent, "amount_refunded": format_balance(record.refunded)}

@@ -149,7 +149,7 @@ def test_faults_show_in_the_simulation_and_a_next_fault_counts_down(client: Flas
 
 
 def refund(client: FlaskClient, order_id: str) -> dict:  # type: ignore[type-arg]
-    answer = client.post(f"/payments/orders/{order_id}/refunds")
+    answer = client.post(f"/payments/orders/{order_id}/refunds", json={"notify_store": True})
     assert answer.status_code == 200, answer.get_json()
     return answer.get_json()
 

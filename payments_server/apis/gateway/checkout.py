@@ -18,7 +18,7 @@ from ...core.simulation import DECLINE_CODES
 from ...core.urls import is_callback_url, is_http_url
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, int_arg, json_object
+from ..web import gateway, json_object, page_limit
 from .payments import idempotent, order_fields
 from .streams import describe, session_stream, stream_response
 
@@ -33,8 +33,6 @@ URL_FIELDS = ("success_url", "cancel_url", "callback_url")
 URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 STATES = tuple(state.value for state in SessionState)
 OUTCOMES = ("paid", "declined", "canceled")
-DEFAULT_PAGE = 100
-MAX_PAGE = 1000
 MAX_DESCRIPTION = 500
 MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY = 40
@@ -87,7 +85,7 @@ def listed() -> Response:
     state = request.args.get("state")
     if state is not None and state not in STATES:
         raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
-    limit = int_arg("limit", DEFAULT_PAGE, 1, MAX_PAGE)
+    limit = page_limit()
     sessions = gateway().checkout.sessions.newest_first(
         request.args.get("order_id"), None if state is None else SessionState(state)
     )

@@ -8,12 +8,11 @@ from ...core.refusals import OrderNotFoundError
 from ...core.transactions import order_key
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, int_arg
+from ..web import gateway, page_limit
 
 bp = Blueprint("orders", __name__)
 
 STATES = ("paid", "pending", "refunded", "failed")
-MAX_PAGE = 1000
 
 
 @bp.get("/payments/orders")
@@ -22,7 +21,7 @@ def orders() -> Response:
     state = request.args.get("state")
     if state is not None and state not in STATES:
         raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
-    limit = int_arg("limit", 100, 1, MAX_PAGE)
+    limit = page_limit()
     records, total = gateway().ledger.orders(state, limit)
     return json_response(
         {"status": "success", "orders": [record.to_json() for record in records], "total": total}

@@ -16,14 +16,21 @@ from ...core.transactions import ORDER_ID_RULE, OrderId, as_order_id
 from ...flow.outcomes import Declined, Pending, Refused, notified
 from ..errors import ApiError, refused
 from ..responses import MIMETYPE, BufferedResponse, json_response
-from ..web import EXTENSION_KEY, gateway, int_arg, json_object, optional_json_object, raw_body
+from ..web import (
+    EXTENSION_KEY,
+    gateway,
+    int_arg,
+    json_object,
+    optional_json_object,
+    page_limit,
+    raw_body,
+)
 
 bp = Blueprint("payments", __name__)
 
 __all__ = ["EXTENSION_KEY", "bp"]
 
 MAX_RECIPIENT_LENGTH = 2048
-MAX_PAGE = 1000
 ORDER_FIELDS_REQUIRED = "Both 'order_id' and 'amount' fields are required"
 PAY_FIELDS_REQUIRED = "Both 'amount' and 'recipient' fields are required"
 
@@ -152,7 +159,7 @@ def transactions() -> Response:
         listed = ",".join(t.json_text() for t in ledger.transactions())
         text = f'{jsonio.dumps(head)[:-1]},"transactions":[{listed}]}}\n'
         return BufferedResponse(text, mimetype=MIMETYPE)
-    limit = int_arg("limit", 100, 1, MAX_PAGE)
+    limit = page_limit()
     offset = int_arg("offset", 0, 0, None)
     page, total = ledger.transactions_page(offset, limit)
     return json_response(

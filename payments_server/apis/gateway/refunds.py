@@ -20,7 +20,8 @@ FIELDS = ("amount", "notify_store")
 @bp.post("/payments/orders/<path:order_id>/refunds")
 @idempotent
 def refund(order_id: str) -> Response:
-    """Refund a paid order, in full (no body) or in part ({"amount"}), and tell the store."""
+    """Refund a paid order, in full (no body) or in part ({"amount"}); tell the store when
+    --refund-callbacks is on or the body asks ({"notify_store": true})."""
     body = optional_json_object() or {}
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
@@ -31,9 +32,9 @@ def refund(order_id: str) -> Response:
             amount = parse_amount(body["amount"])
         except AmountError as exc:
             raise ApiError(400, str(exc)) from None
-    notify = body.get("notify_store", True)
-    if not isinstance(notify, bool):
-        raise ApiError(400, "'notify_store' must be true or false")
+    notify = body.get("notify_store")
+    if notify is not None and not isinstance(notify, bool):
+        raise ApiError(400, "'notify_store' must be true, false or null")
     record, delivery = gateway().flow.refund(order_id, amount, notify_store=notify)
     given = record.refunds[-1].refund
     return json_response(

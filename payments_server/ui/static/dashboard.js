@@ -269,8 +269,7 @@
   // ---- callbacks ------------------------------------------------------------------------
   async function loadCallbacks() {
     const data = await api("GET", "/callbacks");
-    const counts = { delivered: 0, pending: 0, failed: 0 };
-    data.callbacks.forEach((c) => { counts[c.state] += 1; });
+    const counts = data.counts;
     $("callback-counts").textContent = "Delivered " + counts.delivered + " · Pending " + counts.pending + " · Failed " + counts.failed;
     $("callbacks-table").tBodies[0].replaceChildren(...data.callbacks.map((c) => el("tr", { "data-id": c.id, class: c.state },
       el("td", {}, orderButton(c.order_id)), el("td", { text: c.payment_status }),
@@ -328,9 +327,18 @@
         el("p", { text: "POST " + request.url }),
         el("pre", { class: "headers", text: Object.entries(request.headers).map(([k, v]) => k + ": " + v).join("\n") }),
         el("pre", { class: "body", text: request.body }),
-        copyable("Copy the callback as curl", request.curl)));
+        copyable("Copy the callback as curl", request.curl),
+        ...storeAnswer(a)));
     });
     return box;
+  }
+
+  function storeAnswer(a) {
+    if (!a.response) return [];
+    const headers = a.response.headers.map(([k, v]) => k + ": " + v).join("\n");
+    return [el("p", { text: "The store answered " + a.status_code + ":" }),
+      el("pre", { class: "headers answer", text: headers }),
+      el("pre", { class: "body answer", text: a.response.body || "(no body)" })];
   }
 
   // ---- signature check ------------------------------------------------------------------

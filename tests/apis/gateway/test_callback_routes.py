@@ -50,7 +50,7 @@ def test_an_order_payment_is_logged_with_its_attempt(client: FlaskClient, store:
     assert record["next_attempt_at"] is None
     assert ISO_MILLIS.fullmatch(record["created_at"])
     (attempt,) = record["attempts"]
-    assert attempt.keys() == {"at", "status_code", "error", "duration_ms"}
+    assert attempt.keys() == {"at", "status_code", "error", "duration_ms", "response"}
     assert (attempt["status_code"], attempt["error"]) == (200, None)
     assert ISO_MILLIS.fullmatch(attempt["at"])
     assert store.received[0].headers["webhook-id"] == record["id"]
@@ -284,11 +284,11 @@ def test_the_log_keeps_the_configured_number_of_finished_callbacks(
     [
         (
             "/callbacks?orderid=7",
-            "'orderid' is not a query parameter of GET /callbacks; use order_id, state, wait",
+            "'orderid' is not a query parameter of GET /callbacks; use limit, order_id, state, wait",
         ),
         (
             "/callbacks?state=failed&page=2",
-            "'page' is not a query parameter of GET /callbacks; use order_id, state, wait",
+            "'page' is not a query parameter of GET /callbacks; use limit, order_id, state, wait",
         ),
         ("/balance?verbose=1", "'verbose' is not a query parameter of GET /balance; it takes none"),
         (
@@ -316,3 +316,25 @@ def test_a_refused_query_parameter_changes_nothing(client: FlaskClient) -> None:
     response = client.post("/pay?dry_run=1", json={"amount": 5, "recipient": "Bob"})
     assert response.status_code == 400
     assert get_json(client, "/balance")["balance"] == 50000.0
+
+
+def test_the_callback_log_pages_and_counts_every_state(
+    make_client: MakeClient, store: StoreStub
+) -> None:
+    client = make_client(callback_retries=0)
+    for n in range(3):
+        client.post("/payments/orders", json={"order_id": f"p{n}", "amount": 1})
+    store.respond_with(500)
+    client.post("/payments/orders", json={"order_id": "f", "amount": 1})
+    page = client.get("/callbacks?limit=2").get_json()
+    assert [c["order_id"] for c in page["callbacks"]] == ["f", "p2"]
+    assert (page["total"], page["counts"]) == (4, {"pending": 0, "delivered": 3, "failed": 1})
+    failed = client.get("/callbacks?state=failed").get_json()
+    assert (len(failed["callbacks"]), failed["total"]) == (1, 1)
+    assert failed["counts"] == page["counts"]
+    for limit in ("0", "1001", "ten"):
+        answer = client.get(f"/callbacks?limit={limit}")
+        assert (answer.status_code, answer.get_json()["message"]) == (
+            400,
+            f"'limit' must be a whole number from 1 to 1000, got {limit!r}",
+        )

@@ -22,9 +22,10 @@ def paid(client: FlaskClient, order_id: object = "r-1", amount: object = 179.98)
     assert answer.status_code == 200
 
 
-def test_a_full_refund_gives_everything_back_and_tells_the_store(
-    client: FlaskClient, store: StoreStub
+def test_a_full_refund_gives_everything_back_and_tells_the_store_when_asked(
+    make_client: MakeClient, store: StoreStub
 ) -> None:
+    client = make_client(refund_callbacks=True)
     paid(client)
     answer = client.post("/payments/orders/r-1/refunds")
     assert answer.status_code == 200
@@ -92,7 +93,7 @@ def test_the_history_lists_refunds_as_their_own_entries_and_the_balance_adds_up(
      ("/payments/orders/p/refunds", {"amount": 1, "reason": "x"}, 400,
       "'reason' is not a refund field; use amount, notify_store"),
      ("/payments/orders/p/refunds", {"notify_store": "no"}, 400,
-      "'notify_store' must be true or false")],
+      "'notify_store' must be true, false or null")],
 )  # fmt: skip
 def test_a_bad_refund_is_refused_and_changes_nothing(
     client: FlaskClient, store: StoreStub, path: str, body: object, status: int, message: str
@@ -111,15 +112,33 @@ def test_a_bad_refund_is_refused_and_changes_nothing(
     assert (balance(client), client.get("/transactions").get_data(), len(store.received)) == before
 
 
-def test_refund_callbacks_can_be_turned_off(make_client: MakeClient, store: StoreStub) -> None:
-    quiet = make_client(refund_callbacks=False)
-    paid(quiet, "q")
-    assert quiet.post("/payments/orders/q/refunds").get_json()["shop_notified"] is None
-    client = make_client()
+def test_by_default_a_refund_tells_the_store_nothing_so_a_seed_000_store_needs_no_change(
+    client: FlaskClient, store: StoreStub
+) -> None:
+    # The seed's store answers 400 to any status but "success" and "failed".
+    paid(client, "q")
+    store.respond_with(400, body=b'{"detail": "status must be either success or failed"}')
+    assert (
+        client.post("/payments/orders/q/refunds", json={"amount": 1}).get_json()["shop_notified"]
+        is None
+    )
+    assert client.get("/callbacks").get_json()["counts"]["pending"] == 0
+    assert [c.json["status"] for c in store.received] == ["success"]
+    # A store that knows refunds asks for each one's callback, or for all (--refund-callbacks).
+    store.respond_with(200)
+    asked = client.post("/payments/orders/q/refunds", json={"notify_store": True})
+    assert asked.get_json()["shop_notified"] is True
+    assert [c.json["status"] for c in store.received] == ["success", "refunded"]
+
+
+def test_with_refund_callbacks_on_one_refund_can_still_go_untold(
+    make_client: MakeClient, store: StoreStub
+) -> None:
+    client = make_client(refund_callbacks=True)
     paid(client, "n")
     answer = client.post("/payments/orders/n/refunds", json={"notify_store": False})
     assert answer.get_json()["shop_notified"] is None
-    assert [c.json["status"] for c in store.received] == ["success", "success"]
+    assert [c.json["status"] for c in store.received] == ["success"]
 
 
 def test_a_refund_with_an_idempotency_key_happens_once(client: FlaskClient) -> None:
