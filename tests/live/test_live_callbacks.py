@@ -36,12 +36,33 @@ def callbacks(gateway: GatewayProcess, query: str = "") -> list[dict]:
     return requests.get(gateway.url + "/callbacks" + query, timeout=5).json()["callbacks"]
 
 
-@pytest.fixture
-def blackhole() -> Iterator[str]:
-    """A store that accepts connections and never answers: the callback URL to it."""
+# What a hostile store sends, a piece every 0.3 s, forever: each piece comes well within
+# any per-read timeout, so only a deadline on the whole attempt ends the wait.
+DRIBBLES = {
+    "never answers": b"",
+    "a byte at a time": b"H",
+    "endless 100 Continue": b"HTTP/1.1 100 Continue\r\n\r\n",
+    "endless chunked body": b"1\r\nx\r\n",
+}
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@pytest.fixture(params=DRIBBLES)
+def blackhole(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A store that accepts connections and never finishes an answer: its callback URL."""
+    piece = DRIBBLES[request.param]
     with socket.create_server(("127.0.0.1", 0)) as listener:
         accepted: list[socket.socket] = []
         stop = threading.Event()
+
+        def dribble(connection: socket.socket) -> None:
+            if piece.startswith(b"1\r\n"):
+                connection.sendall(CHUNKED_HEAD)
+            while piece and not stop.wait(0.3):
+                try:
+                    connection.sendall(piece)
+                except OSError:
+                    return
 
         def accept() -> None:
             listener.settimeout(0.1)
@@ -50,6 +71,7 @@ def blackhole() -> Iterator[str]:
                     accepted.append(listener.accept()[0])
                 except TimeoutError:
                     continue
+                threading.Thread(target=dribble, args=(accepted[-1],), daemon=True).start()
 
         thread = threading.Thread(target=accept, daemon=True)
         thread.start()
@@ -142,7 +164,7 @@ def test_zero_retries_sends_exactly_one_attempt() -> None:
     assert (record["state"], len(record["attempts"])) == ("failed", 1)
 
 
-def test_a_blackholed_store_costs_a_payment_at_most_the_callback_timeout(blackhole: str) -> None:
+def test_a_hostile_store_costs_a_payment_at_most_the_callback_timeout(blackhole: str) -> None:
     with GatewayProcess(
         "--callback-url", blackhole, "--callback-timeout", "1", "--callback-schedule", "0"
     ) as gateway:
