@@ -20,6 +20,8 @@ from .options import DEFAULT_CALLBACK_URL, OPTION_BY_FIELD, OPTIONS, SWITCHES, f
 __all__ = ["DEFAULT_CALLBACK_URL", "OPTIONS", "SWITCHES", "ConfigError", "Settings"]
 
 MAX_THREADS = 256
+MAX_WAIT_S = 3600
+MAX_CONNECTIONS = 65536
 MAX_RETRIES = 100
 MAX_RETRY_STEP = 86_400.0
 MAX_LOG_SIZE = 1_000_000
@@ -42,6 +44,10 @@ class Settings:
     callback_timeout: float = 5.0
     initial_balance: Decimal = Decimal("50000.00")
     threads: int = 16
+    # Deadlines on what a client sends (granian; waitress: see docs/limits.md).
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    max_connections: int = 4096
     webhook_secret: str = DEV_WEBHOOK_SECRET
     # None: one retry per step of callback_schedule.
     callback_retries: int | None = None
@@ -149,6 +155,18 @@ class Settings:
             "activity_log_size",
             0 <= self.activity_log_size <= MAX_ACTIVITY_SIZE,
             f"must be from 0 to {MAX_ACTIVITY_SIZE}",
+        )
+        for name in ("header_timeout", "body_timeout"):
+            seconds = getattr(self, name)
+            self._require(
+                name,
+                math.isfinite(seconds) and 0.1 <= seconds <= MAX_WAIT_S,
+                f"must be a number of seconds from 0.1 to {MAX_WAIT_S}",
+            )
+        self._require(
+            "max_connections",
+            16 <= self.max_connections <= MAX_CONNECTIONS,
+            f"must be a whole number from 16 to {MAX_CONNECTIONS}",
         )
         self._require(
             "stream_lifetime",

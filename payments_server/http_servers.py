@@ -1,73 +1,112 @@
 """The two HTTP servers the gateway can run on, each serving an already-listening socket.
 
-granian (the default) runs the WSGI app on its blocking-thread pool, driven by a Rust
-runtime; waitress is pure Python, for platforms without granian wheels. Each call blocks
-until `stopping` is set, then stops the server and returns.
+granian (the default) parses HTTP in a Rust runtime and hands each request to its RSGI
+interface, where `rsgi_bridge.Bridge` reads the body under a deadline and runs the WSGI
+app on a thread pool; waitress is pure Python, for platforms without granian wheels. Each
+call blocks until `stopping` is set, then stops the server and returns.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import signal
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 from . import __version__
+from .rsgi_bridge import Bridge, WSGIApp
 
-WSGIApp = Callable[..., Any]
-Serve = Callable[[WSGIApp, socket.socket, int, threading.Event], None]
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What the server allows a client: threads for requests, deadlines, connections."""
+
+    threads: int = 16
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    max_connections: int = 4096
+    max_body: int = 64 * 1024
+    # Called when a client leaves mid-stream, so its stream can end (EventBus.wake).
+    wake: Callable[[], None] = lambda: None
+
+
+Serve = Callable[[WSGIApp, socket.socket, Limits, threading.Event], None]
 
 # granian's worker defaults (granian.server.common), for one worker on one socket.
 RUNTIME_THREADS = 1
 RUNTIME_BLOCKING_THREADS = 512
+# granian runs RSGI callbacks on its event loop; only WSGI uses more blocking threads.
+LOOP_THREADS = 1
 IDLE_TIMEOUT_S = 30
-BACKPRESSURE = 1024
 BACKLOG = 1024
 NO_TLS: tuple[object, ...] = (False, None, None, None, "tls1.3", None, [], False)
 NO_METRICS = (None, None)
 
 
 def serve_granian(
-    app: WSGIApp, listener: socket.socket, threads: int, stopping: threading.Event
+    app: WSGIApp, listener: socket.socket, limits: Limits, stopping: threading.Event
 ) -> None:
-    """Serve on granian's WSGI worker in this process, with `threads` blocking threads."""
+    """Serve on granian's RSGI worker in this process; the event loop runs in this thread."""
     # granian's own process model (a supervisor forking workers) would put the account in
     # a child process; the worker it runs is the same, started here on our socket.
     # Imported when chosen, and typed loosely: granian's stubs lag behind its extension.
     native: Any = importlib.import_module("granian._granian")
     futures: Any = importlib.import_module("granian._futures")
     loops: Any = importlib.import_module("granian._loops").loops
-    wsgi: Any = importlib.import_module("granian.wsgi")
+    rsgi: Any = importlib.import_module("granian.rsgi")
+    http: Any = importlib.import_module("granian.http")
 
+    bridge = Bridge(
+        app, limits.threads,
+        body_timeout=limits.body_timeout, max_body=limits.max_body, wake=limits.wake,
+    )  # fmt: skip
     shutdown = native.WorkerSignal()
     loop = loops.get("auto")
     # granian closes the descriptor it is given when it stops: give it its own.
     holder = native.SocketHolder(os.dup(listener.fileno()), False, BACKLOG)
-    worker = native.WSGIWorker(
+    # hyper's header read timeout also closes a kept-alive connection left idle that long.
+    http1 = http.HTTP1Settings(header_read_timeout=int(limits.header_timeout * 1000))
+    worker = native.RSGIWorker(
         1, (None, holder), None,
-        RUNTIME_THREADS, RUNTIME_BLOCKING_THREADS, threads, IDLE_TIMEOUT_S, BACKPRESSURE,
-        "1", None, None, None, *NO_TLS, NO_METRICS,
+        RUNTIME_THREADS, RUNTIME_BLOCKING_THREADS, LOOP_THREADS, IDLE_TIMEOUT_S,
+        limits.max_connections, "1", http1, None, False, None, *NO_TLS, NO_METRICS,
     )  # fmt: skip
-    callback = wsgi._callback_wrapper(app, {}, None)
+    callback = futures._future_watcher_wrapper(rsgi._callback_wrapper(bridge.__rsgi__, None))
     scheduler = futures._new_cbscheduler(loop, callback, impl_asyncio=True)
+    stopped = asyncio.Event()
+    # granian calls this from its own thread once the worker has stopped taking requests.
+    shutdown.add_cb(lambda: loop.call_soon_threadsafe(stopped.set))
+    threading.Thread(
+        target=lambda: (stopping.wait(), shutdown.set()), name="granian-stop", daemon=True
+    ).start()
     worker.serve_mtr(scheduler, loop, shutdown)
-    stopping.wait()
-    shutdown.set()
+    try:
+        loop.run_until_complete(stopped.wait())
+    finally:
+        bridge.close()
 
 
 def serve_waitress(
-    app: WSGIApp, listener: socket.socket, threads: int, stopping: threading.Event
+    app: WSGIApp, listener: socket.socket, limits: Limits, stopping: threading.Event
 ) -> None:
     """Serve on waitress in this thread (the main one: it is stopped by a signal)."""
     from waitress.server import create_server  # noqa: PLC0415 -- only when chosen
 
+    # waitress reads bodies in its I/O loop, never on a request thread. Its one timeout is
+    # of inactivity, for headers, bodies and idle connections alike (docs/limits.md).
     server = create_server(
-        app, sockets=[listener], threads=threads, ident=f"payments_server/{__version__}"
-    )
+        app, sockets=[listener], threads=limits.threads,
+        ident=f"payments_server/{__version__}",
+        channel_timeout=limits.header_timeout,
+        cleanup_interval=max(1, min(30, int(limits.header_timeout / 2))),
+        connection_limit=limits.max_connections, max_request_body_size=16 * limits.max_body,
+    )  # fmt: skip
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         stopping.set()  # ends the event streams too (server.serve)

@@ -30,10 +30,14 @@ class Option:
 
     field: str
     flag: str
-    env: str
     metavar: str
     help: str
     parse: Callable[[str], object]
+
+    @property
+    def env(self) -> str:
+        """Its environment variable: PAYMENTS_ and the setting's name."""
+        return "PAYMENTS_" + self.field.upper()
 
     @property
     def names(self) -> str:
@@ -45,7 +49,6 @@ OPTIONS = (
     Option(
         "host",
         "--host",
-        "PAYMENTS_HOST",
         "HOST",
         "interface to listen on (default: 127.0.0.1)",
         str,
@@ -53,7 +56,6 @@ OPTIONS = (
     Option(
         "port",
         "--port",
-        "PAYMENTS_PORT",
         "PORT",
         "TCP port to listen on (default: 5000)",
         parse_int,
@@ -61,7 +63,6 @@ OPTIONS = (
     Option(
         "callback_url",
         "--callback-url",
-        "PAYMENTS_CALLBACK_URL",
         "URL",
         f"where order results are POSTed (default: {DEFAULT_CALLBACK_URL})",
         str,
@@ -69,7 +70,6 @@ OPTIONS = (
     Option(
         "callback_timeout",
         "--callback-timeout",
-        "PAYMENTS_CALLBACK_TIMEOUT",
         "SECONDS",
         "seconds to wait for the store's answer before shop_notified is false (default: 5)",
         parse_float,
@@ -77,7 +77,6 @@ OPTIONS = (
     Option(
         "initial_balance",
         "--initial-balance",
-        "PAYMENTS_INITIAL_BALANCE",
         "AMOUNT",
         "balance at start and after POST /reset (default: 50000.00)",
         parse_decimal,
@@ -85,16 +84,37 @@ OPTIONS = (
     Option(
         "threads",
         "--threads",
-        "PAYMENTS_THREADS",
         "N",
         "threads that run requests (granian's blocking threads); a slow store holds one per"
         " order payment (default: 16)",
         parse_int,
     ),
     Option(
+        "header_timeout",
+        "--header-timeout",
+        "SECONDS",
+        "a client has this long to send a request's headers, and a kept-alive connection"
+        " is closed after this long without one (default: 10)",
+        parse_float,
+    ),
+    Option(
+        "body_timeout",
+        "--body-timeout",
+        "SECONDS",
+        "a client has this long to send a request's body, from its headers to its last byte;"
+        " later, 408 and the connection is closed (default: 10)",
+        parse_float,
+    ),
+    Option(
+        "max_connections",
+        "--max-connections",
+        "N",
+        "connections served at once; more wait to be accepted until one closes (default: 4096)",
+        parse_int,
+    ),
+    Option(
         "webhook_secret",
         "--webhook-secret",
-        "PAYMENTS_WEBHOOK_SECRET",
         "SECRET",
         "Standard Webhooks secret that signs callbacks: whsec_ and base64 of 24 to 64 bytes"
         " (default: a fixed development secret, printed at startup)",
@@ -103,7 +123,6 @@ OPTIONS = (
     Option(
         "callback_retries",
         "--callback-retries",
-        "PAYMENTS_CALLBACK_RETRIES",
         "N",
         "retries after a failed callback; 0 sends each callback once"
         " (default: one per step of the schedule)",
@@ -112,7 +131,6 @@ OPTIONS = (
     Option(
         "callback_schedule",
         "--callback-schedule",
-        "PAYMENTS_CALLBACK_SCHEDULE",
         "SECONDS,...",
         "seconds before each retry, each varied by up to 20 percent; the last step repeats"
         f" (default: {format_schedule(DEFAULT_SCHEDULE)})",
@@ -121,7 +139,6 @@ OPTIONS = (
     Option(
         "callback_log_size",
         "--callback-log-size",
-        "PAYMENTS_CALLBACK_LOG_SIZE",
         "N",
         f"finished callbacks kept for GET /callbacks (default: {DEFAULT_LOG_SIZE})",
         parse_int,
@@ -129,7 +146,6 @@ OPTIONS = (
     Option(
         "decline_rate",
         "--decline-rate",
-        "PAYMENTS_DECLINE_RATE",
         "RATE",
         "share of payments declined with card_declined, 0 to 1 (default: 0, none)",
         parse_float,
@@ -137,7 +153,6 @@ OPTIONS = (
     Option(
         "decline_seed",
         "--decline-seed",
-        "PAYMENTS_DECLINE_SEED",
         "N",
         "seed for --decline-rate, so that a run declines the same payments (default: random)",
         parse_int,
@@ -145,7 +160,6 @@ OPTIONS = (
     Option(
         "latency_ms",
         "--latency-ms",
-        "PAYMENTS_LATENCY_MS",
         "MS",
         f"milliseconds to wait before answering each payment, up to {MAX_LATENCY_MS} (default: 0)",
         parse_int,
@@ -153,7 +167,6 @@ OPTIONS = (
     Option(
         "activity_log_size",
         "--activity-log-size",
-        "PAYMENTS_ACTIVITY_LOG_SIZE",
         "N",
         f"entries kept for GET /activity and the dashboard's timeline; 0 keeps none"
         f" (default: {DEFAULT_ACTIVITY_SIZE})",
@@ -162,7 +175,6 @@ OPTIONS = (
     Option(
         "dashboard",
         "--no-dashboard",
-        "PAYMENTS_DASHBOARD",
         "",
         "do not serve the dashboard page at / and /dashboard (the JSON API stays)",
         parse_bool,
@@ -170,7 +182,6 @@ OPTIONS = (
     Option(
         "stream_lifetime",
         "--stream-lifetime",
-        "PAYMENTS_STREAM_LIFETIME",
         "SECONDS",
         "seconds an open GET /events stream lasts before the browser reconnects, 1 to 60"
         " (default: 60)",
@@ -179,7 +190,6 @@ OPTIONS = (
     Option(
         "limit_per_payment",
         "--limit-per-payment",
-        "PAYMENTS_LIMIT_PER_PAYMENT",
         "AMOUNT",
         "refuse a payment over this amount with 402 Limit exceeded (default: no limit)",
         parse_decimal,
@@ -187,7 +197,6 @@ OPTIONS = (
     Option(
         "limit_per_day",
         "--limit-per-day",
-        "PAYMENTS_LIMIT_PER_DAY",
         "AMOUNT",
         "refuse a payment that would take the last 24 hours over this amount (default: none)",
         parse_decimal,
@@ -195,7 +204,6 @@ OPTIONS = (
     Option(
         "refund_callbacks",
         "--refund-callbacks",
-        "PAYMENTS_REFUND_CALLBACKS",
         "",
         'tell the store of each refund by a "refunded" callback (default: off, as a store'
         ' written for seed 000 accepts only "success" and "failed")',
@@ -204,7 +212,6 @@ OPTIONS = (
     Option(
         "allowed_hosts",
         "--allowed-hosts",
-        "PAYMENTS_ALLOWED_HOSTS",
         "NAMES",
         "host names the gateway answers to besides localhost and IP addresses, separated by"
         " commas; * for any (a container's name, say; docs/security.md)",
@@ -213,7 +220,6 @@ OPTIONS = (
     Option(
         "allowed_origins",
         "--allowed-origins",
-        "PAYMENTS_ALLOWED_ORIGINS",
         "ORIGINS",
         "pages served elsewhere that may pay and change things from a browser, such as"
         " http://localhost:8000, separated by commas (default: none; docs/security.md)",
@@ -222,7 +228,6 @@ OPTIONS = (
     Option(
         "clock",
         "--clock",
-        "PAYMENTS_CLOCK",
         "MODE",
         "real (the default) or frozen: a frozen clock runs no timer until POST /clock/advance"
         " (expiry, pending decisions, callback retries; docs/clock.md)",
@@ -231,7 +236,6 @@ OPTIONS = (
     Option(
         "checkout_expiry",
         "--checkout-expiry",
-        "PAYMENTS_CHECKOUT_EXPIRY",
         "SECONDS",
         "how long a checkout session stays open unless it asks otherwise, 10 to 86400"
         " (default: 1800)",
@@ -240,7 +244,6 @@ OPTIONS = (
     Option(
         "state_file",
         "--state-file",
-        "PAYMENTS_STATE_FILE",
         "PATH",
         "keep the account in this JSON-lines file, replayed at start (default: in memory only)",
         str,
@@ -248,7 +251,6 @@ OPTIONS = (
     Option(
         "fsync",
         "--fsync",
-        "PAYMENTS_FSYNC",
         "",
         "with --state-file, fsync each change so it survives a power loss too",
         parse_bool,
@@ -256,7 +258,6 @@ OPTIONS = (
     Option(
         "quiet",
         "--quiet",
-        "PAYMENTS_QUIET",
         "",
         "do not log each request or each delivered callback (warnings stay)",
         parse_bool,
@@ -264,7 +265,6 @@ OPTIONS = (
     Option(
         "server",
         "--server",
-        "PAYMENTS_SERVER",
         "NAME",
         "HTTP server: granian (fast, the default) or waitress (pure Python, for platforms"
         " without granian wheels)",

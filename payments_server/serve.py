@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import errno
 import logging
+import resource
 import signal
 import socket
 import threading
 from types import FrameType
 
-from . import __version__, create_app
+from . import MAX_BODY_BYTES, __version__, create_app
 from .apis.accesslog import AccessLog
 from .apis.web import EXTENSION_KEY
 from .callbacks.signing import DEV_WEBHOOK_SECRET
@@ -23,7 +24,7 @@ from .core.journal import JournalError
 from .core.jsonio import format_time
 from .core.money import format_balance
 from .gateway import Gateway
-from .http_servers import SERVERS
+from .http_servers import SERVERS, Limits
 from .logs import stop_logging
 
 log = logging.getLogger("payments_server")
@@ -70,16 +71,30 @@ def serve(settings: Settings) -> None:
             gateway.events.close()
 
         threading.Thread(target=close_streams, name="close-streams", daemon=True).start()
+        limits = Limits(
+            settings.threads, settings.header_timeout, settings.body_timeout,
+            settings.max_connections, MAX_BODY_BYTES, gateway.events.wake,
+        )  # fmt: skip
+        _allow_descriptors(settings.max_connections)
         with listener:
             # The socket already listens: a request sent as soon as this line is read waits
             # in the backlog until the server takes it.
             _announce(settings, gateway)
-            SERVERS[settings.server](wsgi, listener, settings.threads, stopping)
+            SERVERS[settings.server](wsgi, listener, limits, stopping)
         _report_stop(gateway.close())
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         stop_logging()
+
+
+def _allow_descriptors(connections: int) -> None:
+    """Let the process hold a descriptor per connection, and some to spare, if it may."""
+    wanted = connections + 256
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, ceiling), hard))
 
 
 def _bind(settings: Settings) -> socket.socket:

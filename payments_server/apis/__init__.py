@@ -3,21 +3,33 @@ they share: the request's Gateway, JSON bodies and answers, the activity recorde
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from . import gateway
-from .errors import register_error_handlers
+from .errors import HTTP_MESSAGES, ApiError, register_error_handlers
 from .guard import guard
 from .recorder import record_request
+from .web import BODY_PROBLEM
+from .web import gateway as current_gateway
 
 
 def register_apis(app: Flask) -> None:
     """Register every API surface, the activity recorder and the error handlers."""
+    app.before_request(_refuse_unread_body)
     app.before_request(guard)
     gateway.register(app)
     app.after_request(record_request)
     app.after_request(_no_sniffing)
     register_error_handlers(app)
+
+
+def _refuse_unread_body() -> None:
+    # The server could not read the body in time (or it was too large): say so, changing
+    # nothing, in the API's own shape.
+    status = request.environ.get(BODY_PROBLEM)
+    if status is not None:
+        timeout = current_gateway().settings.body_timeout
+        raise ApiError(status, HTTP_MESSAGES[status].format(timeout=timeout))
 
 
 def _no_sniffing(response: Response) -> Response:

@@ -17,6 +17,7 @@ log = logging.getLogger("payments_server.errors")
 HTTP_MESSAGES = {
     404: "Not found",
     405: "Method not allowed",
+    408: "Request body not received within {timeout:g} s (--body-timeout)",
     413: "Request body too large",
 }
 

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 EXTENSION_KEY = "payments_server"
 # More digits than any bound of a query parameter has.
 MAX_DIGITS = 18
+# Set in the environ by the server (rsgi_bridge) when it could not read the body: 408 (not
+# in time) or 413 (too large). The app answers it in each API's shape, changing nothing.
+BODY_PROBLEM = "payments_server.body_problem"
+# A threading.Event in the environ, set by the server when the client has gone.
+DISCONNECTED = "payments_server.disconnected"
 # Every list answers a page: this many items unless ?limit= says otherwise, up to MAX_PAGE.
 PAGE = 100
 MAX_PAGE = 1000

@@ -37,6 +37,8 @@ class EventBus:
         self._numbers = itertools.count(1)
         self._last = 0
         self._closed = False
+        # Raised by wake(): every waiter returns, to see whether its client is still there.
+        self._wakes = 0
 
     @property
     def last(self) -> int:
@@ -59,11 +61,20 @@ class EventBus:
             return self._after(seq)
 
     def wait(self, seq: int, timeout: float) -> list[Notice] | None:
-        """Notices after `seq` as soon as there are any, or [] after `timeout` seconds or
-        once closed; None as in since()."""
+        """Notices after `seq` as soon as there are any, or [] after `timeout` seconds, once
+        closed or woken; None as in since()."""
         with self._changed:
-            self._changed.wait_for(lambda: self._closed or self._last > seq, timeout)
+            wakes = self._wakes
+            self._changed.wait_for(
+                lambda: self._closed or self._last > seq or self._wakes != wakes, timeout
+            )
             return self._after(seq)
+
+    def wake(self) -> None:
+        """Make every waiter return now (a client has left: its stream should end)."""
+        with self._changed:
+            self._wakes += 1
+            self._changed.notify_all()
 
     @property
     def closed(self) -> bool:

@@ -90,7 +90,12 @@ def test_concurrent_clients_never_lose_or_double_a_cent() -> None:
     with (
         StoreStub() as store,
         GatewayProcess(
-            "--callback-url", store.url, "--initial-balance", str(START), "--quiet"
+            "--callback-url",
+            store.url,
+            "--initial-balance",
+            str(START),
+            "--quiet",
+            "--refund-callbacks",
         ) as gateway,
     ):
         # Some order payments are left pending, and decided paid 2 s later (or sooner by a

@@ -11,7 +11,7 @@ from ..errors import ApiError
 from ..responses import json_response
 from ..web import gateway, int_arg
 from .spec import spec
-from .streams import notice_stream, stream_response
+from .streams import client_gone, notice_stream, stream_response
 
 bp = Blueprint("activity", __name__)
 
@@ -51,7 +51,9 @@ def events() -> Response:
     state = gateway()
     raw = request.headers.get("Last-Event-ID")
     last_event_id = int(raw) if raw is not None and raw.isascii() and raw.isdigit() else None
-    stream = notice_stream(state, last_event_id, state.settings.stream_lifetime)
+    stream = notice_stream(
+        state, last_event_id, state.settings.stream_lifetime, client_gone(request.environ)
+    )
     return stream_response(state, stream, "GET /activity?since=<seq> every 2 s")
 
 

@@ -20,7 +20,7 @@ from ..errors import ApiError
 from ..responses import json_response
 from ..web import gateway, json_object, page_limit
 from .payments import idempotent, order_fields
-from .streams import describe, session_stream, stream_response
+from .streams import client_gone, describe, session_stream, stream_response
 
 bp = Blueprint("checkout", __name__)
 
@@ -189,5 +189,5 @@ def events(session_id: str) -> Response:
     found(session_id)
     state = gateway()
     page_url = f"{request.host_url}checkout/{session_id}"
-    stream = session_stream(state, session_id, page_url)
+    stream = session_stream(state, session_id, page_url, client_gone(request.environ))
     return stream_response(state, stream, "GET /checkout/sessions/<id>")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Response
 
@@ -12,11 +13,19 @@ from ...core import jsonio
 from ...core.checkout_session import CheckoutSession
 from ...core.events import Notice
 from ..responses import json_response
+from ..web import DISCONNECTED
 
 if TYPE_CHECKING:
     from ...gateway import Gateway
 
 HEARTBEAT_S = 15.0
+
+
+def client_gone(environ: dict[str, Any]) -> threading.Event:
+    """Set when the client of this request has left, if the server says so (granian);
+    otherwise an event never set, and the stream ends at its next write."""
+    gone = environ.get(DISCONNECTED)
+    return gone if isinstance(gone, threading.Event) else threading.Event()
 
 
 def sse(data: object, event: str | None = None, id: int | None = None) -> bytes:
@@ -36,9 +45,11 @@ def describe(state: Gateway, session: CheckoutSession, page_url: str) -> dict[st
     return session.to_json(page_url, callback_state)
 
 
-def session_stream(state: Gateway, session_id: str, page_url: str) -> Iterator[bytes]:
+def session_stream(
+    state: Gateway, session_id: str, page_url: str, gone: threading.Event
+) -> Iterator[bytes]:
     """The session at once, then again whenever it changes; ends when it is final, when
-    it is forgotten (a reset), or when the gateway stops."""
+    it is forgotten (a reset), when the client has `gone`, or when the gateway stops."""
     bus = state.events
     seen = bus.last
     while True:
@@ -51,7 +62,7 @@ def session_stream(state: Gateway, session_id: str, page_url: str) -> Iterator[b
             return
         while True:
             notices = bus.wait(seen, HEARTBEAT_S)
-            if bus.closed:
+            if bus.closed or gone.is_set():
                 return
             if notices is None or any(
                 n.kind == "reset" or (n.kind == "session" and n.id == session_id) for n in notices
@@ -85,8 +96,11 @@ def stream_response(state: Gateway, stream: Iterator[bytes], poll_instead: str) 
     return response
 
 
-def notice_stream(state: Gateway, last_event_id: int | None, lifetime: float) -> Iterator[bytes]:
-    """Change notices {seq, kind, id} as they are published, for `lifetime` seconds.
+def notice_stream(
+    state: Gateway, last_event_id: int | None, lifetime: float, gone: threading.Event
+) -> Iterator[bytes]:
+    """Change notices {seq, kind, id} as they are published, for `lifetime` seconds or
+    until the client has `gone`.
 
     First a `hello` with the newest number, or, resuming from Last-Event-ID, the notices
     missed since, or `resync` if some are no longer kept (fetch everything again).
@@ -104,7 +118,7 @@ def notice_stream(state: Gateway, last_event_id: int | None, lifetime: float) ->
     deadline = time.monotonic() + lifetime
     while (left := deadline - time.monotonic()) > 0:
         notices = bus.wait(seen, min(HEARTBEAT_S, left))
-        if bus.closed:
+        if bus.closed or gone.is_set():
             return
         if notices is None:
             seen = bus.last

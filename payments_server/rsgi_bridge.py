@@ -1,0 +1,238 @@
+"""A WSGI app served over granian's RSGI interface, so that no client can hold a thread.
+
+granian's own WSGI worker reads a request body on the request thread, with no deadline:
+16 clients sending half a body stalled every request. Here the body is read in granian's
+event loop, where waiting costs a coroutine, under a deadline from the first byte of the
+body to its last; only a complete request reaches the app, on a pool of `threads` threads.
+A body that misses the deadline, or is too large, still reaches the app: without its
+bytes, its status (408, 413) in the environ (`BODY_PROBLEM`), so each API refuses it in
+its own shape;
+the connection is closed after that answer. An event stream learns at once that its
+client left (`DISCONNECTED`), instead of at its next write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from .apis.web import BODY_PROBLEM, DISCONNECTED
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+log = logging.getLogger("payments_server.server")
+
+NO_BODY_STATUSES = frozenset({204, 304})
+
+
+class BodyTooLargeError(Exception):
+    """The body is longer than the app accepts."""
+
+
+class Bridge:
+    """An RSGI application running a WSGI app; `wake()` is called when a client leaves."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        threads: int,
+        *,
+        body_timeout: float,
+        max_body: int,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.app = app
+        self.body_timeout = body_timeout
+        self.max_body = max_body
+        self._wake = wake
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="request")
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        """Read the body under the deadline, run the app on the pool, send its answer."""
+        headers = scope.headers
+        problem = None
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                body = await self._body(headers, proto)
+        except TimeoutError:
+            body, problem = b"", 408
+        except BodyTooLargeError:
+            body, problem = b"", 413
+        loop = asyncio.get_running_loop()
+        answered = loop.create_future()
+        self._pool.submit(self._answer, loop, answered, scope, proto, body, problem)
+        stream = await answered
+        if stream is not None:
+            await self._stream(proto, *stream)
+
+    def _answer(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        answered: asyncio.Future[Any],
+        scope: Any,
+        proto: Any,
+        body: bytes,
+        problem: int | None,
+    ) -> None:
+        """Run the app on a pool thread and send its answer from here if it is in memory;
+        a stream is handed back to the event loop (through `answered`)."""
+        stream = None
+        try:
+            environ = _environ(scope, scope.headers, body)
+            disconnected = threading.Event()
+            environ[DISCONNECTED] = disconnected
+            if problem is not None:
+                environ[BODY_PROBLEM] = problem
+            status, sent, chunks = self._call(environ)
+            if problem is not None:
+                # Bytes of the body may still come: they must not be read as a next request.
+                sent.append(("connection", "close"))
+            if isinstance(chunks, list):
+                proto.response_bytes(status, sent, b"".join(chunks))
+            else:
+                stream = (status, sent, chunks, disconnected)
+        except Exception:
+            # Flask answers the app's own errors; this is the bridge's. granian answers 500.
+            log.exception("could not answer %s %s", scope.method, scope.path)
+        finally:
+            loop.call_soon_threadsafe(answered.set_result, stream)
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Nothing to prepare (granian calls it when the worker starts)."""
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Nothing to release (granian calls it when the worker stops)."""
+
+    def close(self) -> None:
+        """Stop the pool once the requests on it are done."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _body(self, headers: Any, proto: Any) -> bytes:
+        length = headers.get("content-length")
+        if (length is None and "transfer-encoding" not in headers) or length == "0":
+            return b""
+        if length is not None and length.isdigit():
+            if int(length) > self.max_body:
+                raise BodyTooLargeError
+            return bytes(await proto())
+        parts, size = [], 0
+        async for part in proto:
+            size += len(part)
+            if size > self.max_body:
+                raise BodyTooLargeError
+            parts.append(part)
+        return b"".join(parts)
+
+    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], Any]:
+        """Run the app (on a pool thread): its status, headers, and body as a list when it
+        is in memory, else as the iterator to stream."""
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[Any], exc_info: Any = None) -> Any:
+            started[:] = [int(status[:3]), list(headers)]
+            return lambda data: None  # the legacy write(): nothing here uses it
+
+        body = self.app(environ, start_response)
+        if isinstance(body, list):
+            return started[0], started[1], body
+        iterator = iter(body)
+        # start_response may wait for the first chunk (a generator's first step).
+        first = next(iterator, None)
+        status, headers = started
+        if first is None or status in NO_BODY_STATUSES or environ["REQUEST_METHOD"] == "HEAD":
+            _close(body)
+            return status, headers, [first or b""]
+        return status, headers, _Stream(first, iterator, body)
+
+    async def _stream(
+        self,
+        proto: Any,
+        status: int,
+        headers: list[tuple[str, str]],
+        stream: _Stream,
+        disconnected: threading.Event,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        watcher = asyncio.ensure_future(proto.client_disconnect())
+
+        def left(_: object) -> None:
+            disconnected.set()
+            self._wake()
+
+        watcher.add_done_callback(left)
+        transport = proto.response_stream(status, headers)
+        try:
+            chunk: bytes | None = stream.first
+            while chunk is not None and not disconnected.is_set():
+                await transport.send_bytes(chunk)
+                chunk = await loop.run_in_executor(self._pool, stream.next)
+        except Exception:
+            disconnected.set()
+        finally:
+            watcher.remove_done_callback(left)
+            watcher.cancel()
+            await loop.run_in_executor(self._pool, _close, stream.body)
+
+
+class _Stream:
+    """A streamed body: its first chunk (already produced) and the rest to come."""
+
+    __slots__ = ("body", "first", "rest")
+
+    def __init__(self, first: bytes, rest: Iterator[bytes], body: Iterable[bytes]) -> None:
+        self.first, self.rest, self.body = first, rest, body
+
+    def next(self) -> bytes | None:
+        """The next chunk, or None at the end."""
+        return next(self.rest, None)
+
+
+def _close(body: object) -> None:
+    close = getattr(body, "close", None)
+    if close is not None:
+        close()
+
+
+def _environ(scope: Any, headers: Any, body: bytes) -> dict[str, Any]:
+    """The WSGI environ (PEP 3333) of an RSGI request, as granian's WSGI worker builds it."""
+    host, _, port = scope.server.rpartition(":")
+    client = scope.client.rpartition(":")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        # RSGI gives the path decoded as UTF-8; WSGI wants its bytes as latin-1.
+        "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
+        "QUERY_STRING": scope.query_string.encode("utf-8", "surrogateescape").decode("latin-1"),
+        "SERVER_NAME": host,
+        "SERVER_PORT": port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": client[0] or scope.client,
+        "REMOTE_PORT": client[2],
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": True,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in headers.items():
+        if name == "content-type":
+            environ["CONTENT_TYPE"] = value
+        elif name == "content-length":
+            environ["CONTENT_LENGTH"] = value
+        else:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            earlier = environ.get(key)
+            joint = "; " if key == "HTTP_COOKIE" else ","
+            environ[key] = value if earlier is None else earlier + joint + value
+    if body and "CONTENT_LENGTH" not in environ:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return environ
