@@ -10,10 +10,57 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 
 READY = "listening on"
+
+
+# What a hostile store sends, a piece every 0.3 s, forever: each piece comes well within
+# any per-read timeout, so only a deadline on the whole attempt ends the wait.
+DRIBBLES = {
+    "never answers": b"",
+    "a byte at a time": b"H",
+    "endless 100 Continue": b"HTTP/1.1 100 Continue\r\n\r\n",
+    "endless chunked body": b"1\r\nx\r\n",
+}
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@contextmanager
+def dribbling_store(piece: bytes) -> Iterator[str]:
+    """A store that accepts connections and never finishes an answer, sending `piece`
+    every 0.3 s (nothing if empty): the callback URL to it."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        accepted: list[socket.socket] = []
+        stop = threading.Event()
+
+        def dribble(connection: socket.socket) -> None:
+            if piece.startswith(b"1\r\n"):
+                connection.sendall(CHUNKED_HEAD)
+            while piece and not stop.wait(0.3):
+                try:
+                    connection.sendall(piece)
+                except OSError:
+                    return
+
+        def accept() -> None:
+            listener.settimeout(0.1)
+            while not stop.is_set():
+                try:
+                    accepted.append(listener.accept()[0])
+                except TimeoutError:
+                    continue
+                threading.Thread(target=dribble, args=(accepted[-1],), daemon=True).start()
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/payments/confirm"
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
 
 
 def free_port() -> int:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -12,7 +10,7 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
-from gateway_process import GatewayProcess, free_port
+from gateway_process import DRIBBLES, GatewayProcess, dribbling_store, free_port
 from payments_server.callbacks.signing import DEV_WEBHOOK_SECRET
 from payments_server.testing import StoreStub
 
@@ -36,50 +34,11 @@ def callbacks(gateway: GatewayProcess, query: str = "") -> list[dict]:
     return requests.get(gateway.url + "/callbacks" + query, timeout=5).json()["callbacks"]
 
 
-# What a hostile store sends, a piece every 0.3 s, forever: each piece comes well within
-# any per-read timeout, so only a deadline on the whole attempt ends the wait.
-DRIBBLES = {
-    "never answers": b"",
-    "a byte at a time": b"H",
-    "endless 100 Continue": b"HTTP/1.1 100 Continue\r\n\r\n",
-    "endless chunked body": b"1\r\nx\r\n",
-}
-CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-
-
 @pytest.fixture(params=DRIBBLES)
 def blackhole(request: pytest.FixtureRequest) -> Iterator[str]:
     """A store that accepts connections and never finishes an answer: its callback URL."""
-    piece = DRIBBLES[request.param]
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        accepted: list[socket.socket] = []
-        stop = threading.Event()
-
-        def dribble(connection: socket.socket) -> None:
-            if piece.startswith(b"1\r\n"):
-                connection.sendall(CHUNKED_HEAD)
-            while piece and not stop.wait(0.3):
-                try:
-                    connection.sendall(piece)
-                except OSError:
-                    return
-
-        def accept() -> None:
-            listener.settimeout(0.1)
-            while not stop.is_set():
-                try:
-                    accepted.append(listener.accept()[0])
-                except TimeoutError:
-                    continue
-                threading.Thread(target=dribble, args=(accepted[-1],), daemon=True).start()
-
-        thread = threading.Thread(target=accept, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/payments/confirm"
-        stop.set()
-        thread.join()
-        for connection in accepted:
-            connection.close()
+    with dribbling_store(DRIBBLES[request.param]) as url:
+        yield url
 
 
 def test_the_startup_line_prints_the_development_secret_and_the_schedule() -> None:
