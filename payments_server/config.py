@@ -43,6 +43,8 @@ class Settings:
     callback_url: str = DEFAULT_CALLBACK_URL
     callback_timeout: float = 5.0
     initial_balance: Decimal = Decimal("50000.00")
+    # The account's one currency (ISO 4217); an API naming another is refused.
+    currency: str = "USD"
     threads: int = 16
     # Deadlines on what a client sends (granian; waitress: see docs/limits.md).
     header_timeout: float = 10.0
@@ -98,6 +100,11 @@ class Settings:
         object.__setattr__(self, "initial_balance", balance.value)
         self._require(
             "threads", 1 <= self.threads <= MAX_THREADS, f"must be from 1 to {MAX_THREADS}"
+        )
+        self._require(
+            "currency",
+            len(self.currency) == 3 and self.currency.isascii() and self.currency.isupper(),
+            "must be an ISO 4217 code such as USD or EUR",
         )
         try:
             decode_secret(self.webhook_secret)

@@ -31,7 +31,7 @@ class Limits:
     header_timeout: float = 10.0
     body_timeout: float = 10.0
     max_connections: int = 4096
-    max_body: int = 64 * 1024
+    max_body: int = 4 * 1024 * 1024
     # Called when a client leaves mid-stream, so its stream can end (EventBus.wake).
     wake: Callable[[], None] = lambda: None
 
@@ -105,7 +105,8 @@ def serve_waitress(
         ident=f"payments_server/{__version__}",
         channel_timeout=limits.header_timeout,
         cleanup_interval=max(1, min(30, int(limits.header_timeout / 2))),
-        connection_limit=limits.max_connections, max_request_body_size=16 * limits.max_body,
+        connection_limit=limits.max_connections, max_request_body_size=limits.max_body,
+        asyncore_use_poll=True,  # select() cannot watch more than 1,024 connections
     )  # fmt: skip
 
     def interrupt(signum: int, frame: FrameType | None) -> None:

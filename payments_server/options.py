@@ -82,11 +82,17 @@ OPTIONS = (
         parse_decimal,
     ),
     Option(
+        "currency",
+        "--currency",
+        "CODE",
+        "the account's currency, ISO 4217; an API asking for another is refused (default: USD)",
+        str,
+    ),
+    Option(
         "threads",
         "--threads",
         "N",
-        "threads that run requests (granian's blocking threads); a slow store holds one per"
-        " order payment (default: 16)",
+        "threads that run requests; a slow store holds one per order payment (default: 16)",
         parse_int,
     ),
     Option(

@@ -15,9 +15,9 @@ import socket
 import threading
 from types import FrameType
 
-from . import MAX_BODY_BYTES, __version__, create_app
+from . import __version__, create_app
 from .apis.accesslog import AccessLog
-from .apis.web import EXTENSION_KEY
+from .apis.web import EXTENSION_KEY, LARGEST_BODY
 from .callbacks.signing import DEV_WEBHOOK_SECRET
 from .config import Settings
 from .core.journal import JournalError
@@ -73,7 +73,7 @@ def serve(settings: Settings) -> None:
         threading.Thread(target=close_streams, name="close-streams", daemon=True).start()
         limits = Limits(
             settings.threads, settings.header_timeout, settings.body_timeout,
-            settings.max_connections, MAX_BODY_BYTES, gateway.events.wake,
+            settings.max_connections, LARGEST_BODY, gateway.events.wake,
         )  # fmt: skip
         _allow_descriptors(settings.max_connections)
         with listener:

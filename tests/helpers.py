@@ -41,7 +41,9 @@ VOLATILE_KEYS = {"id", "at", "created_at", "next_attempt_at", "duration_ms", "pa
                  # A signature check: the signed string holds the timestamp, and so signs.
                  "signed_content", "sent_signature", "checked_signature",
                  # Where the test's store listens: a free port, not 8000.
-                 "url", "Host"}  # fmt: skip
+                 "url", "Host",
+                 # A checkout session's id, and the page's URL that holds it.
+                 "session_id", "payment_url"}  # fmt: skip
 MESSAGE_ID = re.compile(r"msg_[0-9a-f]{24}")
 SESSION_ID = re.compile(r"cs_[0-9a-f]{32}")
 GATEWAY_URL = re.compile(r"^http://(localhost|127\.0\.0\.1):\d+/")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from . import gateway
+from . import article, gateway
 from .errors import HTTP_MESSAGES, ApiError, register_error_handlers
 from .guard import guard
 from .recorder import record_request
@@ -18,6 +18,7 @@ def register_apis(app: Flask) -> None:
     app.before_request(_refuse_unread_body)
     app.before_request(guard)
     gateway.register(app)
+    article.register(app)
     app.after_request(record_request)
     app.after_request(_no_sniffing)
     register_error_handlers(app)

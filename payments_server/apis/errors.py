@@ -1,14 +1,16 @@
-"""Turns every failure, expected or not, into the JSON envelope {"status": "failed", ...}."""
+"""Turns every failure, expected or not, into its API's JSON: the seed's envelope
+{"status": "failed", ...}, or another surface's own shape (by the request's path)."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, got_request_exception
+from flask import Flask, Response, current_app, got_request_exception, has_request_context, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..core.journal import JournalError
 from ..core.refusals import RefusedError
+from .index import surface_of
 from .responses import json_response
 
 log = logging.getLogger("payments_server.errors")
@@ -37,7 +39,10 @@ class ApiError(Exception):
 
 
 def failure(status: int, message: str, **extra: object) -> Response:
-    """Build a failure response: {"status": "failed", "message": ..., **extra}."""
+    """Build a failure response in the shape of the API the request was sent to: the
+    seed's {"status": "failed", "message": ..., **extra}, or the article's {"error": ...}."""
+    if has_request_context() and surface_of(request.path) == "article":
+        return json_response({"error": message}, status)
     return json_response({"status": "failed", "message": message, **extra}, status)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from flask import current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..core import jsonio
+from ..core.urls import is_callback_url, is_http_url
 from .errors import ApiError
 
 if TYPE_CHECKING:
@@ -18,6 +20,11 @@ if TYPE_CHECKING:
 EXTENSION_KEY = "payments_server"
 # More digits than any bound of a query parameter has.
 MAX_DIGITS = 18
+# What a URL keeps as it is when its other characters are percent-encoded (RFC 3986).
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
+# The largest body any route takes (PUT /simulation's); the server refuses a longer one
+# with 413 before reading it. Other routes take 64 KiB (MAX_CONTENT_LENGTH).
+LARGEST_BODY = 4 * 1024 * 1024
 # Set in the environ by the server (rsgi_bridge) when it could not read the body: 408 (not
 # in time) or 413 (too large). The app answers it in each API's shape, changing nothing.
 BODY_PROBLEM = "payments_server.body_problem"
@@ -100,4 +107,21 @@ def int_arg(name: str, default: int, low: int, high: int | None) -> int:
     if value is None or value < low or (high is not None and value > high):
         bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
         raise ApiError(400, f"'{name}' must be a whole number {bounds}, got {text!r}")
+    return value
+
+
+def url_field(body: dict[str, Any], name: str) -> str | None:
+    """An optional absolute http(s) URL of a body; 400 if it is not one, or is a callback URL
+    a request could not carry."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 2048 or not is_http_url(value):
+        raise ApiError(400, f"'{name}' must be an absolute http:// or https:// URL")
+    if name == "callback_url" and not is_callback_url(value):
+        # Refused before any money moves: a callback could never be sent there.
+        raise ApiError(
+            400, "'callback_url' must be in ASCII: percent-encode other characters"
+            f" ({quote(value, safe=URL_SAFE)})",
+        )  # fmt: skip
     return value

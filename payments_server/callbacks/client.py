@@ -47,11 +47,15 @@ class Callback:
         url: str | None = None,
         extra: Mapping[str, object] | None = None,
         callback_id: str | None = None,
+        body: Mapping[str, object] | None = None,
     ) -> Callback:
         """A new event with a fresh webhook-id (or `callback_id`); the body is exactly
-        {"order_id", "status"}, followed by `extra` (a refund's amounts) when there is one."""
-        body = jsonio.dumps({"order_id": order_id, "status": status, **(extra or {})}).encode()
-        return cls(callback_id or new_message_id(), order_id, status, body, url)
+        {"order_id", "status"}, followed by `extra` (a refund's amounts) when there is one,
+        or `body` as given (another API's shape)."""
+        sent = {"order_id": order_id, "status": status, **(extra or {})} if body is None else body
+        return cls(
+            callback_id or new_message_id(), order_id, status, jsonio.dumps(sent).encode(), url
+        )
 
 
 @dataclass(frozen=True, slots=True)

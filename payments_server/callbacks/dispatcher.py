@@ -80,11 +80,13 @@ class CallbackDispatcher:
         extra: Mapping[str, object] | None = None,
         *,
         callback_id: str | None = None,
+        body: Mapping[str, object] | None = None,
     ) -> Delivery:
         """Send a new event now (to `url`, or the server's callback URL) and return its
         record; failures are queued for retry. `callback_id` is its webhook-id, if chosen
-        before (a checkout session records it with its payment)."""
-        callback = Callback.new(order_id, status, url, extra, callback_id)
+        before (a checkout session records it with its payment); `body` replaces the
+        usual one."""
+        callback = Callback.new(order_id, status, url, extra, callback_id, body)
         delivery = Delivery(callback, self._clock.now())
         fault = None if self._faults is None else self._faults(order_id)
         swapped = None

@@ -24,7 +24,11 @@ MIN_EXPIRES_IN = 10
 MAX_EXPIRES_IN = 86_400
 DEFAULT_EXPIRES_IN = 1_800
 EVENT = "session"
-TEXT_FIELDS = ("success_url", "cancel_url", "callback_url", "description", "callback_id")
+TEXT_FIELDS = (
+    "success_url", "cancel_url", "callback_url", "description", "callback_id", "currency",
+)  # fmt: skip
+# The API a session was opened through, when its line names none (written before APIs).
+DEFAULT_API = "gateway"
 
 
 class SessionState(StrEnum):
@@ -91,6 +95,10 @@ class CheckoutSession:
     state: SessionState = SessionState.OPEN
     attempts: tuple[CardAttempt, ...] = ()
     callback_id: str | None = None
+    # The currency the store named (the account's; shown on the page), if it named one.
+    currency: str | None = None
+    # The API it was opened through: the shape of its callback (flow/outcomes.py).
+    api: str = DEFAULT_API
 
     @property
     def open(self) -> bool:
@@ -103,6 +111,7 @@ class CheckoutSession:
             "id": self.id,
             "order_id": self.order_id,
             "amount": self.amount.sent,
+            "currency": self.currency,
             "state": self.state.value,
             "url": url,
             "created_at": format_time(self.created_at),
@@ -113,6 +122,7 @@ class CheckoutSession:
             "description": self.description,
             "metadata": dict(self.metadata),
             "attempts": [attempt.to_json() for attempt in self.attempts],
+            "api": self.api,
             "callback": None
             if self.callback_id is None
             else {"id": self.callback_id, "state": callback_state},
@@ -135,6 +145,7 @@ def to_event(session: CheckoutSession) -> dict[str, Any]:
         "created_at": session.created_at.isoformat(),
         "expires_at": session.expires_at.isoformat(),
         **{name: getattr(session, name) for name in TEXT_FIELDS},
+        "api": session.api,
         "metadata": dict(session.metadata),
         "attempts": [
             {
@@ -167,8 +178,10 @@ def _session(session_id: str, order_id: OrderId, event: dict[str, Any]) -> Check
     amount = parse_amount(event.get("amount"))  # AmountError is a ValueError
     texts = {name: event.get(name) for name in TEXT_FIELDS}
     metadata, attempts = event.get("metadata"), event.get("attempts")
+    api = event.get("api", DEFAULT_API)
     if (
-        any(value is not None and not isinstance(value, str) for value in texts.values())
+        not isinstance(api, str)
+        or any(value is not None and not isinstance(value, str) for value in texts.values())
         or not isinstance(metadata, dict)
         or not isinstance(attempts, list)
     ):
@@ -186,6 +199,7 @@ def _session(session_id: str, order_id: OrderId, event: dict[str, Any]) -> Check
         metadata=metadata,
         state=state,
         attempts=tuple(_attempt(attempt) for attempt in attempts),
+        api=api,
         **texts,
     )
 

@@ -33,7 +33,7 @@ from ..core.scheduler import Scheduler
 from ..core.session_store import SessionStore
 from ..core.simulation import Decline, Pending
 from ..core.transactions import OrderId
-from .outcomes import SESSION_CALLBACK_STATUS, Refused
+from .outcomes import Refused, session_callback
 from .payments import PaymentFlow
 
 # A session refused before any decision: its order was paid some other way (the store was
@@ -179,12 +179,11 @@ class Checkout:
         the delivery to the session if it was not known before, and tell the live views."""
         attempt = session.attempts[-1] if session.attempts else None
         if attempt is None or attempt.decline_code not in UNTOLD:
+            status, body = session_callback(session)
             delivery = self.flow.notify(
-                session.order_id,
-                SESSION_CALLBACK_STATUS[session.state],
-                session.callback_url,
-                callback_id=session.callback_id,
-            )
+                session.order_id, status, session.callback_url,
+                callback_id=session.callback_id, body=body,
+            )  # fmt: skip
             if delivery is not None and session.callback_id is None:
                 session = self.sessions.link_callback(session.id, delivery.id) or session
         self.events.publish("session", session.id)

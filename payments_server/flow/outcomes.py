@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..callbacks.deliveries import Delivery, State
-from ..core.checkout_session import SessionState
+from ..core.checkout_session import CheckoutSession, SessionState
 from ..core.money import Amount
 from ..core.refusals import (
     InsufficientFundsError,
@@ -73,13 +73,23 @@ def callback_status(outcome: Outcome) -> str | None:
     return None
 
 
-# What the store is told for each way a checkout session ends; the reason is in the session.
-SESSION_CALLBACK_STATUS = {
-    SessionState.PAID: "success",
-    SessionState.FAILED: "failed",
-    SessionState.CANCELED: "failed",
-    SessionState.EXPIRED: "failed",
+# What the store is told when a checkout session ends: "success" when paid, else the API's
+# word for unpaid (failed, canceled, expired: the reason is in the session). The callback
+# body of a session, by the API it was opened through: the key that names the order and
+# the status of a session that ended unpaid. The seed's is {"order_id",
+# "status": "success" | "failed"}; the article's {"transaction_id", "status": "success" |
+# "failure"} (docs/article.md).
+SESSION_CALLBACK_SHAPES = {
+    "gateway": ("order_id", "failed"),
+    "article": ("transaction_id", "failure"),
 }
+
+
+def session_callback(session: CheckoutSession) -> tuple[str, dict[str, object]]:
+    """The status a finished session tells its store, and the callback's body."""
+    key, unpaid = SESSION_CALLBACK_SHAPES.get(session.api, SESSION_CALLBACK_SHAPES["gateway"])
+    status = "success" if session.state is SessionState.PAID else unpaid
+    return status, {key: session.order_id, "status": status}
 
 
 def notified(delivery: Delivery | None) -> bool:

@@ -113,10 +113,14 @@ class PaymentFlow:
         extra: Mapping[str, object] | None = None,
         *,
         callback_id: str | None = None,
+        body: Mapping[str, object] | None = None,
     ) -> Delivery | None:
-        """Send the store a callback now, retried on schedule; never raises."""
+        """Send the store a callback now, retried on schedule; never raises. `body`, if
+        given, is the callback's body instead of {"order_id", "status"} (another API's)."""
         try:
-            return self.callbacks.notify(order_id, status, url, extra, callback_id=callback_id)
+            return self.callbacks.notify(
+                order_id, status, url, extra, callback_id=callback_id, body=body
+            )
         except Exception:
             # A bug or a URL nobody could send to: the money has moved all the same.
             log.exception("the %s callback for order %s could not be sent", status, order_id)

@@ -78,14 +78,21 @@ def test_slow_bodies_hold_no_thread_and_get_408_at_the_body_timeout() -> None:
 
 
 def test_a_body_that_is_too_large_is_refused_before_it_is_read() -> None:
-    with GatewayProcess() as gateway, connect(gateway) as sock:
-        sock.sendall(HEAD + b"Content-Length: 100000000\r\n\r\n" + b"{")
-        status, _, body, closed = read_answer(sock)
+    with GatewayProcess() as gateway:
+        with connect(gateway) as sock:
+            sock.sendall(HEAD + b"Content-Length: 100000000\r\n\r\n" + b"{")
+            status, _, body, closed = read_answer(sock)
+        # The largest body a route takes still arrives whole: a thousand long rules.
+        rules = [{"order_id": f"{n:04d}" + "\u00e9" * 250, "decline_code": "lost_card"}
+                 for n in range(1000)]  # fmt: skip
+        settings = requests.put(gateway.url + "/simulation", json={"rules": rules}, timeout=10)
     assert (status, json.loads(body), closed) == (
         413,
         {"status": "failed", "message": "Request body too large"},
         True,
     )
+    assert settings.status_code == 200
+    assert len(settings.request.body or b"") > 1_000_000
 
 
 @pytest.mark.usefixtures("each_server")

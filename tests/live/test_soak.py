@@ -3,7 +3,7 @@
 2,000 idle connections, 50 clients sending half a body, 300 sending their headers a byte
 at a time, 50 event streams, and order payments whose store dribbles its answer. The
 limits that hold them (docs/limits.md) are the defaults, but for the callback timeout.
-granian only: waitress watches its connections with select(), which stops at 1,024.
+On granian, the default server, which these limits are written for.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request
 from ... import __name__ as package_name
 from ...core.activity import KINDS
 from ..errors import ApiError
+from ..index import SURFACES
 from ..responses import json_response
 from ..web import gateway, int_arg
 from .spec import spec
@@ -68,5 +69,6 @@ def index() -> Response:
             "version": spec()["info"]["version"],  # type: ignore[index]
             "dashboard": f"{request.host_url}dashboard" if settings.dashboard else None,
             "openapi": f"{request.host_url}openapi.json",
+            "apis": [surface.to_json(request.host_url) for surface in SURFACES],
         }
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Response, request
 
@@ -15,10 +14,9 @@ from ...core.checkout_session import (
 )
 from ...core.jsonio import as_integer
 from ...core.simulation import DECLINE_CODES
-from ...core.urls import is_callback_url, is_http_url
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, json_object, page_limit
+from ..web import gateway, json_object, page_limit, url_field
 from .payments import idempotent, order_fields
 from .streams import client_gone, describe, session_stream, stream_response
 
@@ -29,8 +27,6 @@ FIELDS = (
     "description", "metadata",
 )  # fmt: skip
 URL_FIELDS = ("success_url", "cancel_url", "callback_url")
-# What a URL keeps as it is when its other characters are percent-encoded (RFC 3986).
-URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 STATES = tuple(state.value for state in SessionState)
 OUTCOMES = ("paid", "declined", "canceled")
 MAX_DESCRIPTION = 500
@@ -63,7 +59,7 @@ def create() -> Response:
             400, f"'{unknown[0]}' is not a checkout session field; use {', '.join(FIELDS)}"
         )
     order_id, amount = order_fields(body)
-    details: dict[str, Any] = {name: _url(body, name) for name in URL_FIELDS}
+    details: dict[str, Any] = {name: url_field(body, name) for name in URL_FIELDS}
     details["description"] = _description(body.get("description"))
     details["metadata"] = _metadata(body.get("metadata"))
     state = gateway()
@@ -126,21 +122,6 @@ def complete(session_id: str) -> Response:
         declined = (code or "card_declined") if outcome == "declined" else None
         session = checkout.pay(session_id, decline_code=declined, reason="asked for by /complete")
     return json_response({"status": "success", "session": session_json(session)})
-
-
-def _url(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > 2048 or not is_http_url(value):
-        raise ApiError(400, f"'{name}' must be an absolute http:// or https:// URL")
-    if name == "callback_url" and not is_callback_url(value):
-        # Refused before any money moves: a callback could never be sent there.
-        raise ApiError(
-            400, "'callback_url' must be in ASCII: percent-encode other characters"
-            f" ({quote(value, safe=URL_SAFE)})",
-        )  # fmt: skip
-    return value
 
 
 def _expires_in(value: object) -> int:

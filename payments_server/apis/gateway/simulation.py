@@ -7,13 +7,13 @@ from flask import Blueprint, Response, request
 from ...core.simulation import SimulationError, SimulationSettings
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, json_object
+from ..web import LARGEST_BODY, gateway, json_object
 
 bp = Blueprint("simulation", __name__)
 
 # A thousand rules with the longest order ids, each character JSON-escaped, fit in this;
 # the app's 64 KiB limit would refuse some valid settings with 413 before they are read.
-MAX_SETTINGS_BYTES = 4 * 1024 * 1024
+MAX_SETTINGS_BYTES = LARGEST_BODY
 
 
 @bp.get("/simulation")

@@ -175,6 +175,12 @@ def test_get_root_is_the_dashboard_for_a_browser_and_an_index_for_a_script(
         assert script.get_json() == {
             "status": "success", "name": "payments_server", "version": "0.1.0",
             "dashboard": "http://localhost/dashboard", "openapi": "http://localhost/openapi.json",
+            "apis": [
+                {"id": "gateway", "title": "payments_server's own API (seed 000)",
+                 "base_url": "http://localhost/", "docs": "README.md"},
+                {"id": "article", "title": "The article's hosted-payment gateway (seed 002)",
+                 "base_url": "http://localhost/article", "docs": "docs/article.md"},
+            ],
         }  # fmt: skip
     off = make_client(dashboard=False)
     assert off.get("/", headers={"Accept": "text/html"}).get_json()["dashboard"] is None
