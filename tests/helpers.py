@@ -43,7 +43,9 @@ VOLATILE_KEYS = {"id", "at", "created_at", "next_attempt_at", "duration_ms", "pa
                  # Where the test's store listens: a free port, not 8000.
                  "url", "Host",
                  # A checkout session's id, and the page's URL that holds it.
-                 "session_id", "payment_url"}  # fmt: skip
+                 "session_id", "payment_url",
+                 # The ticketing service's payment times (docs/ticketing.md).
+                 "createdAt", "processedAt"}  # fmt: skip
 MESSAGE_ID = re.compile(r"msg_[0-9a-f]{24}")
 SESSION_ID = re.compile(r"cs_[0-9a-f]{32}")
 GATEWAY_URL = re.compile(r"^http://(localhost|127\.0\.0\.1):\d+/")

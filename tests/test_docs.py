@@ -17,7 +17,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 EXAMPLE = re.compile(r"```sh\n([^`]*?)```\s*```json\n(.*?)```", re.DOTALL)
 PYTHON = re.compile(r"```python\n(.*?)```", re.DOTALL)
 # Each page with examples, and how the gateway its examples run against is started.
-PAGES = {"clock.md": ("--clock", "frozen"), "article.md": ()}
+PAGES = {"clock.md": ("--clock", "frozen"), "article.md": (), "ticketing.md": ()}
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from . import article, gateway
+from . import article, gateway, ticketing
 from .errors import HTTP_MESSAGES, ApiError, register_error_handlers
 from .guard import guard
 from .recorder import record_request
@@ -19,6 +19,7 @@ def register_apis(app: Flask) -> None:
     app.before_request(guard)
     gateway.register(app)
     article.register(app)
+    ticketing.register(app)
     app.after_request(record_request)
     app.after_request(_no_sniffing)
     register_error_handlers(app)

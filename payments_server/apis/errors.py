@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from flask import Flask, Response, current_app, got_request_exception, has_request_context, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -24,6 +25,12 @@ HTTP_MESSAGES = {
 }
 
 
+# Where RFC 9110 defines each status, as ProblemDetails' "type" links to it.
+RFC9110_SECTIONS = {400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 405: "15.5.6",
+                    408: "15.5.9", 409: "15.5.10", 413: "15.5.14", 415: "15.5.16",
+                    500: "15.6.1", 503: "15.6.4"}  # fmt: skip
+
+
 class ApiError(Exception):
     """A request we refuse: its HTTP status, message, and any extra keys for the body."""
 
@@ -41,9 +48,27 @@ class ApiError(Exception):
 def failure(status: int, message: str, **extra: object) -> Response:
     """Build a failure response in the shape of the API the request was sent to: the
     seed's {"status": "failed", "message": ..., **extra}, or the article's {"error": ...}."""
-    if has_request_context() and surface_of(request.path) == "article":
+    surface = surface_of(request.path) if has_request_context() else "gateway"
+    if surface == "article":
         return json_response({"error": message}, status)
+    if surface == "ticketing":
+        return problem_details(status, message)
     return json_response({"status": "failed", "message": message, **extra}, status)
+
+
+def problem_details(status: int, detail: str | None = None) -> Response:
+    """ASP.NET Core's ProblemDetails (RFC 9457), as the ticketing service's framework
+    answers what reaches no action: its type, title and status, and what went wrong."""
+    body: dict[str, object] = {
+        "type": f"https://tools.ietf.org/html/rfc9110#section-{RFC9110_SECTIONS.get(status, '15')}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail is not None:
+        body["detail"] = detail
+    response = json_response(body, status)
+    response.headers["Content-Type"] = "application/problem+json; charset=utf-8"
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:

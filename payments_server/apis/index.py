@@ -27,7 +27,16 @@ class Surface:
 SURFACES = (
     Surface("gateway", "payments_server's own API (seed 000)", "/", "README.md"),
     Surface(
-        "article", "The article's hosted-payment gateway (seed 002)", "/article", "docs/article.md"
+        "article",
+        "The article's hosted-payment gateway (seed 002)",
+        "/article",
+        "docs/article.md",
+    ),
+    Surface(
+        "ticketing",
+        "The ticketing platform's payment service (seed 001)",
+        "/ticketing",
+        "docs/ticketing.md",
     ),
 )
 

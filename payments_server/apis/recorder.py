@@ -9,10 +9,13 @@ from flask import Response, g, request
 
 from ..core.transactions import OrderId, as_order_id
 from .curl import as_curl
+from .index import surface_of
 from .web import gateway
 
 # The areas whose POSTs and PUTs are kept; pages (which carry card numbers) never are.
-RECORDED_BLUEPRINTS = frozenset({"payments", "refunds", "callbacks", "simulation", "checkout"})
+RECORDED_BLUEPRINTS = frozenset(
+    {"payments", "refunds", "callbacks", "simulation", "checkout", "article", "ticketing"}
+)
 # Checking a signature changes nothing, and its body may hold the store's secret.
 NOT_RECORDED = frozenset({"callbacks.verify_callback"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -42,6 +45,7 @@ def record_request(response: Response) -> Response:
     def detail() -> dict[str, Any]:
         where = f"{path}?{query}" if query else path
         return {
+            "api": surface_of(path),
             "method": method,
             "path": where,
             "status": status,
@@ -64,7 +68,14 @@ def _order_of() -> OrderId | None:
         session = gateway().checkout.sessions.get(session_id)
         return None if session is None else session.order_id
     parsed = g.get("json_body")
-    return as_order_id(parsed.get("order_id")) if isinstance(parsed, dict) else None
+    if not isinstance(parsed, dict):
+        return None
+    # The order, as each API names it: the article's transaction, the ticketing orderId.
+    named = {key.lower(): value for key, value in parsed.items() if isinstance(key, str)}
+    for key in ("order_id", "transaction_id", "orderid"):
+        if key in named:
+            return as_order_id(named[key])
+    return None
 
 
 def _shown(data: bytes) -> str:

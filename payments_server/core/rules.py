@@ -17,6 +17,13 @@ DECLINE_CODES = (
     "processing_error",
     "lost_card",
     "stolen_card",
+    # The ticketing service's failure classes (seed 001, docs/ticketing.md): on its API each
+    # answers as that service does (404, 400, 400, 401, 500); elsewhere, a decline.
+    "order_not_found",
+    "order_validation_failed",
+    "reservation_validation_failed",
+    "unauthorized",
+    "internal_error",
 )
 DEFAULT_DECLINE_CODE = "card_declined"
 DEFAULT_DECIDE_AFTER_MS = 2_000

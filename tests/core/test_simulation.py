@@ -33,10 +33,13 @@ def test_the_defaults_decline_nothing_and_add_no_latency() -> None:
     }
 
 
-def test_the_seven_stripe_decline_codes_are_supported() -> None:
+def test_the_seven_stripe_decline_codes_and_the_ticketing_classes_are_supported() -> None:
     assert set(DECLINE_CODES) == {
         "do_not_honor", "insufficient_funds", "card_declined", "expired_card",
         "processing_error", "lost_card", "stolen_card",
+        # Each answers as the ticketing service does on its API (docs/ticketing.md).
+        "order_not_found", "order_validation_failed", "reservation_validation_failed",
+        "unauthorized", "internal_error",
     }  # fmt: skip
 
 

@@ -183,8 +183,10 @@
       el("time", { datetime: entry.at, text: when(entry.at) }),
       el("span", { class: "kind", text: entry.kind }),
       el("span", { class: "summary", text: entry.summary }));
-    if (entry.order_id !== null) item.append(" ", orderButton(entry.order_id));
     const detail = entry.detail;
+    // Which API a request came through, when it is not the gateway's own.
+    if (entry.kind === "request" && detail.api && detail.api !== "gateway") item.append(" ", el("span", { class: "badge api", text: detail.api }));
+    if (entry.order_id !== null) item.append(" ", orderButton(entry.order_id));
     if (entry.kind === "request") {
       item.append(el("details", {}, el("summary", { text: "request and answer" }),
         el("pre", { class: "request-body", text: detail.request_body || "(no body)" }),

@@ -156,4 +156,5 @@ def test_the_index_lists_each_api_with_its_base_url(client: FlaskClient) -> None
     assert [(a["id"], a["base_url"]) for a in index["apis"]] == [
         ("gateway", "http://localhost/"),
         ("article", "http://localhost/article"),
+        ("ticketing", "http://localhost/ticketing"),
     ]

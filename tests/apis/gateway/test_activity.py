@@ -53,7 +53,7 @@ def test_an_order_payment_leaves_its_decision_its_callback_and_its_request(
         "response_body": "{}",
     }  # fmt: skip
     assert request["detail"] == {
-        "method": "POST", "path": "/payments/orders", "status": 200,
+        "api": "gateway", "method": "POST", "path": "/payments/orders", "status": 200,
         "request_body": sent.decode(), "response_body": answer.get_data(as_text=True),
         "curl": "curl -sS -X POST http://localhost/payments/orders"
                 " -H 'Content-Type: application/json' -H 'Idempotency-Key: k-1'"
@@ -180,6 +180,8 @@ def test_get_root_is_the_dashboard_for_a_browser_and_an_index_for_a_script(
                  "base_url": "http://localhost/", "docs": "README.md"},
                 {"id": "article", "title": "The article's hosted-payment gateway (seed 002)",
                  "base_url": "http://localhost/article", "docs": "docs/article.md"},
+                {"id": "ticketing", "title": "The ticketing platform's payment service (seed 001)",
+                 "base_url": "http://localhost/ticketing", "docs": "docs/ticketing.md"},
             ],
         }  # fmt: skip
     off = make_client(dashboard=False)

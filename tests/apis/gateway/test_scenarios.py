@@ -337,7 +337,8 @@ def test_put_replaces_the_settings_and_shows_them(client: FlaskClient) -> None:
     [('{"decline_rate": 2}', "'decline_rate' must be a number from 0 to 1"),
      ('{"rules": [{"next": 1, "decline_code": "nope"}]}',
       "'rules[0].decline_code' must be one of do_not_honor, insufficient_funds, card_declined,"
-      " expired_card, processing_error, lost_card, stolen_card"),
+      " expired_card, processing_error, lost_card, stolen_card, order_not_found,"
+      " order_validation_failed, reservation_validation_failed, unauthorized, internal_error"),
      ("", "Request body must be JSON"),
      ("[]", "Request body must be a JSON object")],
 )  # fmt: skip

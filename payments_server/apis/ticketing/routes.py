@@ -1,0 +1,188 @@
+"""The ticketing service's payment API (seed 001, docs/ticketing.md) at /ticketing:
+POST /payments as its PaymentsController answers it, and the read side a client expects."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from flask import Blueprint, Response, current_app, g, request
+
+from ...core.money import Amount, AmountError, parse_amount
+from ...core.refusals import InsufficientFundsError, LimitExceededError, OrderAlreadyPaidError
+from ...flow.outcomes import Declined, Paid, Pending, Refused
+from ..errors import problem_details
+from ..responses import json_response
+from ..web import gateway
+from .binding import EMPTY, GUID, PaymentRequest, bind
+from .payments import FAILED, PENDING, SUCCEEDED, Payment, Payments, simulated_response
+
+BASE_URL = "/ticketing"
+EXTENSION = "payments_server.ticketing"
+JSON_TYPES = ("application/json", "text/json", "application/*+json")
+REQUIRED = "Payment request is required"
+# The controller's switch on the handler's error message: each class and its status.
+CLASSES = {
+    "order_not_found": (404, "Order not found"),
+    "order_validation_failed": (400, "Order validation failed"),
+    "reservation_validation_failed": (400, "Reservation validation failed"),
+    "unauthorized": (401, "Unauthorized"),
+    "internal_error": (500, "Payment gateway error"),
+}
+
+bp = Blueprint("ticketing", __name__)
+
+
+def payments() -> Payments:
+    """This app's ticketing payments."""
+    kept: Payments = current_app.extensions[EXTENSION]
+    return kept
+
+
+@bp.post("/payments")
+def process_payment() -> Response:
+    """ProcessPayment: validate as the controller does, pay through the one flow, answer
+    {success, payment, errorMessage} with the controller's status for each failure."""
+    if not any(_matches(request.mimetype, accepted) for accepted in JSON_TYPES):
+        return problem_details(415)
+    g.raw_body = data = request.get_data()  # for the activity log, as every route keeps it
+    payment_request = bind(data)
+    if payment_request is not None:
+        g.json_body = {"order_id": str(payment_request.order_id)}
+    refusal = _controller_refusal(payment_request)
+    if refusal is not None or payment_request is None:
+        return bad_request(refusal or REQUIRED)
+    currency = payment_request.currency or "USD"
+    checked = _order_check(payment_request, currency)
+    if isinstance(checked, str):
+        return failed(400, f"Order validation failed: {checked}")
+    return _pay(payment_request, checked, currency)
+
+
+def _pay(payment_request: PaymentRequest, amount: Amount, currency: str) -> Response:
+    """Charge through the one flow (no store callback: this service's news go to Kafka)."""
+    state = gateway()
+    order_id = str(payment_request.order_id)
+    record = Payment(
+        uuid.uuid4(), payment_request.order_id, payment_request.customer_id,
+        payment_request.reservation_id, amount.value, currency,
+        payment_request.payment_method or "", PENDING, state.clock.now(),
+    )  # fmt: skip
+    state.flow.wait_latency()
+    outcome = state.flow.charge_order(order_id, amount, lambda: state.simulator.decide(order_id))
+    if isinstance(outcome, Pending):
+        return answer(200, True, payments().add(record), None)
+    if isinstance(outcome, Paid):
+        paid = replace(
+            record, status=SUCCEEDED, processed_at=state.clock.now(),
+            simulated_response=simulated_response("paid"),
+        )  # fmt: skip
+        return answer(200, True, payments().add(paid), None)
+    if isinstance(outcome, Refused):
+        paid_before = isinstance(outcome.reason, OrderAlreadyPaidError)
+        why = "is already paid" if paid_before else "has a payment pending"
+        return failed(400, f"Order validation failed: order {order_id} {why}")
+    return _declined(record, outcome)
+
+
+def _controller_refusal(payment_request: PaymentRequest | None) -> str | None:
+    """The controller's own checks, in its order, with its words."""
+    if payment_request is None:
+        return REQUIRED
+    if payment_request.order_id == EMPTY:
+        return "Valid OrderId is required"
+    if payment_request.customer_id == EMPTY:
+        return "Valid CustomerId is required"
+    if payment_request.amount <= 0:
+        return "Amount must be greater than zero"
+    return None
+
+
+def _order_check(payment_request: PaymentRequest, currency: str) -> Amount | str:
+    """The amount as money, or what the handler's validation would find wrong with the
+    request: an amount the account cannot hold, no payment method, another currency."""
+    try:
+        amount = parse_amount(payment_request.amount)
+    except AmountError as exc:
+        return str(exc)
+    if not (payment_request.payment_method or "").strip():
+        return "PaymentMethod is required"
+    account = gateway().settings.currency
+    if currency != account:
+        return f"currency {currency!r} is not the account's ({account}); a mock converts nothing"
+    return amount
+
+
+@bp.get("/payments/<payment_id>")
+def get_payment(payment_id: str) -> Response:
+    """One payment by its id, as it stands now (a pending one once decided)."""
+    found = payments().get(uuid.UUID(payment_id)) if GUID.fullmatch(payment_id) else None
+    if found is None:
+        return problem_details(404, f"No payment with id {payment_id!r}")
+    return json_response(found.to_json())
+
+
+@bp.get("/payments")
+def list_payments() -> Response:
+    """The payments of one order (?orderId=), newest first."""
+    order_id = request.args.get("orderId") or request.args.get("orderid") or ""
+    if not GUID.fullmatch(order_id):
+        return problem_details(400, "orderId must be a GUID")
+    return json_response([p.to_json() for p in payments().for_order(uuid.UUID(order_id))])
+
+
+def _declined(record: Payment, outcome: Declined) -> Response:
+    reason = outcome.reason
+    code = getattr(reason, "decline_code", None)
+    if code in CLASSES:
+        status, label = CLASSES[code]
+        return failed(status, f"{label} (simulation rule: {code})")
+    if isinstance(reason, InsufficientFundsError):
+        code, why = "insufficient_funds", "insufficient funds in the account"
+    elif isinstance(reason, LimitExceededError):
+        code, why = "limit_exceeded", f"over the limit: {reason.detail}"
+    else:
+        why = f"declined ({code})"
+    message = f"Payment failed: {why}"
+    kept = payments().add(
+        replace(
+            record,
+            status=FAILED,
+            processed_at=record.created_at,
+            error_code=code,
+            error_message=message,
+            failure_reason=why,
+            simulated_response=simulated_response("declined", decline_code=code),
+        )
+    )
+    return answer(422, False, kept, message)
+
+
+def answer(status: int, success: bool, payment: Payment | None, message: str | None) -> Response:
+    """The handler's response object, {success, payment, errorMessage}, as JSON."""
+    body = {"success": success, "payment": None if payment is None else payment.to_json(),
+            "errorMessage": message}  # fmt: skip
+    response = json_response(body, status)
+    response.headers["Content-Type"] = "application/json; charset=utf-8"
+    return response
+
+
+def failed(status: int, message: str) -> Response:
+    """A failed response with no payment made."""
+    return answer(status, False, None, message)
+
+
+def bad_request(message: str) -> Response:
+    """BadRequest("..."): the string as text/plain, or as a JSON string if asked for JSON."""
+    best = request.accept_mimetypes.best_match(["text/plain", "application/json"])
+    if best == "application/json" and request.accept_mimetypes.quality("text/plain") < 1:
+        response = json_response(message, 400)
+        response.headers["Content-Type"] = "application/json; charset=utf-8"
+        return response
+    return Response(message, 400, content_type="text/plain; charset=utf-8")
+
+
+def _matches(content_type: str, accepted: str) -> bool:
+    if accepted.endswith("*+json"):
+        return content_type.startswith("application/") and content_type.endswith("+json")
+    return content_type == accepted
