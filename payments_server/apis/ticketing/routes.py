@@ -124,10 +124,12 @@ def get_payment(payment_id: str) -> Response:
 
 @bp.get("/payments")
 def list_payments() -> Response:
-    """The payments of one order (?orderId=), newest first."""
-    order_id = request.args.get("orderId") or request.args.get("orderid") or ""
+    """The payments of one order (?orderId=), newest first; none for an id no payment had."""
+    order_id = request.args.get("orderId")
+    if order_id is None:
+        return problem_details(400, "orderId is required")
     if not GUID.fullmatch(order_id):
-        return problem_details(400, "orderId must be a GUID")
+        return json_response([])
     return json_response([p.to_json() for p in payments().for_order(uuid.UUID(order_id))])
 
 

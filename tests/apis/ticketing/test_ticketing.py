@@ -169,3 +169,9 @@ def test_the_timeline_says_which_api_a_payment_came_through(client: FlaskClient)
     (entry,) = client.get("/activity?kind=request").get_json()["activity"]
     assert (entry["detail"]["api"], entry["order_id"], entry["summary"]) == (
         "ticketing", ORDER, "POST /ticketing/payments 200")  # fmt: skip
+
+
+def test_the_payments_of_an_order_no_payment_had_are_none(client: FlaskClient) -> None:
+    assert client.get("/ticketing/payments?orderId=not-a-guid").get_json() == []
+    missing = client.get("/ticketing/payments")
+    assert (missing.status_code, missing.get_json()["detail"]) == (400, "orderId is required")
