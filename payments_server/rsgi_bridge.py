@@ -212,7 +212,8 @@ def _environ(scope: Any, headers: Any, body: bytes) -> dict[str, Any]:
         "SERVER_NAME": host,
         "SERVER_PORT": port,
         "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-        "REMOTE_ADDR": client[0] or scope.client,
+        # "[::1]:5000" for IPv6: WSGI's address has no brackets.
+        "REMOTE_ADDR": (client[0] or scope.client).strip("[]"),
         "REMOTE_PORT": client[2],
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.scheme,
