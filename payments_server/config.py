@@ -77,6 +77,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # Pages elsewhere that a browser may send writes from, as scheme://host[:port].
     allowed_origins: tuple[str, ...] = ()
+    # Where payment events go (host:port, comma-separated); None: no events.
+    kafka_bootstrap_servers: str | None = None
 
     def __post_init__(self) -> None:
         self._require("host", bool(self.host.strip()), "must not be empty")

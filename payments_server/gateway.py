@@ -22,6 +22,7 @@ from .core.scheduler import Scheduler
 from .core.simulation import SimulationSettings, Simulator
 from .flow.checkout import Checkout
 from .flow.payments import PaymentFlow
+from .publishing.kafka import EventPublisher
 
 
 @dataclass
@@ -93,9 +94,17 @@ class Gateway:
             faults=simulator.callback_fault,
             scheduler=scheduler,
         )
-        flow = PaymentFlow(
-            ledger, callbacks, simulator, scheduler, refund_callbacks=settings.refund_callbacks
+        publisher = (
+            None
+            if settings.kafka_bootstrap_servers is None
+            else EventPublisher(
+                settings.kafka_bootstrap_servers, activity, clock.now, currency=settings.currency
+            )
         )
+        flow = PaymentFlow(
+            ledger, callbacks, simulator, scheduler,
+            refund_callbacks=settings.refund_callbacks, publisher=publisher,
+        )  # fmt: skip
         gateway = cls(
             settings=settings,
             ledger=ledger,
@@ -172,4 +181,6 @@ class Gateway:
             self.journal.close()
         self.scheduler.close()
         self.events.close()
+        if isinstance(self.flow.publisher, EventPublisher):
+            self.flow.publisher.close()
         return self.callbacks.close()

@@ -232,6 +232,14 @@ OPTIONS = (
         parse_names,
     ),
     Option(
+        "kafka_bootstrap_servers",
+        "--kafka-bootstrap-servers",
+        "HOST:PORT",
+        "publish payment-succeeded and payment-failed events to this Kafka broker, for every"
+        " decided order payment (default: none; docs/kafka.md)",
+        str,
+    ),
+    Option(
         "clock",
         "--clock",
         "MODE",

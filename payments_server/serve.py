@@ -26,6 +26,7 @@ from .core.money import format_balance
 from .gateway import Gateway
 from .http_servers import SERVERS, Limits
 from .logs import stop_logging
+from .publishing.kafka import KafkaUnavailableError
 
 log = logging.getLogger("payments_server")
 
@@ -54,7 +55,7 @@ def serve(settings: Settings) -> None:
     try:
         try:
             app = create_app(settings)
-        except JournalError as exc:
+        except (JournalError, KafkaUnavailableError) as exc:
             raise StartupError(str(exc)) from None
         gateway: Gateway = app.extensions[EXTENSION_KEY]
         try:
@@ -132,6 +133,11 @@ def _announce(settings: Settings, gateway: Gateway) -> None:
         _describe_secret(settings.webhook_secret),
         gateway.callbacks.policy.describe(),
     )
+    if settings.kafka_bootstrap_servers is not None:
+        log.info(
+            "payment events to Kafka at %s (payment-succeeded, payment-failed)",
+            settings.kafka_bootstrap_servers,
+        )
     if gateway.clock.frozen:
         log.info(
             "the clock is frozen at %s: nothing falls due until POST /clock/advance",

@@ -25,7 +25,7 @@ from .simulation import Decline
 from .transactions import OrderId, order_key
 
 DEFAULT_SIZE = 1_000
-KINDS = ("request", "decision", "callback")
+KINDS = ("request", "decision", "callback", "event")
 
 
 # An entry's detail, or a function that makes it when the entry is shown: recording is on

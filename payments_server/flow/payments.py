@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 from ..callbacks.deliveries import Delivery
 from ..callbacks.dispatcher import CallbackDispatcher
@@ -42,9 +43,16 @@ REFUND_STATUS = "refunded"
 DECLINES = (PaymentDeclinedError, InsufficientFundsError, LimitExceededError)
 
 
+class Publisher(Protocol):
+    """Where decided order payments are published (publishing/kafka.py)."""
+
+    def publish(self, order_id: OrderId, succeeded: bool, data: Mapping[str, object]) -> None:
+        """Queue one payment's event; never blocks or raises."""
+
+
 class PaymentFlow:
     """Pays, decides pending payments and refunds through one ledger, one set of callbacks
-    and one scheduler."""
+    and one scheduler; publishes each decided order payment, if told where."""
 
     def __init__(
         self,
@@ -54,12 +62,14 @@ class PaymentFlow:
         scheduler: Scheduler,
         *,
         refund_callbacks: bool = False,
+        publisher: Publisher | None = None,
     ) -> None:
         self.ledger = ledger
         self.callbacks = callbacks
         self.simulator = simulator
         self.scheduler = scheduler
         self.refund_callbacks = refund_callbacks
+        self.publisher = publisher
 
     def pay(self, amount: Amount, recipient: str) -> Paid | Declined:
         """A payment to a recipient (the seed's /pay): debited or declined; no callback."""
@@ -80,15 +90,18 @@ class PaymentFlow:
     ) -> Outcome:
         """Decide and charge under the account's lock, recording the attempt (with `note`'s
         keys on its state-file line); tell nobody yet. A pending payment is scheduled."""
+        outcome: Outcome
         try:
-            return Paid(self.ledger.pay_order(order_id, amount, decide, note))
+            outcome = Paid(self.ledger.pay_order(order_id, amount, decide, note))
         except PaymentPendingError as exc:
             self.schedule_decision(exc.order_id, exc.due)
             return Pending(exc.order_id, exc.amount, exc.after_ms, exc.due)
         except (OrderAlreadyPaidError, OrderPendingError) as exc:
             return Refused(exc)
         except DECLINES as exc:
-            return Declined(exc)
+            outcome = Declined(exc)
+        self._publish(order_id, amount.sent, outcome)
+        return outcome
 
     def tell_store(
         self,
@@ -148,6 +161,8 @@ class PaymentFlow:
         # that payment's: the order may have a new one pending already.
         if due is not None:
             self.scheduler.cancel(DECISION, order_key(order_id), at=due)
+        if record.attempts:
+            self._publish(record.order_id, record.attempts[-1].amount.sent, outcome)
         return record, self.tell_store(record.order_id, outcome)
 
     def schedule_decision(self, order_id: OrderId, due: datetime) -> None:
@@ -187,6 +202,19 @@ class PaymentFlow:
         latency = self.simulator.latency
         if latency:
             time.sleep(latency)
+
+    def _publish(self, order_id: OrderId, amount: object, outcome: Paid | Declined) -> None:
+        if self.publisher is None:
+            return
+        code = None
+        if isinstance(outcome, Declined):
+            code = getattr(outcome.reason, "decline_code", None) or (
+                "insufficient_funds"
+                if isinstance(outcome.reason, InsufficientFundsError)
+                else "limit_exceeded"
+            )
+        data = {"amount": amount, "declineCode": code}
+        self.publisher.publish(order_id, isinstance(outcome, Paid), data)
 
     def _order(self, order_id: OrderId) -> OrderRecord:
         record = self.ledger.order(order_id)

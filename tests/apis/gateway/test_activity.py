@@ -133,7 +133,7 @@ def test_filters_since_and_limit(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [("?kind=refund", "'kind' must be one of request, decision, callback, got 'refund'"),
+    [("?kind=refund", "'kind' must be one of request, decision, callback, event, got 'refund'"),
      ("?since=-1", "'since' must be a whole number of at least 0, got '-1'"),
      ("?limit=0", "'limit' must be a whole number from 1 to 1000, got '0'"),
      ("?orderid=1", "'orderid' is not a query parameter of GET /activity; use kind, limit,"

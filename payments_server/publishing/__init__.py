@@ -1,0 +1,1 @@
+"""Telling a broker what happened: payment events on Kafka (publishing/kafka.py)."""

