@@ -101,7 +101,7 @@ class Bridge:
             # Flask answers the app's own errors; this is the bridge's. granian answers 500.
             log.exception("could not answer %s %s", scope.method, scope.path)
         finally:
-            loop.call_soon_threadsafe(answered.set_result, stream)
+            loop.call_soon_threadsafe(_settle, answered, stream)
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Nothing to prepare (granian calls it when the worker starts)."""
@@ -191,6 +191,12 @@ class _Stream:
     def next(self) -> bytes | None:
         """The next chunk, or None at the end."""
         return next(self.rest, None)
+
+
+def _settle(answered: asyncio.Future[Any], stream: object) -> None:
+    # The request's coroutine may have been cancelled meanwhile (its client gone).
+    if not answered.done():
+        answered.set_result(stream)
 
 
 def _close(body: object) -> None:
