@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from .callbacks.deliveries import DEFAULT_LOG_SIZE
@@ -13,6 +14,7 @@ from .callbacks.signing import DEV_WEBHOOK_SECRET, SecretError, decode_secret
 from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
 from .core.checkout_session import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from .core.money import AmountError, parse_amount
+from .core.prepaid_cards import DEFAULT_LIMITS, ComplianceLimit, parse_limits
 from .core.simulation import MAX_LATENCY_MS
 from .core.urls import is_callback_url, is_origin
 from .options import DEFAULT_CALLBACK_URL, OPTION_BY_FIELD, OPTIONS, SWITCHES, format_schedule
@@ -73,6 +75,10 @@ class Settings:
     refund_callbacks: bool = False
     # "frozen": the clock stands still from the start until moved (POST /clock/advance).
     clock: str = "real"
+    # Where the clock starts (and goes back to on /reset); None: now.
+    clock_start: datetime | None = None
+    # The card loader's compliance limits per card (docs/cardloader.md).
+    card_load_limits: tuple[ComplianceLimit, ...] = parse_limits(DEFAULT_LIMITS)
     # Besides localhost and IP addresses; "*" is any host.
     allowed_hosts: tuple[str, ...] = ()
     # Pages elsewhere that a browser may send writes from, as scheme://host[:port].

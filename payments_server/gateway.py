@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from .callbacks.client import StoreNotifier
@@ -18,10 +19,14 @@ from .core.events import EventBus, StreamSlots
 from .core.idempotency import IdempotencyStore
 from .core.journal import Journal, JournalError
 from .core.ledger import Ledger
+from .core.payables import PAYABLE_EVENT, SETTLED_EVENT, TRANSACTION_EVENT, PspBook, PspTransaction
+from .core.prepaid_cards import EVENT as CARD_LOAD_EVENT
+from .core.prepaid_cards import PrepaidCards
 from .core.scheduler import Scheduler
 from .core.simulation import SimulationSettings, Simulator
 from .flow.checkout import Checkout
 from .flow.payments import PaymentFlow
+from .flow.payouts import PayoutWorker
 from .publishing.kafka import EventPublisher
 
 
@@ -40,6 +45,8 @@ class Gateway:
     activity: ActivityLog
     flow: PaymentFlow
     scheduler: Scheduler
+    cards: PrepaidCards
+    payouts: PayoutWorker
     journal: Journal | None = None
 
     @property
@@ -59,7 +66,7 @@ class Gateway:
             if settings.state_file is None
             else Journal(settings.state_file, fsync=settings.fsync)
         )
-        clock = Clock(frozen=settings.clock == "frozen")
+        clock = Clock(frozen=settings.clock == "frozen", start=settings.clock_start)
         scheduler = Scheduler(clock)
         events = EventBus()
         activity = ActivityLog(events, settings.activity_log_size, clock.timestamp)
@@ -119,11 +126,14 @@ class Gateway:
             activity=activity,
             flow=flow,
             scheduler=scheduler,
+            cards=PrepaidCards(settings.card_load_limits, clock.now),
+            payouts=PayoutWorker(PspBook(), scheduler, journal),
             journal=journal,
         )
         if journal is not None:
             gateway.restore(journal)
             flow.resume()
+            gateway.payouts.resume()
         return gateway
 
     def reset(self, balance: Decimal | None = None) -> Decimal:
@@ -140,6 +150,9 @@ class Gateway:
         assert value is not None
         self.callbacks.reset()
         self.flow.reset()
+        self.cards.reset()
+        self.payouts.reset()
+        self.payouts.book.reset()
         self.activity.reset()
         self.clock.reset(frozen=self.settings.clock == "frozen")
         self.scheduler.wake()
@@ -162,6 +175,8 @@ class Gateway:
                     self.idempotency.restore(line.event)
                 elif kind == SESSION_EVENT:
                     self.checkout.restore(line.event)
+                elif kind in (PAYABLE_EVENT, SETTLED_EVENT):
+                    self.payouts.restore(line.event)
                 else:
                     # A checkout payment's line holds its session too: both or neither.
                     held = line.event.get(SESSION_EVENT) if kind == "order" else None
@@ -169,10 +184,23 @@ class Gateway:
                     self.ledger.replay(line.event)
                     if session is not None:
                         self.checkout.sessions.add(session, restored=True)
+                    if kind == "order" and line.event.get("outcome") == "paid":
+                        self._restore_order_note(line.event)
                     if kind == "reset":
                         self.checkout.reset()
+                        self.cards.reset()
+                        self.payouts.book.reset()
             except ValueError as exc:
                 raise JournalError(f"{journal.path} line {line.number}: {exc}") from None
+
+    def _restore_order_note(self, event: dict[str, object]) -> None:
+        """What another API kept on a paid order's line: a card load, a PSP transaction."""
+        load, transaction = event.get(CARD_LOAD_EVENT), event.get(TRANSACTION_EVENT)
+        at = datetime.fromisoformat(str(event["at"]))
+        if isinstance(load, dict):
+            self.cards.restore(load, at, str(event["order_id"]))
+        elif isinstance(transaction, dict):
+            self.payouts.book.add_transaction(PspTransaction.from_json(transaction))
 
     def close(self) -> int:
         """Stop retrying, release connections and the state file; return how many callbacks

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .callbacks.deliveries import DEFAULT_LOG_SIZE
 from .callbacks.retries import DEFAULT_SCHEDULE
 from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
+from .core.prepaid_cards import DEFAULT_LIMITS, parse_limits
 from .core.simulation import MAX_LATENCY_MS
 from .parsing import (
     format_schedule,
@@ -17,6 +18,7 @@ from .parsing import (
     parse_int,
     parse_names,
     parse_schedule,
+    parse_time,
 )
 
 __all__ = ["DEFAULT_CALLBACK_URL", "OPTIONS", "OPTION_BY_FIELD", "SWITCHES", "format_schedule"]
@@ -46,20 +48,8 @@ class Option:
 
 
 OPTIONS = (
-    Option(
-        "host",
-        "--host",
-        "HOST",
-        "interface to listen on (default: 127.0.0.1)",
-        str,
-    ),
-    Option(
-        "port",
-        "--port",
-        "PORT",
-        "TCP port to listen on (default: 5000)",
-        parse_int,
-    ),
+    Option("host", "--host", "HOST", "interface to listen on (default: 127.0.0.1)", str),
+    Option("port", "--port", "PORT", "TCP port to listen on (default: 5000)", parse_int),
     Option(
         "callback_url",
         "--callback-url",
@@ -247,6 +237,22 @@ OPTIONS = (
         " (expiry, pending decisions, callback retries; docs/clock.md)",
         str,
     ),
+    Option(
+        "clock_start",
+        "--clock-start",
+        "TIME",
+        "start the clock at this RFC 3339 time instead of now, running or frozen (and go"
+        " back to it on /reset), e.g. 2020-07-19T22:26:23Z (default: now; docs/clock.md)",
+        parse_time,
+    ),  # fmt: skip
+    Option(
+        "card_load_limits",
+        "--card-load-limits",
+        "LIMITS",
+        "how much the card loader may load onto one card within any N days, as Nd=AMOUNT"
+        f" separated by commas (default: {DEFAULT_LIMITS}; docs/cardloader.md)",
+        parse_limits,
+    ),  # fmt: skip
     Option(
         "checkout_expiry",
         "--checkout-expiry",

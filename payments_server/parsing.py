@@ -3,6 +3,7 @@ ValueError with the rule the value breaks, which the caller prefixes with the op
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 
@@ -59,3 +60,14 @@ def parse_names(text: str) -> tuple[str, ...]:
     if not all(names) or any(" " in name for name in names):
         raise ValueError("must be names separated by commas, such as payments,shop.test")
     return names
+
+
+def parse_time(text: str) -> datetime:
+    """An RFC 3339 time with its zone, such as 2020-07-19T22:26:23Z."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise ValueError("must be an RFC 3339 time with its zone, such as 2020-07-19T22:26:23Z")
+    return moment

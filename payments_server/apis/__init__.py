@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from . import article, gateway, ticketing
+from . import article, cardloader, gateway, psp, ticketing
 from .errors import HTTP_MESSAGES, ApiError, register_error_handlers
 from .guard import guard
 from .recorder import record_request
@@ -20,6 +20,8 @@ def register_apis(app: Flask) -> None:
     gateway.register(app)
     article.register(app)
     ticketing.register(app)
+    cardloader.register(app)
+    psp.register(app)
     app.after_request(record_request)
     app.after_request(_no_sniffing)
     register_error_handlers(app)

@@ -7,7 +7,7 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, Response, current_app, got_request_exception, has_request_context, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from ..core.journal import JournalError
 from ..core.refusals import RefusedError
@@ -24,6 +24,15 @@ HTTP_MESSAGES = {
     413: "Request body too large",
 }
 
+
+# Flask's descriptions (werkzeug's), which the card loader's Flask app answers with.
+WERKZEUG_MESSAGES = {
+    404: NotFound.description,
+    405: MethodNotAllowed.description,
+}
+# The PSP's error types where its code names them.
+PSP_TYPES = {400: "bad_request", 404: "not-found", 405: "method-not-allowed",
+             500: "internal_server_error"}  # fmt: skip
 
 # Where RFC 9110 defines each status, as ProblemDetails' "type" links to it.
 RFC9110_SECTIONS = {400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 405: "15.5.6",
@@ -53,7 +62,26 @@ def failure(status: int, message: str, **extra: object) -> Response:
         return json_response({"error": message}, status)
     if surface == "ticketing":
         return problem_details(status, message)
+    if surface == "cardloader":
+        # Flask's own words for a URL or method it has no route for, as the loader answers.
+        text = (
+            WERKZEUG_MESSAGES.get(status, message)
+            if message == HTTP_MESSAGES.get(status)
+            else message
+        )
+        listed = [{"code": f"http-{status}", "message": text}]
+        return json_response({"status": "error", "errors": listed}, status)
+    if surface == "psp":
+        return _psp_error(status, message)
     return json_response({"status": "failed", "message": message, **extra}, status)
+
+
+def _psp_error(status: int, message: str) -> Response:
+    """The PSP's {"message", "type"}: its words for a path or method it has no route for."""
+    if status == 404 and message == HTTP_MESSAGES[404]:
+        message = f'Resource "{request.path}" not found'
+    kind = PSP_TYPES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_")
+    return json_response({"message": message, "type": kind}, status)
 
 
 def problem_details(status: int, detail: str | None = None) -> Response:

@@ -38,6 +38,13 @@ SURFACES = (
         "/ticketing",
         "docs/ticketing.md",
     ),
+    Surface(
+        "cardloader",
+        "The Braintree prepaid-card loader (seed 003)",
+        "/cardloader",
+        "docs/cardloader.md",
+    ),
+    Surface("psp", "The small PSP with payables (seed 004)", "/psp", "docs/psp.md"),
 )
 
 

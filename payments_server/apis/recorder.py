@@ -14,7 +14,17 @@ from .web import gateway
 
 # The areas whose POSTs and PUTs are kept; pages (which carry card numbers) never are.
 RECORDED_BLUEPRINTS = frozenset(
-    {"payments", "refunds", "callbacks", "simulation", "checkout", "article", "ticketing"}
+    {
+        "payments",
+        "refunds",
+        "callbacks",
+        "simulation",
+        "checkout",
+        "article",
+        "ticketing",
+        "cardloader",
+        "psp",
+    }
 )
 # Checking a signature changes nothing, and its body may hold the store's secret.
 NOT_RECORDED = frozenset({"callbacks.verify_callback"})

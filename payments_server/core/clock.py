@@ -21,11 +21,26 @@ def real_now() -> datetime:
 class Clock:
     """Now, as the gateway sees it: real time plus a lead, or a frozen moment."""
 
-    def __init__(self, *, frozen: bool = False, real: Callable[[], datetime] = real_now) -> None:
+    def __init__(
+        self,
+        *,
+        frozen: bool = False,
+        start: datetime | None = None,
+        real: Callable[[], datetime] = real_now,
+    ) -> None:
         self._real = real
+        self._start = start
         self._lock = threading.Lock()
         self._lead = timedelta(0)
-        self._frozen_at: datetime | None = real() if frozen else None
+        self._frozen_at: datetime | None = None
+        self._begin(frozen=frozen)
+
+    def _begin(self, *, frozen: bool) -> None:
+        # At `start` (a time the clock may be set back to only here), or at real time.
+        real = self._real()
+        begin = real if self._start is None else self._start
+        self._lead = begin - real if not frozen else timedelta(0)
+        self._frozen_at = begin if frozen else None
 
     def now(self) -> datetime:
         """The gateway's time now."""
@@ -68,7 +83,6 @@ class Clock:
                 self._lead = max(self._lead, moment - self._real())
 
     def reset(self, *, frozen: bool) -> None:
-        """Back to real time, frozen there or running."""
+        """Back to where it started (real time, or --clock-start), frozen there or running."""
         with self._lock:
-            self._lead = timedelta(0)
-            self._frozen_at = self._real() if frozen else None
+            self._begin(frozen=frozen)

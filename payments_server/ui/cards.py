@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from ..core.card_numbers import brand_of, card_digits, expired, parse_expiry
+
 
 @dataclass(frozen=True, slots=True)
 class TestCard:
@@ -46,45 +48,15 @@ class EnteredCard:
     three_d_secure: bool
 
 
-def luhn_ok(digits: str) -> bool:
-    """True if the digits pass the Luhn check."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
-
-def brand_of(digits: str) -> str:
-    """The card network by the number's first digits."""
-    if digits.startswith("4"):
-        return "visa"
-    if digits[:2] in {"51", "52", "53", "54", "55"} or "2221" <= digits[:4] <= "2720":
-        return "mastercard"
-    if digits[:2] in {"34", "37"}:
-        return "amex"
-    return "card"
-
-
 def read_card(number: str, expiry: str, cvc: str, today: date) -> EnteredCard:
     """Check the form's card fields; raise CardError naming the first problem."""
-    digits = re.sub(r"[\s-]", "", number)
-    # ASCII digits only: a superscript two is a digit to str.isdigit() and not to int(),
-    # and a full-width four is one to both; neither is on a card.
-    if (
-        not (digits.isascii() and digits.isdigit())
-        or not 12 <= len(digits) <= 19
-        or not luhn_ok(digits)
-    ):
+    digits = card_digits(number)
+    if digits is None:
         raise CardError("The card number is not valid.")
-    match = re.fullmatch(r"\s*([0-9]{1,2})\s*/\s*([0-9]{2}|[0-9]{4})\s*", expiry)
-    if match is None or not 1 <= int(match.group(1)) <= 12:
+    expiry_date = parse_expiry(expiry)
+    if expiry_date is None:
         raise CardError("The expiry date must be MM/YY.")
-    month, year = int(match.group(1)), int(match.group(2))
-    year += 2000 if year < 100 else 0
-    if (year, month) < (today.year, today.month):
+    if expired(*expiry_date, today):
         raise CardError("The card has expired.")
     if not re.fullmatch(r"[0-9]{3,4}", cvc.strip()):
         raise CardError("The CVC must be 3 or 4 digits.")

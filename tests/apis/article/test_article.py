@@ -157,4 +157,6 @@ def test_the_index_lists_each_api_with_its_base_url(client: FlaskClient) -> None
         ("gateway", "http://localhost/"),
         ("article", "http://localhost/article"),
         ("ticketing", "http://localhost/ticketing"),
+        ("cardloader", "http://localhost/cardloader"),
+        ("psp", "http://localhost/psp"),
     ]

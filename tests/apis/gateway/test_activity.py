@@ -182,6 +182,10 @@ def test_get_root_is_the_dashboard_for_a_browser_and_an_index_for_a_script(
                  "base_url": "http://localhost/article", "docs": "docs/article.md"},
                 {"id": "ticketing", "title": "The ticketing platform's payment service (seed 001)",
                  "base_url": "http://localhost/ticketing", "docs": "docs/ticketing.md"},
+                {"id": "cardloader", "title": "The Braintree prepaid-card loader (seed 003)",
+                 "base_url": "http://localhost/cardloader", "docs": "docs/cardloader.md"},
+                {"id": "psp", "title": "The small PSP with payables (seed 004)",
+                 "base_url": "http://localhost/psp", "docs": "docs/psp.md"},
             ],
         }  # fmt: skip
     off = make_client(dashboard=False)

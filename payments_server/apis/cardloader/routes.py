@@ -1,0 +1,181 @@
+"""The card loader's API (seed 003, docs/cardloader.md) at /cardloader: client tokens, loads
+onto prepaid cards paid with a Braintree nonce, and the cards' read side.
+
+A load is an order payment of the one account: checked against the card's compliance
+limits, decided by Braintree's sandbox rules and then by the one flow, and put on the card
+once the account was debited.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, g, request
+
+from ...core import jsonio
+from ...core.jsonio import dumps
+from ...core.ledger import PaymentDeclinedError
+from ...core.money import CENT, MAX_AMOUNT, Amount
+from ...core.prepaid_cards import EVENT, CardLoad, ComplianceError, PrepaidCard
+from ...core.refusals import InsufficientFundsError, LimitExceededError
+from ...core.simulation import Decline
+from ...flow.outcomes import Declined, Outcome, Paid
+from ..responses import json_response
+from ..web import gateway, raw_body
+from . import sandbox
+
+BASE_URL = "/cardloader"
+API = "cardloader"
+NOT_FOUND = (
+    "The requested URL was not found on the server. If you entered the URL manually please"
+    " check your spelling and try again."
+)
+
+bp = Blueprint(API, __name__)
+
+
+def errors(status: int, *found: tuple[str, str]) -> Response:
+    """{"status": "error", "errors": [{"code", "message"}, ...]} with this status."""
+    listed = [{"code": code, "message": message} for code, message in found]
+    return json_response({"status": "error", "errors": listed}, status)
+
+
+@bp.post("/tokens/")
+def client_token() -> Response:
+    """A client token: base64 of the JSON a Braintree client SDK starts from."""
+    token = {
+        "version": 2,
+        "authorizationFingerprint": secrets.token_hex(32),
+        "environment": "sandbox",
+        "merchantId": "payments_server",
+        "clientApiUrl": request.host_url.rstrip("/") + BASE_URL,
+    }
+    encoded = base64.b64encode(dumps(token).encode()).decode()
+    return json_response({"client_token": encoded})
+
+
+@bp.get("/cards/")
+def list_cards() -> Response:
+    """Every prepaid card, with its balance and loads."""
+    currency = gateway().settings.currency
+    return json_response([card.to_json(currency) for card in gateway().cards.all()])
+
+
+@bp.get("/cards/<int:card_id>/")
+def get_card(card_id: int) -> Response:
+    """One prepaid card: its balance and its loads, newest first."""
+    card = gateway().cards.get(card_id)
+    if card is None:
+        return errors(404, ("http-404", NOT_FOUND))
+    return json_response(card.to_json(gateway().settings.currency))
+
+
+@bp.post("/cards/<int:card_id>/load/")
+def load_card(card_id: int) -> Response:
+    """Load `amount` onto the card, paid with the client's `nonce`."""
+    card = gateway().cards.get(card_id)
+    if card is None:
+        return errors(404, ("http-404", NOT_FOUND))
+    body = _body()
+    if isinstance(body, Response):
+        return body
+    nonce, amount = body.get("nonce"), _amount(body.get("amount"))
+    problems = []
+    if not isinstance(nonce, str) or not nonce.strip():
+        problems.append(("invalid-nonce", "nonce is required: the payment method nonce, a string"))
+    if amount is None:
+        problems.append(
+            ("invalid-amount", "amount is required: a string such as '10.00', more than 0.00"
+             " with at most 2 decimal places")
+        )  # fmt: skip
+    if problems or not isinstance(nonce, str) or amount is None:
+        return errors(400, *problems)
+    g.json_body = {"order_id": None}
+    return _load(card, nonce, amount)
+
+
+def _load(card: PrepaidCard, nonce: str, amount: Decimal) -> Response:
+    state = gateway()
+    refused = sandbox.nonce_error(nonce)
+    load_id = str(uuid.uuid4())
+    order_id = f"card-{card.id}-load-{load_id[:8]}"
+    g.json_body = {"order_id": order_id}
+
+    def charge(load: CardLoad) -> Outcome:
+        state.flow.wait_latency()
+        return state.flow.charge_order(
+            order_id,
+            Amount(amount, amount),
+            lambda: _decide(nonce, amount),
+            note=lambda _attempt: {EVENT: load.to_event(card.id)},
+        )
+
+    try:
+        if refused is not None:
+            # Braintree refuses the nonce itself: the limits are checked first all the same.
+            state.cards.check(card, amount)
+            return errors(400, (refused.code, refused.message))
+        outcome = state.cards.load(
+            card, amount, charge, lambda done: isinstance(done, Paid), load_id, order_id
+        )
+    except ComplianceError as exc:
+        return errors(400, (exc.code, exc.message))
+    if isinstance(outcome, Paid):
+        return json_response({"status": "ok", "errors": []})
+    assert isinstance(outcome, Declined)
+    return errors(400, _declined(outcome))
+
+
+def _decide(nonce: str, amount: Decimal) -> Decline | None:
+    """Braintree's sandbox first, then the gateway's simulation (never left pending)."""
+    found = sandbox.outcome(nonce, amount)
+    if isinstance(found, sandbox.GatewayRejection):
+        return Decline(f"gateway_rejected_{found.reason}", f"Gateway Rejected: {found.reason}")
+    if isinstance(found, sandbox.ProcessorDecline):
+        return Decline(str(found.response), f"{found.response} {found.text} (Braintree sandbox)")
+    decided = gateway().simulator.decide(None)
+    return decided if isinstance(decided, Decline) else None
+
+
+def _declined(outcome: Declined) -> tuple[str, str]:
+    reason = outcome.reason
+    if isinstance(reason, PaymentDeclinedError):
+        code = reason.decline_code
+        if code.startswith("gateway_rejected_"):
+            return "gateway-rejected", f"Gateway Rejected: {code.removeprefix('gateway_rejected_')}"
+        response = sandbox.from_decline_code(code)
+    elif isinstance(reason, InsufficientFundsError):
+        response = sandbox.from_decline_code("insufficient_funds")
+    else:
+        assert isinstance(reason, LimitExceededError)
+        response = sandbox.from_decline_code("limit_exceeded")
+    return str(response), sandbox.response_text(response)
+
+
+def _body() -> dict[str, object] | Response:
+    data = raw_body()
+    try:
+        body = jsonio.loads(data)
+    except RecursionError:
+        return errors(400, ("http-400", "Failed to decode JSON object: nested too deeply"))
+    except ValueError as exc:
+        return errors(400, ("http-400", f"Failed to decode JSON object: {exc}"))
+    if not isinstance(body, dict):
+        return errors(400, ("invalid-body", "the body must be a JSON object: {nonce, amount}"))
+    return body
+
+
+def _amount(raw: object) -> Decimal | None:
+    """The amount, a string such as '10.00', as money; None if it is not one."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or not 0 < value <= MAX_AMOUNT or value != value.quantize(CENT):
+        return None
+    return value.quantize(CENT)

@@ -1,0 +1,203 @@
+"""The small PSP's API (seed 004, docs/psp.md) at /psp: card transactions per merchant
+(x-customer-id), the payables they make, and the merchant's balance.
+
+A transaction is an order payment of the one account: decided by the one flow, its payable
+made by a worker off the request thread and paid out when the clock passes its date.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from flask import Blueprint, Response, g, request
+
+from ...core import jsonio
+from ...core.money import CENT, Amount
+from ...core.payables import PAID, PENDING_PAYMENT, RULES, TRANSACTION_EVENT, PspTransaction
+from ...core.refusals import InsufficientFundsError, LimitExceededError, PaymentDeclinedError
+from ...core.simulation import Decline
+from ...flow.outcomes import Declined, Paid
+from ..responses import json_response
+from ..web import MAX_PAGE, PAGE, gateway, raw_body
+from .validation import CUSTOMER_HEADER, NewTransaction, check_transaction, customer_problem
+
+BASE_URL = "/psp"
+API = "psp"
+# What the activity log keeps of a body in place of the card's number and code.
+MASKED = "****"
+
+bp = Blueprint(API, __name__)
+
+
+def error(status: int, message: str, kind: str, details: object = None) -> Response:
+    """The PSP's error body: {"message", "type", "details"} (details left out if none)."""
+    body: dict[str, object] = {"message": message, "type": kind}
+    if details is not None:
+        body["details"] = details
+    return json_response(body, status)
+
+
+def invalid(problems: list[dict[str, str]]) -> Response:
+    """400 with every problem found."""
+    return error(400, "Invalid request body", "invalid_request_body", problems)
+
+
+@bp.post("/transactions")
+def create_transaction() -> Response:
+    """Take a card transaction for the merchant, charged through the one flow."""
+    data = raw_body()
+    g.raw_body = _masked(data)
+    try:
+        body = jsonio.loads(data)
+    except RecursionError:
+        return error(400, "Bad request", "bad_request", {"context": "nested too deeply"})
+    except ValueError as exc:
+        return error(400, "Bad request", "bad_request", {"context": str(exc)})
+    if not isinstance(body, dict):
+        return invalid([{"message": '"value" must be of type object', "path": ""}])
+    state = gateway()
+    checked = check_transaction(
+        request.headers.get(CUSTOMER_HEADER), body, state.clock.now().date()
+    )
+    if isinstance(checked, list):
+        return invalid(checked)
+    return _charge(checked)
+
+
+def _charge(new: NewTransaction) -> Response:
+    state = gateway()
+    now = state.clock.now()
+    transaction_id = str(uuid.uuid4())
+    g.json_body = {"order_id": transaction_id}
+    status = PAID if RULES[new.payment_method].days == 0 else PENDING_PAYMENT
+    transaction = PspTransaction(
+        transaction_id, new.customer_id, new.description, new.amount, new.payment_method,
+        new.card_holder_name, new.card_expiration_date, new.card_last_four_numbers, status,
+        now, now,
+    )  # fmt: skip
+    value = (Decimal(new.amount) / 100).quantize(CENT)
+    state.flow.wait_latency()
+    outcome = state.flow.charge_order(
+        transaction_id,
+        Amount(value, value),
+        _decide,
+        note=lambda _attempt: {TRANSACTION_EVENT: transaction.to_json()},
+    )
+    if isinstance(outcome, Paid):
+        state.payouts.book.add_transaction(transaction)
+        state.payouts.enqueue(transaction)
+        return json_response(transaction.to_json(), 201)
+    assert isinstance(outcome, Declined)  # a new id is never paid or pending already
+    code, why = _why(outcome)
+    return error(
+        402, "Transaction declined", "transaction_declined", [{"message": why, "code": code}]
+    )
+
+
+def _decide() -> Decline | None:
+    # The gateway's simulation; a PSP transaction is decided at once, never left pending.
+    decided = gateway().simulator.decide(None)
+    return decided if isinstance(decided, Decline) else None
+
+
+def _why(outcome: Declined) -> tuple[str, str]:
+    reason = outcome.reason
+    if isinstance(reason, InsufficientFundsError):
+        return "insufficient_funds", "the account behind the card has insufficient funds"
+    if isinstance(reason, LimitExceededError):
+        return "limit_exceeded", f"over the limit: {reason.detail}"
+    assert isinstance(reason, PaymentDeclinedError)
+    return reason.decline_code, f"the card was declined ({reason.decline_code})"
+
+
+@bp.get("/transactions")
+def list_transactions() -> Response:
+    """The merchant's transactions, newest first (?page=, ?limit=)."""
+    customer = _customer()
+    if isinstance(customer, Response):
+        return customer
+    found = gateway().payouts.book.transactions(customer)
+    return _page([t.to_json() for t in reversed(found)])
+
+
+@bp.get("/transactions/<transaction_id>")
+def get_transaction(transaction_id: str) -> Response:
+    """One of the merchant's transactions."""
+    customer = _customer()
+    if isinstance(customer, Response):
+        return customer
+    found = gateway().payouts.book.transaction(customer, transaction_id)
+    if found is None:
+        return error(404, f'Transaction "{transaction_id}" not found', "not-found")
+    return json_response(found.to_json())
+
+
+@bp.get("/payables")
+def list_payables() -> Response:
+    """The merchant's payables, newest first, once the worker has made those of every
+    transaction taken before this request (?page=, ?limit=)."""
+    customer = _customer()
+    if isinstance(customer, Response):
+        return customer
+    gateway().payouts.drain()
+    found = gateway().payouts.book.payables(customer)
+    return _page([p.to_json() for p in reversed(found)])
+
+
+@bp.get("/balance")
+def balance() -> Response:
+    """What the merchant has been paid out (available) and what waits for its date, in cents."""
+    customer = _customer()
+    if isinstance(customer, Response):
+        return customer
+    state = gateway()
+    state.payouts.drain()
+    totals = state.payouts.book.balance(customer)
+    return json_response({"customer_id": customer, **totals, "currency": state.settings.currency})
+
+
+def _customer() -> str | Response:
+    customer = request.headers.get(CUSTOMER_HEADER)
+    problem = customer_problem(customer)
+    if problem is not None or customer is None:
+        return invalid([problem] if problem is not None else [])
+    return customer
+
+
+def _page(items: list[dict[str, object]]) -> Response:
+    """One page of a list: ?page= from 1, ?limit= items (default 100, at most 1000)."""
+    page, limit = _whole("page", 1, 10**9), _whole("limit", PAGE, MAX_PAGE)
+    if isinstance(page, Response):
+        return page
+    if isinstance(limit, Response):
+        return limit
+    return json_response(items[(page - 1) * limit : page * limit])
+
+
+def _whole(name: str, default: int, most: int) -> int | Response:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and 1 <= int(text) <= most):
+        problem = {"message": f'"{name}" must be a whole number from 1 to {most}', "path": name}
+        return error(400, "Invalid query", "invalid_query", [problem])
+    return int(text)
+
+
+def _masked(data: bytes) -> bytes:
+    """The body as the activity log may keep it: the card number down to its last four
+    digits and the code masked; a body that is not a JSON object is not kept at all."""
+    try:
+        body = jsonio.loads(data)
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict):
+        kept = f"({len(data)} bytes, not a JSON object: not kept, as they may hold a card number)"
+        return kept.encode()
+    for key in ("card_number", "card_verification_code"):
+        if key in body:
+            value = body[key]
+            tail = value[-4:] if key == "card_number" and isinstance(value, str) else ""
+            body[key] = MASKED + tail
+    return jsonio.dumps(body).encode()

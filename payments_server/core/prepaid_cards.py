@@ -1,0 +1,195 @@
+"""Prepaid cards (the card loader, seed 003): each card's balance and loads, and the
+compliance limits on how much may be loaded onto one card within a window of days.
+
+The money loaded comes from the one account: a load is an order payment of the ledger
+first, and goes onto the card only once the account was debited.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from .jsonio import format_time
+from .money import CENT
+
+# The cards that exist from the start, as after the seed's `flask fake-data`.
+FIRST_CARDS = range(1, 11)
+EVENT = "card_load"  # the key of a load on its order's state-file line
+DEFAULT_LIMITS = "1d=500"
+T = TypeVar("T")
+
+
+class ComplianceError(ValueError):
+    """A load over a compliance limit: its code and message, as the card loader words them."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceLimit:
+    """At most `limit` loaded onto one card within any `days` days."""
+
+    days: int
+    limit: Decimal
+
+    @property
+    def code(self) -> str:
+        """compliance-1-day, compliance-7-days."""
+        return f"compliance-{self.days}-{self._unit}"
+
+    def message(self, loaded: Decimal, amount: Decimal) -> str:
+        """495.00 + 10.00 > 500 (1 day)."""
+        return (
+            f"{loaded.quantize(CENT)} + {amount.quantize(CENT)} > {_plain(self.limit)}"
+            f" ({self.days} {self._unit})"
+        )
+
+    @property
+    def _unit(self) -> str:
+        return "day" if self.days == 1 else "days"
+
+
+def parse_limits(text: str) -> tuple[ComplianceLimit, ...]:
+    """'1d=500,7d=1000' as compliance limits; raise ValueError saying what is expected."""
+    limits = []
+    for part in text.split(","):
+        days, _, limit = part.strip().partition("d=")
+        try:
+            parsed = ComplianceLimit(int(days), Decimal(limit))
+        except (ValueError, ArithmeticError):
+            raise ValueError("must be windows such as 1d=500,7d=1000 (days=amount)") from None
+        if not (1 <= parsed.days <= 366 and parsed.limit.is_finite() and parsed.limit > 0):
+            raise ValueError("must have windows of 1 to 366 days and positive amounts")
+        limits.append(parsed)
+    return tuple(sorted(limits, key=lambda limit: limit.days))
+
+
+def format_limits(limits: Iterable[ComplianceLimit]) -> str:
+    """The limits as --card-load-limits takes them."""
+    return ",".join(f"{limit.days}d={_plain(limit.limit)}" for limit in limits)
+
+
+@dataclass(frozen=True, slots=True)
+class CardLoad:
+    """Money loaded onto a card: how much, when, and the order that paid for it."""
+
+    id: str
+    at: datetime
+    amount: Decimal
+    order_id: str
+
+    def to_json(self) -> dict[str, object]:
+        """As GET /cardloader/cards/<id>/ lists it."""
+        return {
+            "id": self.id,
+            "amount": f"{self.amount.quantize(CENT)}",
+            "created_at": format_time(self.at),
+            "order_id": self.order_id,
+        }
+
+    def to_event(self, card_id: int) -> dict[str, object]:
+        """Its part of the order's state-file line."""
+        return {"card_id": card_id, "load_id": self.id, "amount": self.amount}
+
+
+@dataclass
+class PrepaidCard:
+    """One card: its balance and every load that went onto it."""
+
+    id: int
+    loads: list[CardLoad] = field(default_factory=list)
+    balance: Decimal = Decimal("0.00")
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def loaded_since(self, start: datetime) -> Decimal:
+        """How much was loaded after `start`."""
+        return sum((load.amount for load in self.loads if load.at > start), Decimal(0))
+
+    def to_json(self, currency: str) -> dict[str, object]:
+        """The card as GET /cardloader/cards/<id>/ shows it, newest load first."""
+        return {
+            "id": self.id,
+            "balance": f"{self.balance.quantize(CENT)}",
+            "currency": currency,
+            "loads": [load.to_json() for load in reversed(self.loads)],
+        }
+
+
+class PrepaidCards:
+    """Cards 1 to 10, loaded under each card's own lock so that its limits hold under races."""
+
+    def __init__(self, limits: tuple[ComplianceLimit, ...], clock: Callable[[], datetime]) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._cards = {number: PrepaidCard(number) for number in FIRST_CARDS}
+
+    def get(self, card_id: int) -> PrepaidCard | None:
+        """The card, or None if there is no such card."""
+        return self._cards.get(card_id)
+
+    def all(self) -> list[PrepaidCard]:
+        """Every card, by id."""
+        return [self._cards[number] for number in sorted(self._cards)]
+
+    def load(
+        self,
+        card: PrepaidCard,
+        amount: Decimal,
+        charge: Callable[[CardLoad], T],
+        paid: Callable[[T], bool],
+        load_id: str,
+        order_id: str,
+    ) -> T:
+        """Check the card's limits, then `charge` the load (its state-file line is written
+        there); put it on the card if `paid` says the account was debited. Raises
+        ComplianceError, and then nothing was charged."""
+        with card.lock:
+            now = self._check(card, amount)
+            load = CardLoad(load_id, now, amount, order_id)
+            outcome = charge(load)
+            if paid(outcome):
+                self._put(card, load)
+            return outcome
+
+    def check(self, card: PrepaidCard, amount: Decimal) -> None:
+        """Raise ComplianceError if loading `amount` now would break one of the limits."""
+        with card.lock:
+            self._check(card, amount)
+
+    def _check(self, card: PrepaidCard, amount: Decimal) -> datetime:
+        now = self._clock()
+        for limit in self.limits:
+            loaded = card.loaded_since(now - timedelta(days=limit.days))
+            if loaded + amount > limit.limit:
+                raise ComplianceError(limit.code, limit.message(loaded, amount))
+        return now
+
+    def restore(self, event: dict[str, Any], at: datetime, order_id: str) -> None:
+        """Put a load read back from the state file on its card; ValueError if it cannot be."""
+        card = self._cards.get(event.get("card_id"))  # type: ignore[arg-type]
+        amount, load_id = event.get("amount"), event.get("load_id")
+        if card is None or not isinstance(amount, Decimal | int) or not isinstance(load_id, str):
+            raise ValueError("a card load without a known card_id, a load_id and an amount")
+        self._put(card, CardLoad(load_id, at, Decimal(amount), order_id))
+
+    def reset(self) -> None:
+        """Every card empty again."""
+        self._cards = {number: PrepaidCard(number) for number in FIRST_CARDS}
+
+    @staticmethod
+    def _put(card: PrepaidCard, load: CardLoad) -> None:
+        card.loads.append(load)
+        card.balance += load.amount
+
+
+def _plain(value: Decimal) -> str:
+    """500 as 500 and 500.50 as 500.50: the limit as it was configured."""
+    return f"{value.normalize():f}" if value == value.to_integral() else f"{value.quantize(CENT)}"

@@ -1,0 +1,124 @@
+"""The small PSP's background work (seed 004): a worker that makes each transaction's payable
+off the request thread, as the PSP's queue does, and settlement on the one clock, as its
+batch jobs do: a waiting payable is paid when the clock passes its payment date.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from datetime import datetime
+
+from ..core.journal import Journal, JournalError
+from ..core.payables import (
+    PAYABLE_EVENT,
+    SETTLED_EVENT,
+    WAITING_FUNDS,
+    Payable,
+    PspBook,
+    PspTransaction,
+    payable_for,
+)
+from ..core.scheduler import Scheduler
+
+log = logging.getLogger("payments_server.psp")
+
+SETTLEMENT = "psp_settlement"  # the scheduler's kind for a payable's payment date
+# How long a read waits for the worker to make the payables of transactions made before it.
+DRAIN_WAIT = 1.0
+
+
+class PayoutWorker:
+    """Makes payables from a queue on its own thread, and settles them on the clock."""
+
+    def __init__(self, book: PspBook, scheduler: Scheduler, journal: Journal | None) -> None:
+        self.book = book
+        self._scheduler = scheduler
+        self._journal = journal
+        self._queue: queue.Queue[PspTransaction | threading.Event] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def enqueue(self, transaction: PspTransaction) -> None:
+        """Have the transaction's payable made soon, off the caller's thread."""
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="psp-payables", daemon=True)
+                self._thread.start()
+        self._queue.put(transaction)
+
+    def drain(self, timeout: float = DRAIN_WAIT) -> bool:
+        """Wait until every transaction queued so far has its payable (at most `timeout`
+        seconds); True if none is left."""
+        with self._start_lock:
+            if self._thread is None:
+                return True
+        done = threading.Event()
+        self._queue.put(done)  # everything queued before it has been worked on when it is set
+        return done.wait(timeout)
+
+    def resume(self) -> None:
+        """After a restart: make the payables not made before the stop, and settle the
+        waiting ones on their dates."""
+        for transaction in self.book.unpaid_out():
+            self.enqueue(transaction)
+        for payable in self.book.waiting():
+            self._schedule(payable)
+
+    def reset(self) -> None:
+        """Forget every settlement to come (the book forgot its payables)."""
+        self._scheduler.clear(SETTLEMENT)
+
+    def _work(self) -> None:
+        while True:
+            transaction = self._queue.get()
+            if isinstance(transaction, threading.Event):
+                transaction.set()
+                continue
+            try:
+                self._make_payable(transaction)
+            except Exception:
+                # The next start makes it (the transaction is in the state file without it).
+                log.exception("the payable of PSP transaction %s was not made", transaction.id)
+
+    def _make_payable(self, transaction: PspTransaction) -> None:
+        if self.book.has_payable(transaction.id):
+            return
+        payable = payable_for(transaction, str(uuid.uuid4()), self._scheduler.clock.now())
+        self._write({"event": PAYABLE_EVENT, "payable": payable.to_json()})
+        self.book.add_payable(payable)
+        if payable.status == WAITING_FUNDS:
+            self._schedule(payable)
+
+    def _schedule(self, payable: Payable) -> None:
+        self._scheduler.schedule(
+            SETTLEMENT, payable.id, payable.payment_date, lambda: self._settle(payable.id)
+        )
+
+    def _settle(self, payable_id: str) -> None:
+        at = self._scheduler.clock.now()
+        try:
+            self._write({"event": SETTLED_EVENT, "payable_id": payable_id, "at": at})
+        except JournalError:
+            log.exception("payable %s was not settled", payable_id)
+            return
+        self.book.settle(payable_id, at)
+
+    def _write(self, event: dict[str, object]) -> None:
+        if self._journal is not None:
+            self._journal.append(event)
+
+    def restore(self, event: dict[str, object]) -> None:
+        """Apply a payable or a settlement read back from the state file."""
+        if event["event"] == PAYABLE_EVENT:
+            data = event.get("payable")
+            if not isinstance(data, dict):
+                raise ValueError("a payable event without its payable")
+            self.book.add_payable(Payable.from_json(data))
+            return
+        payable_id, at = event.get("payable_id"), event.get("at")
+        if not isinstance(payable_id, str) or not isinstance(at, str):
+            raise ValueError("a settlement without payable_id and at")
+        self.book.settle(payable_id, datetime.fromisoformat(at.replace("Z", "+00:00")))
