@@ -244,7 +244,7 @@ OPTIONS = (
         "start the clock at this RFC 3339 time instead of now, running or frozen (and go"
         " back to it on /reset), e.g. 2020-07-19T22:26:23Z (default: now; docs/clock.md)",
         parse_time,
-    ),  # fmt: skip
+    ),
     Option(
         "card_load_limits",
         "--card-load-limits",
@@ -252,7 +252,7 @@ OPTIONS = (
         "how much the card loader may load onto one card within any N days, as Nd=AMOUNT"
         f" separated by commas (default: {DEFAULT_LIMITS}; docs/cardloader.md)",
         parse_limits,
-    ),  # fmt: skip
+    ),
     Option(
         "checkout_expiry",
         "--checkout-expiry",
