@@ -151,6 +151,6 @@ def outcome(nonce: str, amount: Decimal) -> ProcessorDecline | GatewayRejection 
 
 def from_decline_code(code: str | None) -> int:
     """The processor response for one of the gateway's own decline codes."""
-    if code is not None and code.isdigit() and int(code) in RESPONSES:
+    if code is not None and code.isdigit() and 2000 <= int(code) <= 3000:
         return int(code)
     return FROM_DECLINE_CODE.get(code or "", DO_NOT_HONOR)
