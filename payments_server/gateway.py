@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from .callbacks.client import StoreNotifier
@@ -196,9 +195,8 @@ class Gateway:
     def _restore_order_note(self, event: dict[str, object]) -> None:
         """What another API kept on a paid order's line: a card load, a PSP transaction."""
         load, transaction = event.get(CARD_LOAD_EVENT), event.get(TRANSACTION_EVENT)
-        at = datetime.fromisoformat(str(event["at"]))
         if isinstance(load, dict):
-            self.cards.restore(load, at, str(event["order_id"]))
+            self.cards.restore(load, str(event["order_id"]))
         elif isinstance(transaction, dict):
             self.payouts.book.add_transaction(PspTransaction.from_json(transaction))
 

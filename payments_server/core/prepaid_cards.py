@@ -97,7 +97,8 @@ class CardLoad:
 
     def to_event(self, card_id: int) -> dict[str, object]:
         """Its part of the order's state-file line."""
-        return {"card_id": card_id, "load_id": self.id, "amount": self.amount}
+        return {"card_id": card_id, "load_id": self.id, "amount": self.amount,
+                "at": format_time(self.at)}  # fmt: skip
 
 
 @dataclass
@@ -172,13 +173,18 @@ class PrepaidCards:
                 raise ComplianceError(limit.code, limit.message(loaded, amount))
         return now
 
-    def restore(self, event: dict[str, Any], at: datetime, order_id: str) -> None:
+    def restore(self, event: dict[str, Any], order_id: str) -> None:
         """Put a load read back from the state file on its card; ValueError if it cannot be."""
         card = self._cards.get(event.get("card_id"))  # type: ignore[arg-type]
-        amount, load_id = event.get("amount"), event.get("load_id")
-        if card is None or not isinstance(amount, Decimal | int) or not isinstance(load_id, str):
-            raise ValueError("a card load without a known card_id, a load_id and an amount")
-        self._put(card, CardLoad(load_id, at, Decimal(amount), order_id))
+        amount, load_id, at = event.get("amount"), event.get("load_id"), event.get("at")
+        if (
+            card is None
+            or not isinstance(amount, Decimal | int)
+            or not isinstance(load_id, str)
+            or not isinstance(at, str)
+        ):
+            raise ValueError("a card load without a known card_id, a load_id, an amount and at")
+        self._put(card, CardLoad(load_id, datetime.fromisoformat(at), Decimal(amount), order_id))
 
     def reset(self) -> None:
         """Every card empty again."""

@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 
 from ..core.journal import Journal, JournalError
+from ..core.jsonio import format_time
 from ..core.payables import (
     PAYABLE_EVENT,
     SETTLED_EVENT,
@@ -100,7 +101,7 @@ class PayoutWorker:
     def _settle(self, payable_id: str) -> None:
         at = self._scheduler.clock.now()
         try:
-            self._write({"event": SETTLED_EVENT, "payable_id": payable_id, "at": at})
+            self._write({"event": SETTLED_EVENT, "payable_id": payable_id, "at": format_time(at)})
         except JournalError:
             log.exception("payable %s was not settled", payable_id)
             return
