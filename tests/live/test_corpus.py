@@ -15,6 +15,10 @@ from payments_server.testing import StoreStub
 
 CORPUS = json.loads((Path(__file__).parents[1] / "data" / "malformed.json").read_text("utf-8"))
 REQUESTS: list[dict[str, Any]] = CORPUS["requests"]
+MERCHANT = {"x-customer-id": "m-1"}
+PSP_TRANSACTION = {"description": "x", "amount": 100, "payment_method": "credit_card",
+                   "card_number": "4111111111111111", "card_holder_name": "A",
+                   "card_expiration_date": "12/99", "card_verification_code": "123"}  # fmt: skip
 
 
 def _body(entry: dict[str, Any]) -> bytes | None:
@@ -28,8 +32,10 @@ def _body(entry: dict[str, Any]) -> bytes | None:
 
 def _state(url: str, store: StoreStub) -> dict[str, object]:
     views = ("/balance", "/transactions", "/callbacks", "/simulation", "/payments/orders/o-1",
-             "/checkout/sessions")  # fmt: skip
-    state: dict[str, object] = {path: requests.get(url + path, timeout=5).text for path in views}
+             "/checkout/sessions", "/cardloader/cards/", "/psp/transactions", "/psp/payables")  # fmt: skip
+    state: dict[str, object] = {
+        path: requests.get(url + path, headers=MERCHANT, timeout=5).text for path in views
+    }
     state["store"] = len(store.received)
     return state
 
@@ -60,7 +66,13 @@ def live() -> Any:
         ]
         requests.post(f"{gateway.url}/checkout/sessions/{sessions[1]}/complete", json={"outcome": "canceled"}, timeout=5)  # fmt: skip
         store.wait_for(2)
-        yield gateway, store, {"{OPEN_SESSION}": sessions[0], "{FINISHED_SESSION}": sessions[1]}
+        # A card load and a PSP transaction, with its payable.
+        requests.post(gateway.url + "/cardloader/cards/1/load/",
+                      json={"nonce": "fake-valid-nonce", "amount": "10.00"}, timeout=5)  # fmt: skip
+        psp = requests.post(gateway.url + "/psp/transactions", json=PSP_TRANSACTION,
+                            headers=MERCHANT, timeout=5).json()["id"]  # fmt: skip
+        yield gateway, store, {"{OPEN_SESSION}": sessions[0], "{FINISHED_SESSION}": sessions[1],
+                               "{PSP_TRANSACTION}": psp}  # fmt: skip
 
 
 @pytest.mark.parametrize("entry", REQUESTS, ids=[entry["name"] for entry in REQUESTS])
@@ -98,6 +110,12 @@ def _message(path: str, body: dict[str, Any]) -> str:
     if path.startswith("/article/"):
         assert list(body) == ["error"]
         message = body["error"]
+    elif path.startswith("/cardloader/"):
+        assert body["status"] == "error" and len(body["errors"]) >= 1
+        message = body["errors"][-1]["message"]
+    elif path.startswith("/psp/"):
+        assert isinstance(body["type"], str) and set(body) <= {"message", "type", "details"}
+        message = body["message"]
     else:
         assert body["status"] == "failed"
         message = body["message"]
