@@ -1,8 +1,10 @@
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from payments_server.config import DEFAULT_CALLBACK_URL, ConfigError, Settings
+from payments_server.core.prepaid_cards import format_limits
 
 SECRET = "whsec_" + "QUJD" * 11  # base64 of 33 bytes
 
@@ -186,6 +188,21 @@ def test_an_integer_balance_given_in_code_becomes_a_decimal() -> None:
             "--fsync (PAYMENTS_FSYNC) needs --state-file",
         ),
         (
+            {"clock_start": "2020-07-19"},
+            "--clock-start (PAYMENTS_CLOCK_START) must be an RFC 3339 time with its zone, such"
+            " as 2020-07-19T22:26:23Z, got '2020-07-19'",
+        ),
+        (
+            {"card_load_limits": "500"},
+            "--card-load-limits (PAYMENTS_CARD_LOAD_LIMITS) must be windows such as"
+            " 1d=500,7d=1000 (days=amount), got '500'",
+        ),
+        (
+            {"card_load_limits": "0d=500"},
+            "--card-load-limits (PAYMENTS_CARD_LOAD_LIMITS) must have windows of 1 to 366 days"
+            " and positive amounts, got '0d=500'",
+        ),
+        (
             {"quiet": "maybe"},
             "--quiet (PAYMENTS_QUIET) must be one of 1, true, yes, on, 0, false, no, off,"
             " got 'maybe'",
@@ -259,3 +276,13 @@ def test_an_empty_schedule_given_in_code_is_refused() -> None:
 
 def test_a_zero_second_schedule_step_is_allowed() -> None:
     assert Settings(callback_schedule=(0.0,)).callback_schedule == (0.0,)
+
+
+def test_the_card_loader_limits_and_the_clocks_start_are_read_from_text() -> None:
+    settings = Settings.from_sources(
+        {"card_load_limits": "7d=1000, 1d=500.50", "clock_start": "2020-07-19T22:26:23+02:00"},
+        {},
+    )
+    assert format_limits(settings.card_load_limits) == "1d=500.50,7d=1000"
+    assert settings.clock_start == datetime(2020, 7, 19, 20, 26, 23, tzinfo=UTC)
+    assert format_limits(Settings().card_load_limits) == "1d=500"

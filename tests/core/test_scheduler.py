@@ -55,6 +55,19 @@ def test_unfrozen_the_clock_keeps_its_lead_over_real_time() -> None:
     assert clock.now() == real.now and clock.real
 
 
+def test_a_clock_given_a_start_runs_from_there_and_goes_back_to_it_on_reset() -> None:
+    real = RealTime()
+    seed_time = datetime(2020, 7, 19, 22, 26, 23, tzinfo=UTC)
+    clock = Clock(start=seed_time, real=real)
+    real.now += timedelta(seconds=3)
+    assert clock.now() == seed_time + timedelta(seconds=3) and not clock.real
+    clock.move_to(seed_time + timedelta(days=30))
+    clock.reset(frozen=True)
+    real.now += timedelta(seconds=3)
+    assert clock.now() == seed_time and clock.frozen
+    assert Clock(frozen=True, start=seed_time, real=real).now() == seed_time
+
+
 def test_advance_runs_jobs_in_due_order_each_at_its_own_time(scheduler: Scheduler) -> None:
     clock = scheduler.clock
     start = clock.now()
