@@ -49,6 +49,9 @@ VOLATILE_KEYS = {"id", "at", "created_at", "next_attempt_at", "duration_ms", "pa
 MESSAGE_ID = re.compile(r"msg_[0-9a-f]{24}")
 SESSION_ID = re.compile(r"cs_[0-9a-f]{32}")
 GATEWAY_URL = re.compile(r"^http://(localhost|127\.0\.0\.1):\d+/")
+# A card load's order (docs/cardloader.md), and the PSP's ids (docs/psp.md): random UUIDs.
+CARD_LOAD = re.compile(r"card-([0-9]+)-load-[0-9a-f]{8}")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def masked(value: Any, key: str | None = None) -> Any:
@@ -62,5 +65,8 @@ def masked(value: Any, key: str | None = None) -> Any:
     if isinstance(value, str):
         # A session's page is on the host the client used: the test's port, not 5000.
         value = GATEWAY_URL.sub("http://<gateway>/", value)
+        if key == "transaction_id" and UUID.fullmatch(value):
+            return ("volatile", "str")
+        value = CARD_LOAD.sub(r"card-\1-load-<id>", value)
         return SESSION_ID.sub("cs_<id>", MESSAGE_ID.sub("msg_<id>", value))
     return value

@@ -17,7 +17,9 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 EXAMPLE = re.compile(r"```sh\n([^`]*?)```\s*```json\n(.*?)```", re.DOTALL)
 PYTHON = re.compile(r"```python\n(.*?)```", re.DOTALL)
 # Each page with examples, and how the gateway its examples run against is started.
-PAGES = {"clock.md": ("--clock", "frozen"), "article.md": (), "ticketing.md": ()}
+PAGES = {"clock.md": ("--clock", "frozen"), "article.md": (), "ticketing.md": (),
+         "cardloader.md": (),
+         "psp.md": ("--clock-start", "2020-07-19T22:26:23.693Z", "--clock", "frozen")}  # fmt: skip
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))
