@@ -92,6 +92,11 @@ def pay(gateway: GatewayProcess, order_id: str, amount: object) -> int:
     return requests.post(gateway.url + "/payments/orders", json=body, timeout=10).status_code
 
 
+PSP_TRANSACTION = {"description": "x", "amount": 2500, "payment_method": "debit_card",
+                   "card_number": "4111111111111111", "card_holder_name": "A",
+                   "card_expiration_date": "12/99", "card_verification_code": "123"}  # fmt: skip
+
+
 def test_each_decided_payment_is_an_event_keyed_by_its_order_in_cloudevents_binary_mode(
     broker: str,
 ) -> None:
@@ -103,16 +108,25 @@ def test_each_decided_payment_is_an_event_keyed_by_its_order_in_cloudevents_bina
                      "paymentMethod": "credit_card"}  # fmt: skip
         paid = requests.post(gateway.url + "/ticketing/payments", json=ticketing, timeout=10)
         assert paid.status_code == 200
-        succeeded = read(broker, "payment-succeeded", 2)
+        # A card load and a PSP transaction are order payments of the one flow too.
+        requests.post(gateway.url + "/cardloader/cards/1/load/",
+                      json={"nonce": "fake-valid-nonce", "amount": "10.00"}, timeout=10)  # fmt: skip
+        load = requests.get(gateway.url + "/cardloader/cards/1/", timeout=5).json()["loads"][0]
+        psp = requests.post(gateway.url + "/psp/transactions", headers={"x-customer-id": "m"},
+                            json={**PSP_TRANSACTION}, timeout=10).json()  # fmt: skip
+        succeeded = read(broker, "payment-succeeded", 4)
         (failed,) = read(broker, "payment-failed", 1)
         activity = requests.get(gateway.url + "/activity?kind=event", timeout=5).json()
     by_key = {m.key(): m for m in succeeded}  # type: ignore[attr-defined]
-    assert set(by_key) == {b"k-1", ticketing["orderId"].encode()}
-    assert sorted(e["summary"] for e in activity["activity"]) == [
+    orders = (ticketing["orderId"], load["order_id"], psp["id"])
+    assert set(by_key) == {b"k-1", *(order.encode() for order in orders)}
+    assert sorted(e["summary"] for e in activity["activity"]) == sorted([
         "payment-failed for order k-2: delivered",
-        f"payment-succeeded for order {ticketing['orderId']}: delivered",
+        *(f"payment-succeeded for order {order}: delivered" for order in orders),
         "payment-succeeded for order k-1: delivered",
-    ]
+    ])  # fmt: skip
+    assert json.loads(by_key[psp["id"].encode()].value())["amount"] == 25.0  # type: ignore[attr-defined]
+    assert b"4111111111111111" not in b"".join(m.value() for m in succeeded)  # type: ignore[attr-defined]
     first = by_key[b"k-1"]
     headers = dict(first.headers())  # type: ignore[attr-defined]
     assert (headers["ce_specversion"], headers["ce_type"], headers["ce_source"]) == (
