@@ -126,7 +126,7 @@ class Gateway:
             flow=flow,
             scheduler=scheduler,
             cards=PrepaidCards(settings.card_load_limits, clock.now),
-            payouts=PayoutWorker(PspBook(), scheduler, journal),
+            payouts=PayoutWorker(PspBook(), scheduler, journal, activity),
             journal=journal,
         )
         if journal is not None:

@@ -163,6 +163,10 @@ class PspBook:
             if payable.status == PAID:
                 self._paid_transaction(payable.transaction_id, payable.updated_at)
 
+    def knows(self, transaction_id: str) -> bool:
+        """True if the transaction is in the book."""
+        return transaction_id in self._transactions
+
     def has_payable(self, transaction_id: str) -> bool:
         """True once the transaction's payable is made."""
         return transaction_id in self._payable_of

@@ -11,6 +11,7 @@ import threading
 import uuid
 from datetime import datetime
 
+from ..core.activity import ActivityLog
 from ..core.journal import Journal, JournalError
 from ..core.jsonio import format_time
 from ..core.payables import (
@@ -34,10 +35,17 @@ DRAIN_WAIT = 1.0
 class PayoutWorker:
     """Makes payables from a queue on its own thread, and settles them on the clock."""
 
-    def __init__(self, book: PspBook, scheduler: Scheduler, journal: Journal | None) -> None:
+    def __init__(
+        self,
+        book: PspBook,
+        scheduler: Scheduler,
+        journal: Journal | None,
+        activity: ActivityLog | None = None,
+    ) -> None:
         self.book = book
         self._scheduler = scheduler
         self._journal = journal
+        self._activity = activity
         self._queue: queue.Queue[PspTransaction | threading.Event] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -85,7 +93,8 @@ class PayoutWorker:
                 log.exception("the payable of PSP transaction %s was not made", transaction.id)
 
     def _make_payable(self, transaction: PspTransaction) -> None:
-        if self.book.has_payable(transaction.id):
+        # Made already, or forgotten by a reset since it was queued: nothing to do.
+        if self.book.has_payable(transaction.id) or not self.book.knows(transaction.id):
             return
         payable = payable_for(transaction, str(uuid.uuid4()), self._scheduler.clock.now())
         self._write({"event": PAYABLE_EVENT, "payable": payable.to_json()})
@@ -105,7 +114,15 @@ class PayoutWorker:
         except JournalError:
             log.exception("payable %s was not settled", payable_id)
             return
-        self.book.settle(payable_id, at)
+        settled = self.book.settle(payable_id, at)
+        if settled is not None and self._activity is not None:
+            self._activity.add(
+                "decision",
+                f"payable {payable_id} paid out: {settled.receivable_amount} cents to merchant"
+                f" {settled.customer_id}",
+                settled.transaction_id,
+                "paid_out",
+            )
 
     def _write(self, event: dict[str, object]) -> None:
         if self._journal is not None:

@@ -78,6 +78,9 @@ def test_a_credit_card_payable_waits_30_days_less_5_percent_then_settles(psp: Fl
     [paid] = listed(psp, "transactions")
     assert (paid["status"], paid["updated_at"]) == ("paid", "2020-08-18T22:26:23.693Z")
     assert psp.get("/psp/balance", headers=MERCHANT).get_json()["available"] == 2375
+    [payout] = psp.get("/activity?outcome=paid_out").get_json()["activity"]
+    assert (payout["summary"], payout["order_id"]) == (
+        f"payable {settled['id']} paid out: 2375 cents to merchant 123", transaction["id"])  # fmt: skip
 
 
 def test_a_debit_card_payable_is_paid_at_once_less_3_percent(psp: FlaskClient) -> None:
