@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -70,3 +71,14 @@ def masked(value: Any, key: str | None = None) -> Any:
         value = CARD_LOAD.sub(r"card-\1-load-<id>", value)
         return SESSION_ID.sub("cs_<id>", MESSAGE_ID.sub("msg_<id>", value))
     return value
+
+
+def run_curl(command: str, documented: str, base: str) -> tuple[int, object]:
+    """Run a document's curl command with its base URL `documented` replaced by `base`:
+    the status and the JSON body."""
+    result = subprocess.run(
+        ["bash", "-c", command.replace(documented, base) + " -s -w '\\n%{http_code}'"],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    body, _, status = result.stdout.rpartition("\n")
+    return int(status), json.loads(body)

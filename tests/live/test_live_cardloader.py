@@ -3,9 +3,7 @@ against one card's limit, and cards that survive a kill -9 with --state-file."""
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import requests
 
 from gateway_process import GatewayProcess
+from helpers import run_curl
 
 # The seed's curl commands, as its README has them; only the base URL changes.
 SEED_TOKEN = "curl 'http://127.0.0.1:5000/tokens/' -H 'Content-type: application/json' -d '{}'"
@@ -27,14 +26,8 @@ NOT_FOUND = (
 
 
 def run(command: str, base: str) -> tuple[int, object]:
-    """Run a curl command against the loader at `base`: its status and JSON body."""
-    local = command.replace("http://127.0.0.1:5000", base)
-    result = subprocess.run(
-        ["bash", "-c", local + " -s -w '\\n%{http_code}'"],
-        capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
-    body, _, status = result.stdout.rpartition("\n")
-    return int(status), json.loads(body)
+    """Run one of the seed's curl commands against `base`."""
+    return run_curl(command, "http://127.0.0.1:5000", base)
 
 
 def error(code: str, message: str) -> dict[str, object]:

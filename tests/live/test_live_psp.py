@@ -3,14 +3,13 @@ advancing the clock, state that survives a kill -9, and a card number that is ne
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
 from pathlib import Path
 
 import requests
 
 from gateway_process import GatewayProcess
+from helpers import run_curl
 
 # The seed's curl commands, as its README has them; only the base URL changes.
 SEED_CREATE = """curl -XPOST "http://localhost:3000/transactions" --header "Content-Type: application/json" --header "x-customer-id: 123"  --data '{
@@ -29,14 +28,8 @@ MERCHANT = {"x-customer-id": "123"}
 
 
 def run(command: str, base: str) -> tuple[int, object]:
-    """Run a curl command against the PSP at `base`: its status and JSON body."""
-    local = command.replace("http://localhost:3000", base)
-    result = subprocess.run(
-        ["bash", "-c", local + " -s -w '\\n%{http_code}'"],
-        capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
-    body, _, status = result.stdout.rpartition("\n")
-    return int(status), json.loads(body)
+    """Run one of the seed's curl commands against `base`."""
+    return run_curl(command, "http://localhost:3000", base)
 
 
 def test_the_seeds_curl_commands_get_the_documented_answers() -> None:
