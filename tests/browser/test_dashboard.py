@@ -426,3 +426,26 @@ def test_reveal_asks_for_the_secret_which_the_page_does_not_carry(
     wait_for(browser, lambda b: text(b, "secret") == DEV_WEBHOOK_SECRET)
     click(browser, "//dd", "Hide")
     wait_for(browser, lambda b: text(b, "secret") == "whsec_••••••••")
+
+
+def test_a_card_load_and_a_psp_transaction_show_under_their_api_without_the_card_number(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, _ = live
+    browser = dashboard(gateway, make_browser)
+    requests.post(gateway.url + "/cardloader/cards/1/load/",
+                  json={"nonce": "fake-valid-nonce", "amount": "10.00"}, timeout=5)  # fmt: skip
+    psp = {"description": "<b>Lightsaber</b>", "amount": 2500, "payment_method": "debit_card",
+           "card_number": "4000056655665556", "card_holder_name": "Luke",
+           "card_expiration_date": "12/99", "card_verification_code": "987"}  # fmt: skip
+    requests.post(gateway.url + "/psp/transactions", json=psp,
+                  headers={"x-customer-id": "m-1"}, timeout=5)  # fmt: skip
+    wait_for(browser, lambda b: {"POST /cardloader/cards/1/load/ 200",
+                                 "POST /psp/transactions 201"} <= set(summaries(b)))  # fmt: skip
+    badges = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#activity-list .badge.api")]
+    assert badges == ["psp", "cardloader"]
+    for details in browser.find_elements(By.CSS_SELECTOR, "#activity-list details"):
+        details.click()
+    shown = browser.find_element(By.ID, "activity-list").text
+    assert "****5556" in shown and "<b>Lightsaber</b>" in shown  # escaped, as text
+    assert "4000056655665556" not in browser.page_source and '"987"' not in browser.page_source

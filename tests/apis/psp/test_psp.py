@@ -229,3 +229,17 @@ def test_a_reset_forgets_transactions_payables_and_settlements(psp: FlaskClient)
     psp.post("/reset", json={})
     assert listed(psp, "transactions") == [] and listed(psp, "payables") == []
     assert psp.get("/clock").get_json()["scheduled"] == []
+
+
+def test_a_payable_made_today_is_paid_out_by_advancing_the_clock_30_days(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(clock="frozen")
+    status, transaction = create(client, card_expiration_date="12/99")
+    assert status == 201
+    [payable] = listed(client, "payables")
+    assert payable["status"] == "waiting_funds"
+    client.post("/clock/advance", json={"seconds": 30 * DAY})
+    assert [p["status"] for p in listed(client, "payables")] == ["paid"]
+    assert listed(client, "transactions")[0]["status"] == "paid"
+    assert payable["transaction_id"] == transaction["id"]
