@@ -17,7 +17,7 @@ from ..core.scheduler import Scheduler
 from ..core.transactions import OrderId, order_key
 from .client import BAD_SIGNATURE, STALE_TIMESTAMP, Attempt, Callback, StoreNotifier
 from .deliveries import Delivery, DeliveryLog, NotWaitingError, State, UnknownCallbackError
-from .reporting import FIRST, RESEND, log_attempt, record_attempt
+from .reporting import FIRST, RESEND, AttemptLog, record_attempt
 from .retries import RetryPolicy
 
 log = logging.getLogger("payments_server.callbacks")
@@ -61,6 +61,7 @@ class CallbackDispatcher:
         self._scheduler = scheduler or Scheduler(Clock())
         self._clock = self._scheduler.clock
         self._activity = activity
+        self._attempt_log = AttemptLog()
         self._faults = faults
         self.policy = policy
         self._rng = rng or random.Random()
@@ -211,6 +212,7 @@ class CallbackDispatcher:
             self._scheduler.clear(SCHEDULED)
             self._held.clear()
             self._swaps.clear()
+        self._attempt_log.reset()
 
     def close(self) -> int:
         """Stop retrying and close connections; return how many events were still pending."""
@@ -237,7 +239,7 @@ class CallbackDispatcher:
                 updated = self._next_step(current, attempt, kind)
                 self._log.put(updated)
         url = sent.callback.url or self.notifier.url
-        log_attempt(updated, attempt, kind.value, url, self.policy.max_retries)
+        self._attempt_log.attempt(updated, attempt, kind.value, url, self.policy.max_retries)
         if self._activity is not None:
             record_attempt(self._activity, updated, attempt, kind.value, url)
         return updated

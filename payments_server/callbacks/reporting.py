@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from ..core.activity import ActivityLog
 from .client import Attempt
@@ -16,36 +17,74 @@ RESEND = "resend"
 QUOTED = 200
 
 
-def log_attempt(
-    delivery: Delivery, attempt: Attempt, kind: str, url: str, max_retries: int
-) -> None:
-    """One log line for an attempt: delivered, or why not and what comes next."""
-    if attempt.delivered and not log.isEnabledFor(logging.INFO):
-        return  # --quiet: the line would be dropped, so it is not even written out
-    callback = delivery.callback
-    what = f"callback {callback.id} order {callback.order_id} {callback.status} to {url}"
-    if kind != FIRST:
-        what += f" ({kind})"
-    if attempt.fault is not None:
-        what += f" [{attempt.fault}, on purpose]"
-    if attempt.delivered:
-        log.info("%s: %s in %.0f ms", what, attempt.status_code, attempt.duration_ms)
-        return
+class AttemptLog:
+    """One log line per attempt, at a level a person watching the terminal can live with.
+
+    A store that cannot be reached is one WARNING, which says when the next try is; while
+    it stays unreachable, further failed attempts are INFO, and a line says when it answers
+    again. A store that answers with an error is a WARNING on a delivery's first attempt;
+    its retries are INFO, the last saying that the gateway gave up.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._unreachable: set[str] = set()
+
+    def attempt(
+        self, delivery: Delivery, attempt: Attempt, kind: str, url: str, max_retries: int
+    ) -> None:
+        """Log one attempt: delivered, or why not and what comes next."""
+        answered = attempt.status_code is not None
+        with self._lock:
+            known = url in self._unreachable
+            if answered:
+                self._unreachable.discard(url)
+            elif not attempt.delivered:
+                self._unreachable.add(url)
+        if known and answered:
+            log.info("the store at %s answers again", url)
+        if attempt.delivered and not log.isEnabledFor(logging.INFO):
+            return  # --quiet: the line would be dropped, so it is not even written out
+        callback = delivery.callback
+        what = f"callback {callback.id} order {callback.order_id} {callback.status} to {url}"
+        if kind != FIRST:
+            what += f" ({kind})"
+        if attempt.fault is not None:
+            what += f" [{attempt.fault}, on purpose]"
+        if attempt.delivered:
+            log.info("%s: %s in %.0f ms", what, attempt.status_code, attempt.duration_ms)
+            return
+        said = attempt.body_text.strip()
+        error = f"{attempt.error}: {said[:QUOTED]}" if said else attempt.error
+        outcome = _what_next(delivery, attempt, kind, max_retries)
+        if not answered and not known:
+            level = logging.WARNING
+            outcome += "; later attempts while it cannot be reached are logged at INFO"
+        elif answered and kind in (FIRST, RESEND):
+            level = logging.WARNING
+        else:
+            level = logging.INFO
+        log.log(level, "%s not delivered: %s (%.0f ms)%s", what, error, attempt.duration_ms,
+                outcome)  # fmt: skip
+
+    def reset(self) -> None:
+        """Forget which stores could not be reached."""
+        with self._lock:
+            self._unreachable.clear()
+
+
+def _what_next(delivery: Delivery, attempt: Attempt, kind: str, max_retries: int) -> str:
     if kind == RESEND:
-        outcome = ""
-    elif delivery.next_attempt_at is not None:
+        return ""
+    if delivery.next_attempt_at is not None:
         wait = max((delivery.next_attempt_at - attempt.at).total_seconds(), 0)
-        outcome = f"; retry {delivery.retries_done + 1} of {max_retries} in {wait:.3g} s"
-    elif attempt.gone:
-        outcome = "; the store answered 410 Gone, so no more retries"
-    elif delivery.state is State.FAILED:
+        return f"; retry {delivery.retries_done + 1} of {max_retries} in {wait:.3g} s"
+    if attempt.gone:
+        return "; the store answered 410 Gone, so no more retries"
+    if delivery.state is State.FAILED:
         count = len(delivery.attempts)
-        outcome = f"; giving up after {count} {'attempt' if count == 1 else 'attempts'}"
-    else:
-        outcome = ""
-    said = attempt.body_text.strip()
-    error = f"{attempt.error}: {said[:QUOTED]}" if said else attempt.error
-    log.warning("%s not delivered: %s (%.0f ms)%s", what, error, attempt.duration_ms, outcome)
+        return f"; gave up after {count} {'attempt' if count == 1 else 'attempts'}"
+    return ""
 
 
 def record_attempt(

@@ -201,6 +201,23 @@ def test_a_dead_store_only_makes_shop_notified_false() -> None:
         assert "; retry 1 of 5 in " in line
 
 
+def test_a_store_that_cannot_be_reached_is_one_warning_then_info_until_it_gives_up() -> None:
+    dead = f"http://127.0.0.1:{free_port()}/payments/confirm"
+    with GatewayProcess("--callback-url", dead, "--clock", "frozen") as gateway:
+        for order in ("o-1", "o-2"):
+            requests.post(gateway.url + "/payments/orders", json={"order_id": order, "amount": 5})
+        # Every retry of both callbacks falls due (1 + 5 + 30 + 120 + 600 s, with jitter).
+        requests.post(gateway.url + "/clock/advance", json={"seconds": 3600})
+        assert gateway.stop() == 0
+    lines = [line for line in gateway.lines if " callback " in line]
+    warnings = [line for line in lines if " WARNING " in line]
+    assert len(warnings) == 1, warnings
+    assert re.search(r" order o-1 success .*; retry 1 of 5 in [0-9.]+ s; later attempts while it"
+                     r" cannot be reached are logged at INFO$", warnings[0])  # fmt: skip
+    assert len(lines) == 12 and all(" INFO " in line for line in lines[1:])
+    assert sum(line.endswith("; gave up after 6 attempts") for line in lines) == 2
+
+
 def test_environment_configures_and_a_flag_wins() -> None:
     env = {"PAYMENTS_INITIAL_BALANCE": "100.00", "PAYMENTS_QUIET": "1"}
     with GatewayProcess("--initial-balance", "250.50", env=env) as gateway:
@@ -288,7 +305,7 @@ def test_every_log_line_is_written_before_exit_and_quiet_keeps_only_warnings() -
     assert "order b success" not in quiet  # a delivered callback is not worth a line
     assert re.search(
         r"WARNING callback msg_\w+ order a success .* not delivered: store answered 500:"
-        r" down for maintenance\\x0d\\x0aINFO forged \(\d+ ms\); giving up after 1 attempt$",
+        r" down for maintenance\\x0d\\x0aINFO forged \(\d+ ms\); gave up after 1 attempt$",
         quiet,
         re.MULTILINE,
     )
