@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install run store test fuzz bench bench-smoke lint format clean
+.PHONY: install run store test fuzz bench bench-smoke docs lint format clean
 
 install: $(STAMP)
 
@@ -38,6 +38,12 @@ bench: install
 bench-smoke: install
 	$(BIN)/python bench/run.py --smoke
 
+# The documentation site in site/, from docs/ and mkdocs.yml (the configuration page's table
+# made from the options first); a broken link or anchor fails it.
+docs: install
+	$(BIN)/python tools/configuration_table.py
+	$(BIN)/zensical build --clean --strict
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -48,4 +54,4 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info site

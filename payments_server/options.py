@@ -143,7 +143,7 @@ OPTIONS = (
         "decline_rate",
         "--decline-rate",
         "RATE",
-        "share of payments declined with card_declined, 0 to 1 (default: 0, none)",
+        "share of payments declined with card_declined, 0 to 1 (default: 0)",
         parse_float,
     ),
     Option(
@@ -201,8 +201,8 @@ OPTIONS = (
         "refund_callbacks",
         "--refund-callbacks",
         "",
-        'tell the store of each refund by a "refunded" callback (default: off, as a store'
-        ' written for seed 000 accepts only "success" and "failed")',
+        'tell the store of each refund by a "refunded" callback (default: off; a store'
+        ' written for the documented API accepts only "success" and "failed")',
         parse_bool,
     ),
     Option(
@@ -233,8 +233,8 @@ OPTIONS = (
         "clock",
         "--clock",
         "MODE",
-        "real (the default) or frozen: a frozen clock runs no timer until POST /clock/advance"
-        " (expiry, pending decisions, callback retries; docs/clock.md)",
+        "real or frozen: a frozen clock runs no timer until POST /clock/advance (expiry,"
+        " pending decisions, callback retries) (default: real; docs/clock.md)",
         str,
     ),
     Option(
@@ -286,8 +286,8 @@ OPTIONS = (
         "server",
         "--server",
         "NAME",
-        "HTTP server: granian (fast, the default) or waitress (pure Python, for platforms"
-        " without granian wheels)",
+        "HTTP server: granian (fast) or waitress (pure Python, for platforms without granian"
+        " wheels) (default: granian)",
         str,
     ),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,11 @@ from payments_server.testing import StoreStub
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 EXAMPLE = re.compile(r"```sh\n([^`]*?)```\s*```json\n(.*?)```", re.DOTALL)
 PYTHON = re.compile(r"```python\n(.*?)```", re.DOTALL)
+SEED_AS_RANDOM = re.compile(
+    r"decline[-_]seed|`seed`|\"seed\"|seeded prng|random seed|seed for (?:the |--)decline"
+)
+# A script, stylesheet, font or image a page would fetch from another host.
+EXTERNAL = re.compile(r'<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)="(?:https?:)?//[^"]*"')
 # Each page with examples, and how the gateway its examples run against is started.
 PAGES = {"clock.md": ("--clock", "frozen"), "article.md": (), "ticketing.md": (),
          "cardloader.md": (),
@@ -49,3 +55,43 @@ def test_the_clock_page_shows_every_clock_operation() -> None:
     for operation in ("curl -s http://localhost:5000/clock\n", "-X PUT http://localhost:5000/clock ",
                       "-X POST http://localhost:5000/clock/advance "):  # fmt: skip
         assert operation in commands
+
+
+def test_the_site_builds_strict_and_reads_offline(tmp_path: Path) -> None:
+    zensical = Path(sys.executable).with_name("zensical")
+    shutil.copytree(DOCS, tmp_path / "docs")
+    shutil.copy(DOCS.parent / "mkdocs.yml", tmp_path)
+    built = subprocess.run(
+        [str(zensical), "build", "--strict"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    pages = sorted((tmp_path / "site").glob("*.html"))
+    assert {page.stem for page in pages} >= {path.stem for path in DOCS.glob("*.md")}
+    for page in pages:
+        html = page.read_text()
+        # Nothing fetched from elsewhere: no script, stylesheet, font or image.
+        assert not EXTERNAL.findall(html), (page.name, EXTERNAL.findall(html))
+    for css in (tmp_path / "site").rglob("*.css"):
+        assert "url(http" not in css.read_text() and "@import" not in css.read_text(), css
+
+
+def test_every_page_is_in_the_sites_navigation() -> None:
+    nav = (DOCS.parent / "mkdocs.yml").read_text().split("\nnav:\n", 1)[1]
+    for page in DOCS.glob("*.md"):
+        assert f": {page.name}\n" in nav + "\n", page.name
+
+
+def test_the_pages_name_each_api_not_the_document_it_came_from() -> None:
+    # "seed" is the word for a random generator's start (decline_rate's seed), nothing else.
+    for page in [DOCS.parent / "README.md", *DOCS.glob("*.md")]:
+        text = SEED_AS_RANDOM.sub("", page.read_text().lower())
+        assert "seed" not in text, (page.name, text[text.index("seed") - 60 :][:120])
+
+
+def test_the_configuration_page_lists_every_option_as_the_cli_has_it() -> None:
+    checked = subprocess.run(
+        [sys.executable, str(DOCS.parent / "tools" / "configuration_table.py"), "--check"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr

@@ -1,4 +1,5 @@
-"""The README's examples, run against the real server, give the answers shown."""
+"""The README's tour and the reference pages it links to: their examples, run against the
+real server, give the answers shown."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from gateway_process import GatewayProcess, free_port
 from helpers import exact_json, masked
 from payments_server.callbacks.signing import DEV_WEBHOOK_SECRET, Signer
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+# The reference pages the README's sections moved to, in the order their examples run
+# (each builds on the state the ones before it left).
+MANUAL = [ROOT / "docs" / name for name in (
+    "api.md", "callbacks.md", "test-controls.md", "checkout.md", "dashboard.md", "testing.md",
+    "configuration.md", "troubleshooting.md", "development.md")]  # fmt: skip
 EXAMPLE = re.compile(r"```sh\n([^`]*?)```\s*```json\n(.*?)```", re.DOTALL)
 STORE_SNIPPET = re.compile(
     r"### Verifying callbacks in your store\n.*?```python\n(.*?)```", re.DOTALL
@@ -27,20 +34,30 @@ WAIT_TEST = re.compile(
     r"### Wait for a callback instead of sleeping\n.*?```python\n(.*?)```", re.DOTALL
 )
 STORE_TEST = re.compile(
-    r"## Using payments_server in your store's tests\n.*?```python\n(.*?)```", re.DOTALL
+    r"# Using payments_server in your store's tests\n.*?```python\n(.*?)```", re.DOTALL
 )
+TOUR_TEST = re.compile(r"### 4\. Test your store with the kit\n.*?```python\n(.*?)```", re.DOTALL)
 SIGNED_REQUEST = re.compile(
     r"webhook-id: (\S+)\nwebhook-timestamp: (\d+)\nwebhook-signature: (\S+)\n\n(\{.*?\})\n"
 )
 
 
-def examples() -> list[tuple[str, str]]:
-    """Each shell example in the README with the JSON answer shown under it."""
-    return EXAMPLE.findall(README.read_text())
+def manual() -> str:
+    """The README and the reference pages, as one text."""
+    return "\n".join(page.read_text() for page in [README, *MANUAL])
 
 
-def test_the_readme_has_an_example_for_every_endpoint() -> None:
-    commands = " ".join(command for command, _ in examples())
+def examples(text: str) -> list[tuple[str, str]]:
+    """Each shell example in the text with the JSON answer shown under it."""
+    return EXAMPLE.findall(text)
+
+
+def test_the_readme_stays_short() -> None:
+    assert len(README.read_text().splitlines()) <= 300
+
+
+def test_the_manual_has_an_example_for_every_endpoint() -> None:
+    commands = " ".join(command for command, _ in examples(manual()))
     assert "curl -s http://localhost:5000/simulation\n" in commands  # GET, not only PUT
     for path in ["/balance", "/pay ", "/payments/orders", "/pay/order", "/transactions",
                  "/reset", "/callbacks?", "/callbacks/$ID/retry", "/payments/orders/ord_1001",
@@ -50,15 +67,18 @@ def test_the_readme_has_an_example_for_every_endpoint() -> None:
         assert f"http://localhost:5000{path}" in commands
 
 
-def test_every_readme_example_answers_as_shown() -> None:
-    assert shutil.which("curl"), "the README examples need curl on PATH"
+@pytest.mark.parametrize("pages", [[README], MANUAL], ids=["readme-tour", "reference-pages"])
+def test_every_example_answers_as_shown(pages: list[Path]) -> None:
+    assert shutil.which("curl"), "the examples need curl on PATH"
     dead_store = f"http://127.0.0.1:{free_port()}/payments/confirm"
     # A long first wait keeps the log examples at "right after the payment" however slow
     # the machine; with the default 1 s the next retry could land between two examples.
     with GatewayProcess(
         "--callback-url", dead_store, "--callback-schedule", "60,60,60,60,60"
     ) as gateway:
-        for command, expected in examples():
+        found = examples("\n".join(page.read_text() for page in pages))
+        assert found
+        for command, expected in found:
             local = command.replace("http://localhost:5000", gateway.url)
             result = subprocess.run(
                 ["bash", "-c", local], capture_output=True, text=True, timeout=30, check=True
@@ -67,18 +87,18 @@ def test_every_readme_example_answers_as_shown() -> None:
 
 
 def test_the_signed_request_shown_carries_a_valid_signature() -> None:
-    message_id, timestamp, signature, body = SIGNED_REQUEST.search(README.read_text()).groups()
+    message_id, timestamp, signature, body = SIGNED_REQUEST.search(manual()).groups()
     assert signature == Signer(DEV_WEBHOOK_SECRET).signature(
         message_id, int(timestamp), body.encode()
     )
-    assert DEV_WEBHOOK_SECRET in README.read_text()
+    assert DEV_WEBHOOK_SECRET in manual()
 
 
 @pytest.fixture
 def readme_store() -> Iterator[dict[str, Any]]:
     """The README's store snippet, served on a free port; its module namespace."""
     namespace: dict[str, Any] = {"__name__": "readme_store"}
-    exec(STORE_SNIPPET.search(README.read_text()).group(1), namespace)
+    exec(STORE_SNIPPET.search(manual()).group(1), namespace)
     server = make_server("127.0.0.1", 0, namespace["app"], threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -116,16 +136,18 @@ def test_the_store_snippet_verifies_callbacks_and_acts_once_per_event(
 FAULT_SECTION = re.compile(r"### Webhook faults on purpose\n(.*?)\n### ", re.DOTALL)
 
 
-@pytest.mark.parametrize("recipe", [STORE_TEST, WAIT_TEST], ids=["store-test", "wait"])
+@pytest.mark.parametrize(
+    "recipe", [STORE_TEST, WAIT_TEST, TOUR_TEST], ids=["store-test", "wait", "tour"]
+)
 def test_the_readme_store_tests_pass_in_a_project_that_only_installed_the_package(
     pytester: pytest.Pytester, recipe: re.Pattern[str]
 ) -> None:
-    pytester.makepyfile(test_checkout=recipe.search(README.read_text()).group(1))
+    pytester.makepyfile(test_checkout=recipe.search(manual()).group(1))
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
 
 
 def test_every_fault_recipe_passes_against_the_real_gateway(pytester: pytest.Pytester) -> None:
-    section = FAULT_SECTION.search(README.read_text()).group(1)
+    section = FAULT_SECTION.search(manual()).group(1)
     recipes = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(recipes) == 2
     pytester.makepyfile(test_faults="\n\n".join(recipes))

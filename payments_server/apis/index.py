@@ -25,26 +25,26 @@ class Surface:
 
 
 SURFACES = (
-    Surface("gateway", "payments_server's own API (seed 000)", "/", "README.md"),
+    Surface("gateway", "payments_server's own API", "/", "docs/api.md"),
     Surface(
         "article",
-        "The article's hosted-payment gateway (seed 002)",
+        "The article's hosted-payment gateway",
         "/article",
         "docs/article.md",
     ),
     Surface(
         "ticketing",
-        "The ticketing platform's payment service (seed 001)",
+        "The ticketing platform's payment service",
         "/ticketing",
         "docs/ticketing.md",
     ),
     Surface(
         "cardloader",
-        "The Braintree prepaid-card loader (seed 003)",
+        "The Braintree prepaid-card loader",
         "/cardloader",
         "docs/cardloader.md",
     ),
-    Surface("psp", "The small PSP with payables (seed 004)", "/psp", "docs/psp.md"),
+    Surface("psp", "The small PSP with payables", "/psp", "docs/psp.md"),
 )
 
 
