@@ -51,3 +51,8 @@ def format_balance(value: Decimal) -> Decimal:
     cents = value.quantize(CENT)
     tenths = cents.quantize(TENTH)
     return tenths if tenths == cents else cents
+
+
+def format_money(value: Decimal | int) -> str:
+    """An amount as a page shows it: always two decimals (7 is 7.00, 49820.5 is 49820.50)."""
+    return f"{Decimal(value).quantize(CENT)}"

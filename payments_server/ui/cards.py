@@ -21,16 +21,44 @@ class TestCard:
 
 TEST_CARDS = (
     TestCard("4242424242424242", "Pays"),
-    TestCard("4000000000000002", "Declined: card_declined", "card_declined"),
-    TestCard("4000000000009995", "Declined: insufficient_funds", "insufficient_funds"),
-    TestCard("4000000000009987", "Declined: lost_card", "lost_card"),
-    TestCard("4000000000009979", "Declined: stolen_card", "stolen_card"),
-    TestCard("4000000000000069", "Declined: expired_card", "expired_card"),
-    TestCard("4000000000000127", "Declined: incorrect_cvc", "incorrect_cvc"),
-    TestCard("4000000000000119", "Declined: processing_error", "processing_error"),
+    TestCard("4000000000000002", "Declined: card declined", "card_declined"),
+    TestCard("4000000000009995", "Declined: insufficient funds", "insufficient_funds"),
+    TestCard("4000000000009987", "Declined: lost card", "lost_card"),
+    TestCard("4000000000009979", "Declined: stolen card", "stolen_card"),
+    TestCard("4000000000000069", "Declined: expired card", "expired_card"),
+    TestCard("4000000000000127", "Declined: incorrect CVC", "incorrect_cvc"),
+    TestCard("4000000000000119", "Declined: processing error", "processing_error"),
     TestCard("4000002760003184", "Asks for 3-D Secure, then pays", None, True),
-    TestCard("4000008260003178", "3-D Secure, then insufficient_funds", "insufficient_funds", True),
+    TestCard("4000008260003178", "3-D Secure, then insufficient funds", "insufficient_funds", True),
 )
+# What the customer reads for each decline, in Stripe's words: a lost or stolen card reads
+# as a plain decline, as it does at Stripe, so a thief learns nothing.
+DECLINE_TEXT = {
+    "card_declined": "Your card was declined.",
+    "do_not_honor": "Your card was declined.",
+    "insufficient_funds": "Your card has insufficient funds.",
+    "lost_card": "Your card was declined.",
+    "stolen_card": "Your card was declined.",
+    "expired_card": "Your card has expired.",
+    "incorrect_cvc": "Your card's security code is incorrect.",
+    "processing_error": "An error occurred while processing your card. Try again in a little bit.",
+    "authentication_required": "We are unable to authenticate your payment method. Please choose"
+    " a different payment method and try again.",
+}
+GENERIC_DECLINE = "Your card was declined."
+BRAND_NAMES = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express"}
+
+
+def decline_text(code: str | None) -> str:
+    """The customer's words for a decline code."""
+    return DECLINE_TEXT.get(code or "", GENERIC_DECLINE)
+
+
+def brand_name(brand: str) -> str:
+    """A card brand as the customer knows it: Visa, Mastercard, American Express."""
+    return BRAND_NAMES.get(brand, "card")
+
+
 BY_NUMBER = {card.number: card for card in TEST_CARDS}
 
 

@@ -6,11 +6,14 @@ down and follows the session's event stream. Every value shown is escaped by Jin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, Response, redirect, render_template, request
 
 from ..apis.web import gateway
 from ..core.checkout_session import Card, CheckoutSession, SessionNotOpenError
-from .cards import TEST_CARDS, CardError, read_card
+from ..core.money import format_money
+from .cards import TEST_CARDS, CardError, brand_name, decline_text, read_card
 from .security import secure
 
 bp = Blueprint(
@@ -19,17 +22,30 @@ bp = Blueprint(
 )  # fmt: skip
 
 AUTHENTICATION_FAILED = "authentication_required"
+# How much of a field typed into the form comes back in it after an error.
+MAX_KEPT = 100
 bp.after_request(secure)
+bp.add_app_template_filter(format_money, "money")
+bp.add_app_template_filter(decline_text, "decline_text")
+bp.add_app_template_filter(brand_name, "brand_name")
 
 
 def _session(session_id: str) -> CheckoutSession | None:
     return gateway().checkout.sessions.get(session_id)
 
 
-def _page(session: CheckoutSession, status: int = 200, error: str | None = None) -> Response:
+def _page(
+    session: CheckoutSession,
+    status: int = 200,
+    error: str | None = None,
+    entered: Mapping[str, str] | None = None,
+) -> Response:
+    """The form (with the non-secret fields the customer typed, after an error) or the
+    result."""
     template = "checkout.html" if session.open else "result.html"
     body = render_template(
-        template, session=session, cards=TEST_CARDS, error=error,
+        template, session=session, cards=TEST_CARDS, error=error, entered=entered or {},
+        currency=session.currency or gateway().settings.currency,
         seconds_left=max(0, int((session.expires_at - gateway().clock.now()).total_seconds())),
     )  # fmt: skip
     return Response(body, status=status, mimetype="text/html")
@@ -62,7 +78,9 @@ def pay(session_id: str) -> Response:
             gateway().clock.now().date(),
         )  # fmt: skip
     except CardError as exc:
-        return _page(session, 400, str(exc))
+        # The expiry and the name come back; the number and the CVC never do.
+        kept = {field: form.get(field, "")[:MAX_KEPT] for field in ("expiry", "name")}
+        return _page(session, 400, str(exc), kept)
     if card.three_d_secure:
         gateway().checkout.hold_for_authentication(
             session_id, Card(card.brand, card.last4), card.decline_code
@@ -80,7 +98,10 @@ def authenticate_page(session_id: str) -> Response:
     held = gateway().checkout.held(session_id)
     if held is None or not session.open:
         return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
-    body = render_template("authenticate.html", session=session, card=held[0])
+    body = render_template(
+        "authenticate.html", session=session, card=held[0],
+        currency=session.currency or gateway().settings.currency,
+    )  # fmt: skip
     return Response(body, mimetype="text/html")
 
 

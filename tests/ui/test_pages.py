@@ -191,3 +191,45 @@ def test_a_card_waiting_for_3d_secure_is_held_per_gateway_and_forgotten_by_reset
     step = one.post(f"/checkout/{session['id']}/authenticate", data={"action": "complete"})
     assert (step.status_code, step.headers["Location"]) == (303, f"/checkout/{session['id']}")
     assert balance(one) == Decimal("50000.0")
+
+
+def test_the_page_reads_like_a_real_one_amounts_currency_and_words(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(currency="EUR")
+    session = open_session(client, amount=7)
+    html = client.get(f"/checkout/{session['id']}").get_data(as_text=True)
+    assert "<h1>Pay 7.00 EUR</h1>" in html
+    # The test-card table in words, not codes.
+    assert "Declined: insufficient funds" in html and "insufficient_funds" not in html
+    declined = pay(client, session, "4000000000009995").get_data(as_text=True)
+    assert '<p class="decline">Your card has insufficient funds.</p>' in declined
+    assert "(7.00 EUR)" in declined
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [("4000000000000002", "Your card was declined."),
+     ("4000000000009979", "Your card was declined."),  # stolen: no more said, as at Stripe
+     ("4000000000000069", "Your card has expired."),
+     ("4000000000000127", "Your card&#39;s security code is incorrect.")],
+)  # fmt: skip
+def test_each_decline_is_worded_as_stripe_words_it(
+    client: FlaskClient, number: str, text: str
+) -> None:
+    html = pay(client, open_session(client), number).get_data(as_text=True)
+    assert f'<p class="decline">{text}</p>' in html
+
+
+def test_after_a_form_error_the_fields_that_are_not_secret_are_kept(client: FlaskClient) -> None:
+    session = open_session(client)
+    html = pay(client, session, "4242424242424241", "11/39", "3141").get_data(as_text=True)
+    assert 'value="11/39"' in html and 'value="Ada Lovelace"' in html
+    assert "4242424242424241" not in html and "3141" not in html
+
+
+def test_3d_secure_names_the_brand_and_the_amount(client: FlaskClient) -> None:
+    session = open_session(client, amount=7.5)
+    pay(client, session, "4000002760003184")
+    html = client.get(f"/checkout/{session['id']}/authenticate").get_data(as_text=True)
+    assert "the payment of 7.50 USD for order" in html and "the Visa card ending 3184" in html
