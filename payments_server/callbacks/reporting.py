@@ -6,6 +6,7 @@ import logging
 import threading
 
 from ..core.activity import ActivityLog
+from ..core.jsonio import format_time
 from .client import Attempt
 from .deliveries import Delivery, State
 
@@ -113,6 +114,9 @@ def record_attempt(
             "error": attempt.error,
             "duration_ms": round(attempt.duration_ms, 1),
             "state": delivery.state.value,
+            "next_attempt_at": None
+            if delivery.next_attempt_at is None
+            else format_time(delivery.next_attempt_at),
             "fault": attempt.fault,
             "response_body": attempt.body_text[:QUOTED] or None,
         },

@@ -39,6 +39,9 @@
   }
 
   function when(text) { return text ? new Date(text).toLocaleTimeString() : ""; }
+  // Money one way everywhere: two decimals (JSON.parse reads 33.10 as 33.1; amounts this
+  // size are exact in a double to the cent).
+  function money(value) { return Number(value).toFixed(2); }
 
   // ---- live updates -------------------------------------------------------------------
   function setConnection(text) { $("connection").textContent = text; }
@@ -112,7 +115,7 @@
     const data = await api("GET", "/balance");
     // Cents, always: JSON.parse reads 50000.0 as 50000, and amounts this size are exact
     // in a double to the cent.
-    $("balance").textContent = Number(data.balance).toFixed(2);
+    $("balance").textContent = money(data.balance);
   }
 
   $("reveal-secret").addEventListener("click", async () => {
@@ -170,12 +173,30 @@
     badge.textContent = unseen + " new";
     if (paused) return;
     const list = $("activity-list");
-    list.replaceChildren(...entries.filter(matches).map(row));
+    list.replaceChildren(...grouped(entries.filter(matches)).map(row));
     $("activity-empty").hidden = entries.length > 0;
   }
 
   function orderButton(orderId) {
-    return el("button", { type: "button", class: "link", text: "order " + orderId, onclick: () => showOrder(orderId) });
+    return el("button", { type: "button", class: "link", text: "order " + orderId, onclick: () => openOrderDrawer(orderId) });
+  }
+
+  // The attempts of one callback are one row: its newest attempt, and how many there were.
+  function grouped(list) {
+    const attempts = new Map();
+    list.forEach((entry) => {
+      const id = entry.kind === "callback" && entry.detail.delivery_id;
+      if (id) attempts.set(id, (attempts.get(id) || 0) + 1);
+    });
+    const shown = new Set();
+    return list.filter((entry) => {
+      const id = entry.kind === "callback" && entry.detail.delivery_id;
+      if (!id) return true;
+      if (shown.has(id)) return false;
+      shown.add(id);
+      entry.attemptsShown = attempts.get(id);
+      return true;
+    });
   }
 
   function row(entry) {
@@ -186,6 +207,10 @@
     const detail = entry.detail;
     // Which API a request came through, when it is not the gateway's own.
     if (entry.kind === "request" && detail.api && detail.api !== "gateway") item.append(" ", el("span", { class: "badge api", text: detail.api }));
+    if (entry.kind === "callback" && entry.attemptsShown > 1)
+      item.append(" ", el("span", { class: "attempts", text: entry.attemptsShown + " attempts" }));
+    if (entry.kind === "callback" && detail.next_attempt_at)
+      item.append(" ", el("span", { class: "next", text: "next try " + when(detail.next_attempt_at) }));
     if (entry.order_id !== null) item.append(" ", orderButton(entry.order_id));
     if (entry.kind === "request") {
       item.append(el("details", {}, el("summary", { text: "request and answer" }),
@@ -229,7 +254,7 @@
     const attempts = record.attempts || [];
     box.append(el("h3", { text: "Payment attempts" }),
       attempts.length ? el("ul", {}, ...attempts.map((a) => el("li", { text:
-        when(a.at) + " " + a.outcome + " " + a.amount + (a.decline_code ? " (" + a.decline_code + ")" : "") }))) :
+        when(a.at) + " " + a.outcome + " " + money(a.amount) + (a.decline_code ? " (" + a.decline_code + ")" : "") }))) :
         el("p", { text: record.message || "No payment reached the account." }));
     if (record.transaction) box.append(el("p", { text: "Transaction: " + JSON.stringify(record.transaction) }));
     if (record.state === "pending") {
@@ -261,12 +286,32 @@
     $("pending-table").hidden = data.orders.length === 0;
     $("pending-table").tBodies[0].replaceChildren(...data.orders.map((o) => {
       const waiting = o.attempts[o.attempts.length - 1];
-      return el("tr", {}, el("td", {}, orderButton(o.order_id)), el("td", { text: String(waiting.amount) }),
+      return el("tr", {}, el("td", {}, orderButton(o.order_id)), el("td", { class: "amount", text: money(waiting.amount) }),
         el("td", { text: when(waiting.at) }), el("td", {}, ...decideButtons(o.order_id, loadPending)));
     }));
   }
 
-  $("order-close").addEventListener("click", () => { openOrder = null; $("order").hidden = true; });
+  // The order opens in a drawer over the page, wherever the click was, with its own URL
+  // (#order=<id>) so that it can be linked and survives a reload.
+  function openOrderDrawer(orderId) {
+    history.replaceState(null, "", "#order=" + encodeURIComponent(orderId));
+    return showOrder(orderId).then(() => $("order-title").focus());
+  }
+
+  function closeOrder() {
+    openOrder = null;
+    $("order").hidden = true;
+    if (location.hash.startsWith("#order=")) history.replaceState(null, "", location.pathname + location.search);
+  }
+
+  function orderFromUrl() {
+    if (!location.hash.startsWith("#order=")) return null;
+    try { return decodeURIComponent(location.hash.slice("#order=".length)); } catch (error) { return null; }
+  }
+
+  $("order-close").addEventListener("click", closeOrder);
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape" && !$("order").hidden) closeOrder(); });
+  window.addEventListener("hashchange", () => { const id = orderFromUrl(); if (id !== null) showOrder(id); });
 
   // ---- callbacks ------------------------------------------------------------------------
   async function loadCallbacks() {
@@ -443,7 +488,7 @@
     const data = await api("GET", "/checkout/sessions");
     $("sessions-table").tBodies[0].replaceChildren(...data.sessions.map((s) => el("tr", { "data-id": s.id },
       el("td", {}, el("a", { href: "/checkout/" + encodeURIComponent(s.id), text: s.id })),
-      el("td", {}, orderButton(s.order_id)), el("td", { text: String(s.amount) + (s.currency ? " " + s.currency : "") }),
+      el("td", {}, orderButton(s.order_id)), el("td", { class: "amount", text: money(s.amount) + (s.currency ? " " + s.currency : "") }),
       el("td", { class: "api", text: s.api }),
       el("td", { class: "state", text: s.state }), el("td", { text: when(s.expires_at) }),
       el("td", {}, ...(s.state === "open" ? [el("button", { type: "button", text: "Expire",
@@ -451,10 +496,12 @@
   }
 
   function closeDetails() {
-    openOrder = null; openCallback = null;
-    $("order").hidden = true; $("callback-detail").hidden = true;
+    closeOrder();
+    openCallback = null;
+    $("callback-detail").hidden = true;
   }
 
   refreshAll();
   connect();
+  if (orderFromUrl() !== null) showOrder(orderFromUrl());
 })();

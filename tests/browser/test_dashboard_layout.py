@@ -1,0 +1,162 @@
+"""The dashboard as a developer uses it, at 400 px and at 1280 px: the order they click opens
+in view with its own URL, a callback's retries are one row, money reads one way, nothing
+scrolls sideways; and its screenshots, light and dark, on clean demo data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium_axe_python import Axe
+
+from gateway_process import GatewayProcess, free_port
+
+from .conftest import MakeBrowser
+from .test_dashboard import summaries, text, wait_for
+
+LONG_ORDER = "ord_" + "2026-12-03-a-very-long-order-id-from-a-store-" * 2
+
+
+@pytest.fixture
+def demo() -> Iterator[GatewayProcess]:
+    """A gateway on a frozen clock, whose store is gone, holding a little of everything."""
+    dead = f"http://127.0.0.1:{free_port()}/payments/confirm"
+    with GatewayProcess("--callback-url", dead, "--clock", "frozen") as gateway:
+        rule = {"order_id": "ord_1003", "outcome": "pending", "decide_after_ms": 3_600_000}
+        requests.put(gateway.url + "/simulation", json={"rules": [rule]}, timeout=5)
+        for order, amount in (("ord_1001", 179.98), (LONG_ORDER, 12), ("ord_1003", 33.1)):
+            requests.post(gateway.url + "/payments/orders",
+                          json={"order_id": order, "amount": amount}, timeout=10)  # fmt: skip
+        requests.post(gateway.url + "/checkout/sessions",
+                      json={"order_id": "ord_1004", "amount": 7}, timeout=5)  # fmt: skip
+        # The session expires, and every retry of the three callbacks falls due: six
+        # attempts each, all failed.
+        requests.post(gateway.url + "/clock/advance", json={"seconds": 3000}, timeout=30)
+        yield gateway
+
+
+def at_width(browser: webdriver.Chrome, width: int) -> None:
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def sideways(browser: webdriver.Chrome) -> int:
+    """How far the page scrolls sideways (0: not at all)."""
+    return int(browser.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"))  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [400, 1280])
+def test_the_clicked_order_opens_in_view_with_its_own_url_at_each_width(
+    demo: GatewayProcess, make_browser: MakeBrowser, width: int
+) -> None:
+    browser = make_browser()
+    at_width(browser, width)
+    browser.get(demo.url + "/")
+    wait_for(browser, lambda b: text(b, "connection").startswith("Live"))
+    wait_for(
+        browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr")) == 1
+    )
+    assert sideways(browser) == 0
+    # The sessions table is at the bottom of the page: click its order there.
+    button = browser.find_element(
+        By.XPATH, "//table[@id='sessions-table']//button[.='order ord_1004']"
+    )
+    browser.execute_script("arguments[0].scrollIntoView()", button)
+    button.click()
+    wait_for(browser, lambda b: text(b, "order-title") == "Order ord_1004")
+    box = browser.execute_script(
+        "const r = document.getElementById('order').getBoundingClientRect();"
+        " return [r.top, r.left, r.bottom, r.right, innerWidth, innerHeight];")  # fmt: skip
+    top, left, bottom, right, view_width, view_height = box
+    assert top >= 0 and left >= 0 and bottom <= view_height and right <= view_width
+    assert browser.execute_script("return document.activeElement.id") == "order-title"
+    assert browser.current_url.endswith("#order=ord_1004")
+    # The URL is the order's: loaded again, it opens the order again.
+    browser.refresh()
+    wait_for(browser, lambda b: b.find_element(By.ID, "order").is_displayed()
+             and text(b, "order-title") == "Order ord_1004")  # fmt: skip
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    wait_for(browser, lambda b: not b.find_element(By.ID, "order").is_displayed())
+    assert "#order=" not in browser.current_url
+    assert sideways(browser) == 0
+
+
+@pytest.mark.parametrize("width", [400, 1280])
+def test_retries_are_one_row_money_reads_one_way_and_headers_stay_whole(
+    demo: GatewayProcess, make_browser: MakeBrowser, width: int
+) -> None:
+    browser = make_browser()
+    at_width(browser, width)
+    browser.get(demo.url + "/")
+    wait_for(browser, lambda b: text(b, "connection").startswith("Live"))
+    wait_for(
+        browser,
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, "#activity-list .entry.callback")) == 3,
+    )
+    rows = browser.find_elements(By.CSS_SELECTOR, "#activity-list .entry.callback .attempts")
+    # Three callbacks (two payments and the session that expired), six attempts each.
+    assert [row.text for row in rows] == ["6 attempts"] * 3
+    assert sum(s.startswith("callback") for s in summaries(browser)) == 3
+    wait_for(
+        browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#pending-table tbody tr")) == 1
+    )
+    amounts = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "td.amount")]
+    assert amounts == ["33.10", "7.00"]
+    assert text(browser, "balance") == "49808.02"
+    broken = browser.execute_script(
+        "return [...document.querySelectorAll('th')].filter(th => th.offsetParent !== null"
+        " && th.getClientRects().length > 1 || th.scrollWidth > th.clientWidth + 1)"
+        ".map(th => th.textContent)")  # fmt: skip
+    assert broken == []
+    assert sideways(browser) == 0
+
+
+@pytest.fixture
+def showcase() -> Iterator[GatewayProcess]:
+    """What a newcomer has after the README's tour: the default callback URL (no store on
+    it yet), a few orders paid, one declined on purpose, one hosted checkout open."""
+    # The next retry far off, so that the picture shows one attempt and when the next is.
+    with GatewayProcess("--callback-schedule", "600") as gateway:
+        rule = {"order_id": "ord_1003", "decline_code": "insufficient_funds"}
+        requests.put(gateway.url + "/simulation", json={"rules": [rule]}, timeout=5)
+        for order, amount in (("ord_1001", 179.98), ("ord_1002", 35), ("ord_1003", 12.5)):
+            requests.post(gateway.url + "/payments/orders",
+                          json={"order_id": order, "amount": amount}, timeout=10)  # fmt: skip
+        requests.put(gateway.url + "/simulation", json={}, timeout=5)
+        requests.post(gateway.url + "/checkout/sessions", timeout=5,
+                      json={"order_id": "ord_1004", "amount": 89.99, "description": "2 mugs"})  # fmt: skip
+        yield gateway
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshots_on_clean_demo_data_with_no_accessibility_violations(
+    showcase: GatewayProcess,
+    make_browser: MakeBrowser,
+    screenshot: Callable[[webdriver.Chrome, str], Path],
+    scheme: str,
+) -> None:
+    browser = make_browser()
+    at_width(browser, 1280)
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+    )
+    browser.get(showcase.url + "/#order=ord_1001")
+    wait_for(browser, lambda b: "Payment attempts" in text(b, "order-detail"))
+    wait_for(
+        browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr")) == 1
+    )
+    axe = Axe(browser)
+    axe.inject()
+    violations = axe.run()["violations"]
+    assert violations == [], [(v["id"], v["nodes"][0]["target"]) for v in violations]
+    shot = screenshot(browser, "dashboard" if scheme == "light" else "dashboard-dark")
+    assert shot.stat().st_size > 10_000
