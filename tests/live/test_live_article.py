@@ -70,7 +70,7 @@ def test_the_articles_store_pays_through_the_page_and_hears_success(
     payment_url = initiate(store_url, "o-1")
     assert payment_url.startswith(gateway.url + "/checkout/cs_")
     page = requests.get(payment_url, timeout=5)
-    assert page.status_code == 200 and "<h1>Pay 25 USD</h1>" in page.text
+    assert page.status_code == 200 and "<h1>Pay 25.00 USD</h1>" in page.text
     assert stored_status(store_url, 1) == "pending"
     session_id = payment_url.rsplit("/", 1)[1]
     requests.post(

@@ -49,7 +49,8 @@ def test_an_order_payment_leaves_its_decision_its_callback_and_its_request(
     assert callback["detail"] == {
         "delivery_id": received.headers["webhook-id"], "attempt": 1, "why": "first attempt",
         "url": store.url, "status_code": 200, "error": None,
-        "duration_ms": callback["detail"]["duration_ms"], "state": "delivered", "fault": None,
+        "duration_ms": callback["detail"]["duration_ms"], "state": "delivered", "next_attempt_at": None,
+        "fault": None,
         "response_body": "{}",
     }  # fmt: skip
     assert request["detail"] == {
