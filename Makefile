@@ -39,9 +39,10 @@ bench-smoke: install
 	$(BIN)/python bench/run.py --smoke
 
 # The documentation site in site/, from docs/ and mkdocs.yml (the configuration page's table
-# made from the options first); a broken link or anchor fails it.
+# and the OpenAPI reference made from the code first); a broken link or anchor fails it.
 docs: install
 	$(BIN)/python tools/configuration_table.py
+	$(BIN)/python tools/openapi_reference.py
 	$(BIN)/zensical build --clean --strict
 
 lint: install

@@ -89,9 +89,10 @@ def test_the_pages_name_each_api_not_the_document_it_came_from() -> None:
         assert "seed" not in text, (page.name, text[text.index("seed") - 60 :][:120])
 
 
-def test_the_configuration_page_lists_every_option_as_the_cli_has_it() -> None:
+@pytest.mark.parametrize("tool", ["configuration_table.py", "openapi_reference.py"])
+def test_the_pages_made_from_the_code_are_current(tool: str) -> None:
     checked = subprocess.run(
-        [sys.executable, str(DOCS.parent / "tools" / "configuration_table.py"), "--check"],
+        [sys.executable, str(DOCS.parent / "tools" / tool), "--check"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stderr
