@@ -72,6 +72,8 @@ def test_the_clicked_order_opens_in_view_with_its_own_url_at_each_width(
     browser.execute_script("arguments[0].scrollIntoView()", button)
     button.click()
     wait_for(browser, lambda b: text(b, "order-title") == "Order ord_1004")
+    wait_for(browser, lambda b: "Checkout session" in text(b, "order-detail"))
+    assert " expired, 7.00" in text(browser, "order-detail")
     box = browser.execute_script(
         "const r = document.getElementById('order').getBoundingClientRect();"
         " return [r.top, r.left, r.bottom, r.right, innerWidth, innerHeight];")  # fmt: skip
@@ -151,6 +153,7 @@ def test_screenshots_on_clean_demo_data_with_no_accessibility_violations(
     )
     browser.get(showcase.url + "/#order=ord_1001")
     wait_for(browser, lambda b: "Payment attempts" in text(b, "order-detail"))
+    assert "Paid 179.98; balance after: 49820.02" in text(browser, "order-detail")
     wait_for(
         browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr")) == 1
     )

@@ -127,6 +127,10 @@ def test_a_header_sent_a_byte_at_a_time_is_cut_off_at_the_header_timeout() -> No
     assert closed and time.monotonic() - started < 3
 
 
+# Under the 15 s until a stream's next heartbeat, which would free a slot kept too long.
+HEARTBEAT_BOUND = 10
+
+
 def test_a_stream_slot_is_free_as_soon_as_its_client_leaves() -> None:
     # --threads 4: one stream slot, which each stream below takes and leaves in turn.
     with GatewayProcess("--threads", "4") as gateway:
@@ -136,8 +140,9 @@ def test_a_stream_slot_is_free_as_soon_as_its_client_leaves() -> None:
                 stream := requests.get(gateway.url + "/events", stream=True, timeout=5)
             ).status_code == 503:
                 stream.close()
-                assert time.monotonic() - started < 3, "a slot outlived its client"
+                assert time.monotonic() - started < HEARTBEAT_BOUND, "a slot outlived its client"
             next(stream.iter_content(None))
             stream.close()
-        # Not at the next heartbeat, 15 s later: each was freed when its client left.
-        assert time.monotonic() - started < 3
+        # Not at the next heartbeat, 15 s later: each was freed when its client left (a busy
+        # CI machine took 3 s for the five).
+        assert time.monotonic() - started < HEARTBEAT_BOUND

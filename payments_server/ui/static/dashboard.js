@@ -244,9 +244,9 @@
   async function showOrder(orderId) {
     openOrder = orderId;
     const id = encodeURIComponent(orderId);
-    const [record, activity, callbacks] = await Promise.all([
+    const [record, activity, callbacks, sessions] = await Promise.all([
       api("GET", "/payments/orders/" + id), api("GET", "/activity?limit=1000&order_id=" + id),
-      api("GET", "/callbacks?order_id=" + id)]);
+      api("GET", "/callbacks?order_id=" + id), api("GET", "/checkout/sessions?order_id=" + id)]);
     const details = await Promise.all(callbacks.callbacks.map((c) => api("GET", "/callbacks/" + c.id)));
     const box = $("order-detail");
     box.replaceChildren();
@@ -256,7 +256,13 @@
       attempts.length ? el("ul", {}, ...attempts.map((a) => el("li", { text:
         when(a.at) + " " + a.outcome + " " + money(a.amount) + (a.decline_code ? " (" + a.decline_code + ")" : "") }))) :
         el("p", { text: record.message || "No payment reached the account." }));
-    if (record.transaction) box.append(el("p", { text: "Transaction: " + JSON.stringify(record.transaction) }));
+    if (record.transaction) box.append(el("p", { text: "Paid " + money(record.transaction.amount) + "; balance after: " + money(record.transaction.balance_after) }));
+    const refunds = record.refunds || [];
+    if (refunds.length) box.append(el("h3", { text: "Refunds" }), el("ul", {}, ...refunds.map((r) =>
+      el("li", { text: when(r.at) + " refunded " + money(r.amount) }))));
+    (sessions.sessions || []).forEach((s) => box.append(el("h3", { text: "Checkout session" }),
+      el("p", {}, el("a", { href: "/checkout/" + encodeURIComponent(s.id), text: s.id }),
+        " " + s.state + ", " + money(s.amount) + (s.currency ? " " + s.currency : ""))));
     if (record.state === "pending") {
       box.append(el("p", { class: "pending", text: "The payment is pending: decide it now." }),
         ...decideButtons(orderId, () => showOrder(orderId)));
