@@ -35,6 +35,7 @@ With --state-file the account survives a restart or a crash.
 
 EPILOG = """\
 Every option can also be set by the environment variable shown; a flag wins.
+payments-server check-store CONFIRM_URL grades a store's callback endpoint (--help there).
 Example: payments-server --port 5001 --callback-url http://localhost:8001/payments/confirm
 """
 
@@ -67,7 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Run the gateway; return 2 with one line on stderr for bad settings or a busy port."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["check-store"]:
+        from .store_check_cli import main as check_store  # noqa: PLC0415 -- its own command
+
+        return check_store(arguments[1:])
+    args = build_parser().parse_args(arguments)
     try:
         settings = Settings.from_sources(vars(args), os.environ if environ is None else environ)
     except ConfigError as exc:

@@ -96,3 +96,45 @@ def test_the_pages_made_from_the_code_are_current(tool: str) -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_report_cards_flask_fix_passes_every_check_with_the_kits_own_test(
+    pytester: pytest.Pytester,
+) -> None:
+    kit_test, flask_store = PYTHON.findall((DOCS / "check-store.md").read_text())
+    pytester.makepyfile(flask_store=flask_store)
+    pytester.makeconftest(
+        """
+import secrets, threading
+import pytest
+from werkzeug.serving import make_server
+import flask_store
+
+
+class LiveStore:
+    def __init__(self, url):
+        self.url = url
+
+    def new_order(self):
+        order = "ord_" + secrets.token_hex(5)
+        flask_store.orders[order] = "pending"
+        return order
+
+
+@flask_store.app.get("/orders/<order_id>")
+def order(order_id):
+    if order_id not in flask_store.orders:
+        return {"error": "no such order"}, 404
+    return {"status": flask_store.orders[order_id]}
+
+
+@pytest.fixture
+def live_store():
+    server = make_server("127.0.0.1", 0, flask_store.app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield LiveStore(f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+"""
+    )
+    pytester.makepyfile(test_report_card=kit_test)
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)

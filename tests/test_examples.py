@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -159,3 +160,30 @@ def test_a_refusing_gateway_is_a_502_from_the_store() -> None:
     refused = store.post("/shop/buy", data={"product_id": "2"})
     assert refused.status_code == 502
     assert refused.get_json()["gateway"]["message"] == "Order x has already been paid"
+
+
+def test_the_example_store_passes_every_check_of_the_report_card() -> None:
+    with StoreProcess() as store:
+        new_order = f"STORE_URL={store.url} bash {EXAMPLES / 'new_order.sh'}"
+        command = [sys.executable, "-m", "payments_server", "check-store",
+                   store.url + "/payments/confirm", "--new-order", new_order,
+                   "--order-status", store.url + "/orders/{order_id}", "--json"]  # fmt: skip
+        graded = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        report = json.loads(graded.stdout)
+        assert (graded.returncode, report["passed"]) == (0, True), graded.stdout
+        assert all(check["passed"] is True for check in report["checks"])
+        assert len(report["checks"]) == 12
+        # Signed with another secret, the store refuses even what is right: exit 1.
+        other = "whsec_" + "QUJD" * 11
+        wrong = subprocess.run([*command[:-1], "--secret", other], capture_output=True,
+                               text=True, timeout=120, check=False)  # fmt: skip
+        assert wrong.returncode == 1 and "FAIL  signed-success-is-accepted" in wrong.stdout
+    remote = subprocess.run(
+        [sys.executable, "-m", "payments_server", "check-store", "http://shop.example/confirm"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert remote.returncode == 2
+    assert remote.stderr.strip() == (
+        "payments-server check-store: error: shop.example is not on this machine: give"
+        " --allow-remote to check it"
+    )

@@ -113,6 +113,10 @@ def create_store(secret: str, gateway_url: str = "http://127.0.0.1:5000") -> Fla
             event = webhook.verify(request.get_data(), dict(request.headers))
         except WebhookVerificationError as error:
             return answer({"error": str(error)}, 400)
+        except ValueError:  # signed, but not JSON
+            return answer({"error": "the body is not JSON"}, 400)
+        if not isinstance(event, dict) or "order_id" not in event:
+            return answer({"error": "the body names no order_id"}, 400)
         with lock:
             event_id = request.headers["webhook-id"]
             if event_id in handled_events:
@@ -122,7 +126,10 @@ def create_store(secret: str, gateway_url: str = "http://127.0.0.1:5000") -> Fla
                 # 410 Gone tells the gateway to stop retrying an event for an unknown order.
                 return answer({"error": f"no order {event['order_id']}"}, 410)
             handled_events.add(event_id)
-            found["status"] = "paid" if event["status"] == "success" else "failed"
+            # A paid order stays paid (a late "failed" does not unpay it), and a status this
+            # store does not handle (a refund, say) is acknowledged and changes nothing.
+            if found["status"] != "paid" and event.get("status") in ("success", "failed"):
+                found["status"] = "paid" if event["status"] == "success" else "failed"
             return answer({"order_id": found["order_id"], "status": found["status"]})
 
     return app

@@ -1,9 +1,11 @@
-"""For a store's tests: the real gateway in-process, and a store stub that records callbacks."""
+"""For a store's tests: the real gateway in-process, a store stub that records callbacks,
+and the report card of a store's callback endpoint."""
 
 from __future__ import annotations
 
 from .gateway_clock import GatewayClock
 from .gateway_server import GatewayServer, GatewayServerError
+from .store_check import check_store
 from .store_stub import CONFIRM_PATH, ReceivedCallback, StoreStub
 
 __all__ = [
@@ -13,4 +15,5 @@ __all__ = [
     "GatewayServerError",
     "ReceivedCallback",
     "StoreStub",
+    "check_store",
 ]
