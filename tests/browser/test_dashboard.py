@@ -445,3 +445,19 @@ def test_a_card_load_and_a_psp_transaction_show_under_their_api_without_the_card
     shown = browser.execute_script("return document.getElementById('activity-list').textContent")
     assert "****5556" in shown and "<b>Lightsaber</b>" in shown  # escaped, as text
     assert "4000056655665556" not in browser.page_source and '"987"' not in browser.page_source
+
+
+def test_the_store_check_button_grades_the_callback_url_and_shows_the_fixes(
+    make_browser: MakeBrowser,
+) -> None:
+    # A store that takes anything, unsigned or stale: it fails the signature checks.
+    with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
+        browser = dashboard(gateway, make_browser)
+        browser.find_element(By.ID, "store-check").click()
+        wait_for(browser, lambda b: "The store failed" in text(b, "store-check-report"))
+        marks = {e.text.split(" ", 1)[1]: e.text.split(" ", 1)[0] for e in
+                 browser.find_elements(By.CSS_SELECTOR, "#store-check-report .check strong")}  # fmt: skip
+    assert marks["bad-signature-is-refused"] == "FAIL"
+    assert marks["missing-signature-is-refused"] == "FAIL"
+    assert marks["signed-success-is-accepted"] == "SKIP"
+    assert len(marks) == 12

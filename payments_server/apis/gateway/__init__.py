@@ -5,10 +5,22 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import PathConverter
 
-from . import activity, callbacks, checkout, clock, orders, payments, refunds, simulation, spec
+from . import (
+    activity,
+    callbacks,
+    checkout,
+    clock,
+    orders,
+    payments,
+    refunds,
+    simulation,
+    spec,
+    store_check,
+)  # fmt: skip
 from .query import refuse_unknown_query_parameters
 
-BLUEPRINTS = (payments, orders, refunds, callbacks, simulation, checkout, activity, clock, spec)
+BLUEPRINTS = (payments, orders, refunds, callbacks, simulation, checkout, activity, clock, spec,
+              store_check)  # fmt: skip
 
 
 class OrderPathConverter(PathConverter):

@@ -331,6 +331,27 @@
       el("td", {}, ...callbackActions(c)))));
   }
 
+  // The store's report card (POST /store-check): each check, and for a failed one what was
+  // sent, what came back and the fix.
+  $("store-check").addEventListener("click", async () => {
+    const box = $("store-check-report");
+    box.hidden = false;
+    box.replaceChildren(el("p", { text: "Checking the store…" }));
+    $("store-check").disabled = true;
+    try {
+      const report = await api("POST", "/store-check");
+      const marks = { true: "PASS", false: "FAIL", null: "SKIP" };
+      box.replaceChildren(el("p", { class: "result " + (report.passed ? "good" : "bad"),
+        text: report.passed ? "Every check that ran passed." : "The store failed " + report.checks.filter((c) => c.passed === false).length + " check(s)." }),
+        el("ul", { class: "checks" }, ...report.checks.map((c) => el("li", { class: "check " + marks[c.passed] },
+          el("strong", { text: marks[c.passed] + " " + c.name }), " " + c.why,
+          ...(c.passed === false ? [el("details", {}, el("summary", { text: "fix: " + c.fix }),
+            el("pre", { text: c.sent }), el("p", { text: "received: " + c.received }))] : [])))));
+    } finally {
+      $("store-check").disabled = false;
+    }
+  });
+
   // Attempts sent wrong on purpose (PUT /simulation callback_faults) say so at a glance.
   function faultBadges(attempts) {
     return [...new Set(attempts.map((a) => a.fault).filter(Boolean))].map((fault) =>
