@@ -47,6 +47,15 @@ def at_width(browser: webdriver.Chrome, width: int) -> None:
     )
 
 
+def live_at(make_browser: MakeBrowser, url: str, width: int) -> webdriver.Chrome:
+    """A browser this wide on the page, once it follows the event stream."""
+    browser = make_browser()
+    at_width(browser, width)
+    browser.get(url)
+    wait_for(browser, lambda b: text(b, "connection").startswith("Live"))
+    return browser
+
+
 def sideways(browser: webdriver.Chrome) -> int:
     """How far the page scrolls sideways (0: not at all)."""
     return int(browser.execute_script(
@@ -57,10 +66,7 @@ def sideways(browser: webdriver.Chrome) -> int:
 def test_the_clicked_order_opens_in_view_with_its_own_url_at_each_width(
     demo: GatewayProcess, make_browser: MakeBrowser, width: int
 ) -> None:
-    browser = make_browser()
-    at_width(browser, width)
-    browser.get(demo.url + "/")
-    wait_for(browser, lambda b: text(b, "connection").startswith("Live"))
+    browser = live_at(make_browser, demo.url + "/", width)
     wait_for(
         browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr")) == 1
     )
@@ -95,10 +101,7 @@ def test_the_clicked_order_opens_in_view_with_its_own_url_at_each_width(
 def test_retries_are_one_row_money_reads_one_way_and_headers_stay_whole(
     demo: GatewayProcess, make_browser: MakeBrowser, width: int
 ) -> None:
-    browser = make_browser()
-    at_width(browser, width)
-    browser.get(demo.url + "/")
-    wait_for(browser, lambda b: text(b, "connection").startswith("Live"))
+    browser = live_at(make_browser, demo.url + "/", width)
     wait_for(
         browser,
         lambda b: len(b.find_elements(By.CSS_SELECTOR, "#activity-list .entry.callback")) == 3,
