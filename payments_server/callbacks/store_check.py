@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import shlex
+import subprocess
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -77,7 +78,6 @@ def allowed(url: str, allow_remote: bool) -> str:
 
 def shell_orders(command: str) -> Callable[[], str]:
     """A new order id from a shell command that prints one."""
-    import subprocess  # noqa: PLC0415 -- only the CLI needs it
 
     def make() -> str:
         done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30,

@@ -54,9 +54,10 @@ def decline_text(code: str | None) -> str:
     return DECLINE_TEXT.get(code or "", GENERIC_DECLINE)
 
 
-def brand_name(brand: str) -> str:
-    """A card brand as the customer knows it: Visa, Mastercard, American Express."""
-    return BRAND_NAMES.get(brand, "card")
+def card_name(brand: str) -> str:
+    """A card as the customer knows it: "Visa card", "American Express card", or "card"."""
+    known = BRAND_NAMES.get(brand)
+    return "card" if known is None else f"{known} card"
 
 
 BY_NUMBER = {card.number: card for card in TEST_CARDS}

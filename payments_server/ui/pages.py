@@ -13,7 +13,7 @@ from flask import Blueprint, Response, redirect, render_template, request
 from ..apis.web import gateway
 from ..core.checkout_session import Card, CheckoutSession, SessionNotOpenError
 from ..core.money import format_money
-from .cards import TEST_CARDS, CardError, brand_name, decline_text, read_card
+from .cards import TEST_CARDS, CardError, card_name, decline_text, read_card
 from .security import secure
 
 bp = Blueprint(
@@ -27,7 +27,7 @@ MAX_KEPT = 100
 bp.after_request(secure)
 bp.add_app_template_filter(format_money, "money")
 bp.add_app_template_filter(decline_text, "decline_text")
-bp.add_app_template_filter(brand_name, "brand_name")
+bp.add_app_template_filter(card_name, "card_name")
 
 
 def _session(session_id: str) -> CheckoutSession | None:

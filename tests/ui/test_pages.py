@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from helpers import MakeClient
 from payments_server.testing import StoreStub
+from payments_server.ui.cards import card_name
 
 FUTURE = f"12/{(datetime.now(UTC).year + 2) % 100:02d}"
 
@@ -233,3 +234,8 @@ def test_3d_secure_names_the_brand_and_the_amount(client: FlaskClient) -> None:
     pay(client, session, "4000002760003184")
     html = client.get(f"/checkout/{session['id']}/authenticate").get_data(as_text=True)
     assert "the payment of 7.50 USD for order" in html and "the Visa card ending 3184" in html
+
+
+def test_a_card_is_named_as_the_customer_knows_it() -> None:
+    assert [card_name(b) for b in ("visa", "mastercard", "amex", "card")] == [
+        "Visa card", "Mastercard card", "American Express card", "card"]  # fmt: skip

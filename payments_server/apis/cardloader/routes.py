@@ -17,10 +17,9 @@ from flask import Blueprint, Response, g, request
 
 from ...core import jsonio
 from ...core.jsonio import dumps
-from ...core.ledger import PaymentDeclinedError
 from ...core.money import CENT, MAX_AMOUNT, Amount
 from ...core.prepaid_cards import EVENT, CardLoad, ComplianceError, PrepaidCard
-from ...core.refusals import InsufficientFundsError, LimitExceededError
+from ...core.refusals import InsufficientFundsError, LimitExceededError, PaymentDeclinedError
 from ...core.simulation import Decline
 from ...flow.outcomes import Declined, Outcome, Paid
 from ..responses import json_response
@@ -93,7 +92,6 @@ def load_card(card_id: int) -> Response:
         )  # fmt: skip
     if problems or not isinstance(nonce, str) or amount is None:
         return errors(400, *problems)
-    g.json_body = {"order_id": None}
     return _load(card, nonce, amount)
 
 
@@ -105,7 +103,6 @@ def _load(card: PrepaidCard, nonce: str, amount: Decimal) -> Response:
     g.json_body = {"order_id": order_id}
 
     def charge(load: CardLoad) -> Outcome:
-        state.flow.wait_latency()
         return state.flow.charge_order(
             order_id,
             Amount(amount, amount),
@@ -113,6 +110,8 @@ def _load(card: PrepaidCard, nonce: str, amount: Decimal) -> Response:
             note=lambda _attempt: {EVENT: load.to_event(card.id)},
         )
 
+    # The simulated latency before the card's lock: other loads of the card need not wait it.
+    state.flow.wait_latency()
     try:
         if refused is not None:
             # Braintree refuses the nonce itself: the limits are checked first all the same.
