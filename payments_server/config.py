@@ -13,6 +13,8 @@ from .callbacks.retries import DEFAULT_SCHEDULE
 from .callbacks.signing import DEV_WEBHOOK_SECRET, SecretError, decode_secret
 from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
 from .core.checkout_session import MAX_EXPIRES_IN, MIN_EXPIRES_IN
+from .core.clock import EARLIEST, LATEST, ONE_YEAR
+from .core.jsonio import format_time
 from .core.money import AmountError, parse_amount
 from .core.prepaid_cards import DEFAULT_LIMITS, ComplianceLimit, parse_limits
 from .core.simulation import MAX_LATENCY_MS
@@ -150,6 +152,11 @@ class Settings:
         )
         self._require("server", self.server in SERVER_NAMES, "must be granian or waitress")
         self._require("clock", self.clock in CLOCK_MODES, "must be real or frozen")
+        self._require(
+            "clock_start",
+            self.clock_start is None or EARLIEST <= self.clock_start < LATEST - ONE_YEAR,
+            f"must be from {format_time(EARLIEST)} to a year before {format_time(LATEST)}",
+        )
         self._require(
             "allowed_hosts",
             all(name and "/" not in name and ":" not in name for name in self.allowed_hosts),

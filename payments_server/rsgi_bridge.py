@@ -21,7 +21,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
+from granian.rsgi import ProtocolClosed as RSGIProtocolClosed
+
+from .apis.accesslog import PATH_SAFE
 from .apis.web import BODY_PROBLEM, DISCONNECTED
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -64,6 +68,10 @@ class Bridge:
             body, problem = b"", 408
         except BodyTooLargeError:
             body, problem = b"", 413
+        except RSGIProtocolClosed:
+            # The client left in the middle of its body: nothing to answer, nothing changed.
+            log.info("client left during the body of %s %s", scope.method, _path(scope))
+            return
         loop = asyncio.get_running_loop()
         answered = loop.create_future()
         self._pool.submit(self._answer, loop, answered, scope, proto, body, problem)
@@ -191,6 +199,11 @@ class _Stream:
     def next(self) -> bytes | None:
         """The next chunk, or None at the end."""
         return next(self.rest, None)
+
+
+def _path(scope: Any) -> str:
+    """The request's path as the access log writes it: nothing a client sent unescaped."""
+    return quote(str(scope.path), safe=PATH_SAFE)
 
 
 def _settle(answered: asyncio.Future[Any], stream: object) -> None:

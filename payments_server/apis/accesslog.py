@@ -10,6 +10,8 @@ from urllib.parse import quote
 
 from werkzeug.wsgi import ClosingIterator
 
+from ..core.card_data import SUSPECT, redact_text
+
 log = logging.getLogger("payments_server.access")
 
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
@@ -39,8 +41,10 @@ class AccessLog:
             # PATH_INFO holds the decoded bytes as latin-1; quoting them again gives the path
             # as the client wrote it, and keeps control characters from breaking the line.
             path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe=PATH_SAFE)
-            if environ.get("QUERY_STRING"):
-                path += "?" + environ["QUERY_STRING"]
+            query = environ.get("QUERY_STRING", "")
+            if query:
+                suspect = SUSPECT.search(query.encode("latin-1", "replace"))
+                path += "?" + (redact_text(query) if suspect else query)
             log.info(
                 '%s "%s %s" %s %.1f ms',
                 environ.get("REMOTE_ADDR", "-"),

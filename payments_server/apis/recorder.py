@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response, g, request
 
+from ..core.card_data import SUSPECT, redact_body, redact_text
 from ..core.transactions import OrderId, as_order_id
 from .curl import as_curl
 from .index import surface_of
@@ -47,9 +48,12 @@ def record_request(response: Response) -> Response:
     environ = request.environ
     method, status = request.method, response.status_code
     path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+    if query and SUSPECT.search(query.encode("latin-1", "replace")):
+        query = redact_text(query)
     origin = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
     headers = {name: environ[key] for name, key in KEPT_HEADERS if key in environ}
-    body: bytes = g.get("raw_body", b"")
+    # Card data is masked now, not when shown: the log must never hold a number.
+    body = redact_body(g.get("raw_body", b""))
     answer = b"" if response.is_streamed else response.get_data()
 
     def detail() -> dict[str, Any]:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from .checks import CHECKS, FIXES, Check, Delivered, Result
 from .signing import Signer
@@ -27,6 +27,18 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 class CheckError(Exception):
     """The checks cannot run (a URL not allowed, an order that cannot be made)."""
+
+
+def _template(order_status: str) -> str:
+    """An order-status URL template, checked: {order_id} is its one placeholder."""
+    try:
+        order_status.format(order_id="x")
+    except (KeyError, IndexError, ValueError):
+        raise CheckError(
+            "--order-status must have {order_id} as its only placeholder (a literal brace is"
+            f" written twice: {{{{ }}}}), got {order_status!r}"
+        ) from None
+    return order_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +119,7 @@ class StoreChecker:
         self.url = url
         self.signer = Signer(secret)
         self.new_order = new_order
-        self.order_status = order_status
+        self.order_status = order_status if order_status is None else _template(order_status)
         self.timeout = timeout
         self.callback_timeout = callback_timeout
 
@@ -153,7 +165,8 @@ class StoreChecker:
         """Whether the store shows the order paid; None without --order-status."""
         if self.order_status is None:
             return None
-        status, text = _request("GET", self.order_status.format(order_id=order_id), None, {},
+        where = self.order_status.format(order_id=quote(order_id, safe=""))
+        status, text = _request("GET", where, None, {},
                                 self.timeout)  # fmt: skip
         return status is not None and 200 <= status < 300 and _says_paid(text)
 

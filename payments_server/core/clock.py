@@ -12,6 +12,19 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+# The clock's range: every timer (a year's window back, a 30-day settlement, a retry) stays
+# within what a datetime can hold, so no date sum overflows near year 9999 or year 1.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+ONE_YEAR = timedelta(days=366)
+
+
+class ClockRangeError(ValueError):
+    """A move that would take the clock past LATEST."""
+
+    def __init__(self) -> None:
+        super().__init__(f"The clock cannot go past {LATEST.isoformat().replace('+00:00', 'Z')}")
+
 
 def real_now() -> datetime:
     """The real time, in UTC."""
@@ -75,7 +88,10 @@ class Clock:
                 self._frozen_at = None
 
     def move_to(self, moment: datetime) -> None:
-        """Set the clock to `moment`, never back: a clock that is ahead stays where it is."""
+        """Set the clock to `moment`, never back: a clock that is ahead stays where it is;
+        raise ClockRangeError past LATEST."""
+        if moment > LATEST:
+            raise ClockRangeError
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at = max(self._frozen_at, moment)

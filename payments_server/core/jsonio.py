@@ -5,18 +5,58 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import simplejson
+
+# Every number a request holds lies within 10**-MAX_EXPONENT and 10**MAX_EXPONENT in
+# magnitude, far past any bound a field has: beyond it, a number is read as that bound (with
+# its sign), so no later arithmetic (int(), abs(), a format) can take a billion digits or
+# overflow Decimal's context, and every field check still answers as for the number sent.
+MAX_EXPONENT = 1000
+_HUGE = Decimal(f"1E+{MAX_EXPONENT}")
+_TINY = Decimal(f"1E-{MAX_EXPONENT}")
 
 
 def _parse_int(text: str) -> int | Decimal:
     # int() refuses more than 4300 digits; such a number is still valid JSON, and an amount
     # check will reject it with a clear message rather than "not JSON".
-    try:
+    if len(text) <= MAX_EXPONENT:
         return int(text)
-    except ValueError:
-        return Decimal(text)
+    return -_HUGE if text.startswith("-") else _HUGE
+
+
+def _parse_decimal(text: str) -> Decimal:
+    number = Decimal(text)
+    if number.is_zero():
+        return number
+    exponent = number.adjusted()
+    if exponent > MAX_EXPONENT:
+        return _HUGE.copy_sign(number)
+    if exponent < -MAX_EXPONENT:
+        return _TINY.copy_sign(number)
+    return number
+
+
+def number_from_text(text: str) -> Decimal | None:
+    """A number written as text (an amount sent as a string), bounded as the reader bounds
+    JSON's numbers; None if the text is not a number. NaN and Infinity stay as they are."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return _parse_decimal(text) if number.is_finite() else number
+
+
+class NotJsonConstantError(ValueError):
+    """NaN, Infinity or -Infinity, which JSON does not have, where the API refuses them."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is not a JSON value")
+
+
+def _refuse_constant(name: str) -> object:
+    raise NotJsonConstantError(name)
 
 
 class LoneSurrogateError(ValueError):
@@ -29,10 +69,17 @@ class LoneSurrogateError(ValueError):
         )
 
 
-def loads(data: bytes | str) -> object:
-    """Parse JSON, with non-integers (and NaN, Infinity) as Decimal so no float appears;
-    raise LoneSurrogateError for text that is not valid Unicode."""
-    value = json.loads(data, parse_float=Decimal, parse_int=_parse_int, parse_constant=Decimal)
+def loads(data: bytes | str, *, constants: bool = True) -> object:
+    """Parse JSON, with non-integers (and NaN, Infinity) as Decimal so no float appears and
+    every number bounded (MAX_EXPONENT); raise LoneSurrogateError for text that is not valid
+    Unicode, and NotJsonConstantError for NaN or Infinity unless `constants` (as Python's
+    reader takes them; JavaScript's and .NET's do not)."""
+    value = json.loads(
+        data,
+        parse_float=_parse_decimal,
+        parse_int=_parse_int,
+        parse_constant=Decimal if constants else _refuse_constant,
+    )
     # Only an escape can make a lone surrogate: most bodies hold none and are not walked.
     if ("\\u" in data if isinstance(data, str) else b"\\u" in data) and _has_surrogate(value):
         raise LoneSurrogateError
@@ -86,9 +133,12 @@ def as_rate(value: object) -> float | None:
     return float(value) if 0 <= value <= 1 else None
 
 
-def dumps(obj: object, *, sort_keys: bool = False) -> str:
-    """Serialise compactly, writing each Decimal exactly as its str() (179.98 stays 179.98)."""
-    return simplejson.dumps(obj, use_decimal=True, separators=(",", ":"), sort_keys=sort_keys)
+def dumps(obj: object, *, sort_keys: bool = False, constants: bool = False) -> str:
+    """Serialise compactly, writing each Decimal exactly as its str() (179.98 stays 179.98);
+    NaN and Infinity only with `constants` (a request's body kept as it came)."""
+    return simplejson.dumps(
+        obj, use_decimal=True, separators=(",", ":"), sort_keys=sort_keys, allow_nan=constants
+    )
 
 
 def format_time(moment: datetime) -> str:

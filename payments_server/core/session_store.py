@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from .checkout_session import (
     CardAttempt,
@@ -75,7 +76,8 @@ class SessionStore:
         self, order_id: OrderId, amount: Amount, expires_in: int, **details: Any
     ) -> CheckoutSession:
         """Make and keep an open session; {CHECKOUT_SESSION_ID} and {ORDER_ID} in the URLs
-        given in `details` are replaced."""
+        given in `details` are replaced, the order id percent-encoded (it may hold anything
+        a request line or a Location header cannot)."""
         now = self._clock()
         session_id = new_session_id()
         for name in ("success_url", "cancel_url", "callback_url"):
@@ -83,7 +85,7 @@ class SessionStore:
                 details[name] = (
                     details[name]
                     .replace("{CHECKOUT_SESSION_ID}", session_id)
-                    .replace("{ORDER_ID}", str(order_id))
+                    .replace("{ORDER_ID}", quote(str(order_id), safe=""))
                 )
         session = CheckoutSession(
             session_id, order_id, amount, now, now + timedelta(seconds=expires_in), **details

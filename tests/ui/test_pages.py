@@ -48,8 +48,9 @@ def test_the_page_shows_the_order_escaped_with_the_standard_card_fields_and_a_st
     assert '<button type="submit" class="cancel">Cancel</button>' in html
     assert "4000 0027 6000 3184" in html and "Pay 25" in html
     csp = page.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "frame-ancestors *" in csp and "unsafe-inline" not in csp
-    assert "X-Frame-Options" not in page.headers
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    # No other site may frame the card form.
+    assert "frame-ancestors 'none'" in csp and page.headers["X-Frame-Options"] == "DENY"
     assert "<script>" not in html.replace(
         '<script src="/ui/static/checkout.js" defer></script>', ""
     )

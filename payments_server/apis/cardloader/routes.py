@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, Response, g, request
 
@@ -171,10 +171,12 @@ def _amount(raw: object) -> Decimal | None:
     """The amount, a string such as '10.00', as money; None if it is not one."""
     if not isinstance(raw, str):
         return None
-    try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or not 0 < value <= MAX_AMOUNT or value != value.quantize(CENT):
+    value = jsonio.number_from_text(raw.strip())
+    if (
+        value is None
+        or not value.is_finite()
+        or not 0 < value <= MAX_AMOUNT
+        or value != value.quantize(CENT)
+    ):
         return None
     return value.quantize(CENT)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from flask import Blueprint, Response
 
+from ...core.clock import LATEST, ClockRangeError
 from ...core.jsonio import format_time
 from ...core.scheduler import Due
 from ..errors import ApiError
@@ -69,6 +70,13 @@ def advance() -> Response:
 def _target(body: dict[str, object], now: datetime) -> datetime:
     if len(body) != 1:
         raise ApiError(400, ADVANCE_RULE)
+    target = _requested(body, now)
+    if target > LATEST:
+        raise ApiError(422, str(ClockRangeError()))
+    return target
+
+
+def _requested(body: dict[str, object], now: datetime) -> datetime:
     if "seconds" in body:
         seconds = body["seconds"]
         if (

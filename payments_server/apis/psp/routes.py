@@ -13,6 +13,7 @@ from decimal import Decimal
 from flask import Blueprint, Response, g, request
 
 from ...core import jsonio
+from ...core.card_data import redact
 from ...core.money import CENT, Amount
 from ...core.payables import PAID, PENDING_PAYMENT, RULES, TRANSACTION_EVENT, PspTransaction
 from ...core.refusals import InsufficientFundsError, LimitExceededError, PaymentDeclinedError
@@ -24,8 +25,6 @@ from .validation import CUSTOMER_HEADER, NewTransaction, check_transaction, cust
 
 BASE_URL = "/psp"
 API = "psp"
-# What the activity log keeps of a body in place of the card's number and code.
-MASKED = "****"
 
 bp = Blueprint(API, __name__)
 
@@ -49,7 +48,8 @@ def create_transaction() -> Response:
     data = raw_body()
     g.raw_body = _masked(data)
     try:
-        body = jsonio.loads(data)
+        # JavaScript's JSON.parse, as the PSP's Express reads bodies: no NaN, no Infinity.
+        body = jsonio.loads(data, constants=False)
     except RecursionError:
         return error(400, "Bad request", "bad_request", {"context": "nested too deeply"})
     except ValueError as exc:
@@ -186,8 +186,8 @@ def _whole(name: str, default: int, most: int) -> int | Response:
 
 
 def _masked(data: bytes) -> bytes:
-    """The body as the activity log may keep it: the card number down to its last four
-    digits and the code masked; a body that is not a JSON object is not kept at all."""
+    """The body as the activity log may keep it: its card data masked wherever and however
+    it is named; a body that is not a JSON object is not kept at all."""
     try:
         body = jsonio.loads(data)
     except (ValueError, RecursionError):
@@ -195,9 +195,4 @@ def _masked(data: bytes) -> bytes:
     if not isinstance(body, dict):
         kept = f"({len(data)} bytes, not a JSON object: not kept, as they may hold a card number)"
         return kept.encode()
-    for key in ("card_number", "card_verification_code"):
-        if key in body:
-            value = body[key]
-            tail = value[-4:] if key == "card_number" and isinstance(value, str) else ""
-            body[key] = MASKED + tail
-    return jsonio.dumps(body).encode()
+    return jsonio.dumps(redact(body), constants=True).encode()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ...core import jsonio
@@ -40,7 +40,8 @@ class PaymentRequest:
 def bind(body: bytes) -> PaymentRequest | None:
     """The request the body binds to, or None where ASP.NET Core's binding would fail."""
     try:
-        value = jsonio.loads(body) if body.strip() else None
+        # System.Text.Json has no NaN or Infinity literals.
+        value = jsonio.loads(body, constants=False) if body.strip() else None
     except (ValueError, RecursionError):
         return None
     if not isinstance(value, dict):
@@ -71,13 +72,11 @@ def _decimal(raw: object) -> Decimal:
     if isinstance(raw, bool) or raw is None:
         raise UnboundError
     if isinstance(raw, str) and NUMBER.fullmatch(raw):
-        try:
-            raw = Decimal(raw)
-        except InvalidOperation:
-            raise UnboundError from None
+        raw = jsonio.number_from_text(raw)
     if isinstance(raw, Decimal | int):
         number = Decimal(raw)
-        if number.is_finite() and abs(number) < DECIMAL_BOUND:
+        # The exponent first: abs() of 1E+999999 overflows Decimal's context.
+        if number.is_finite() and number.adjusted() < 30 and abs(number) < DECIMAL_BOUND:
             return number
     raise UnboundError
 
