@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .callbacks.client import StoreNotifier
 from .callbacks.dispatcher import CallbackDispatcher
 from .callbacks.retries import RetryPolicy
 from .callbacks.signing import Signer
+from .callbacks.store_check import BackgroundCheck
 from .config import Settings
 from .core.activity import ActivityLog
 from .core.checkout_session import EVENT as SESSION_EVENT
@@ -47,6 +48,7 @@ class Gateway:
     cards: PrepaidCards
     payouts: PayoutWorker
     journal: Journal | None = None
+    store_check: BackgroundCheck = field(default_factory=BackgroundCheck)
 
     @property
     def clock(self) -> Clock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from flask import current_app, g, request
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     # Only the type: the gateway composes the API, so the API must not import it at run time.
     from ..gateway import Gateway
 
+T = TypeVar("T")
 EXTENSION_KEY = "payments_server"
 # More digits than any bound of a query parameter has.
 MAX_DIGITS = 18
@@ -91,6 +92,18 @@ def optional_json_object() -> dict[str, Any] | None:
 def page_limit() -> int:
     """?limit= of a list: how many items one answer carries, 1 to MAX_PAGE (default PAGE)."""
     return int_arg("limit", PAGE, 1, MAX_PAGE)
+
+
+def page_offset() -> int:
+    """?offset= of a list: how many items of it the page skips (default 0); a position past
+    the end is an empty page."""
+    return int_arg("offset", 0, 0, None)
+
+
+def page_of(items: list[T]) -> list[T]:
+    """The page of a list that ?offset= and ?limit= ask for."""
+    offset = page_offset()
+    return items[offset : offset + page_limit()]
 
 
 def int_arg(name: str, default: int, low: int, high: int | None) -> int:

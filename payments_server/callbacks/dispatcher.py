@@ -265,7 +265,9 @@ class CallbackDispatcher:
         return current.attempted(attempt, retries_done=retries_done, next_attempt_at=due)
 
     def _schedule(self, delivery_id: str, due: datetime) -> None:
-        self._scheduler.schedule(SCHEDULED, delivery_id, due, lambda: self._due(delivery_id))
+        self._scheduler.schedule(
+            SCHEDULED, delivery_id, due, lambda: self._due(delivery_id), waits_on_io=True
+        )
 
     def _due(self, delivery_id: str) -> None:
         """Make a scheduled attempt: a retry, or a first attempt held back by a delay or a

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import re
 import secrets
 import shlex
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +23,8 @@ from urllib.parse import quote, urlsplit
 
 from .checks import CHECKS, FIXES, Check, Delivered, Result
 from .signing import Signer
+
+log = logging.getLogger("payments_server.store_check")
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -218,3 +222,37 @@ def _strings(value: object) -> list[str]:
 def _curl(url: str, headers: Mapping[str, str], body: bytes) -> str:
     flags = " ".join(f"-H {shlex.quote(f'{name}: {value}')}" for name, value in headers.items())
     return f"curl -sS -X POST {shlex.quote(url)} {flags} --data-binary {shlex.quote(body.decode())}"
+
+
+class BackgroundCheck:
+    """The dashboard's store check: one at a time, on a thread of its own, so that a store
+    that dribbles its answers holds no request thread; its last report is kept."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: dict[str, object] = {"state": "none"}
+
+    def start(self, checker: StoreChecker, now: Callable[[], str]) -> dict[str, object]:
+        """Start a run unless one is running (then it is that one); return its state."""
+        with self._lock:
+            if self._state["state"] != "running":
+                self._state = {"state": "running", "url": checker.url, "started_at": now()}
+                threading.Thread(
+                    target=self._run, args=(checker, now), name="store-check", daemon=True
+                ).start()
+            return dict(self._state)
+
+    def latest(self) -> dict[str, object]:
+        """The running check, or the last one's report, or {"state": "none"}."""
+        with self._lock:
+            return dict(self._state)
+
+    def _run(self, checker: StoreChecker, now: Callable[[], str]) -> None:
+        try:
+            report: dict[str, object] = checker.run().to_json()
+        except Exception as exc:  # a check's own bug must not leave it running forever
+            log.exception("the store check failed")
+            report = {"passed": False, "url": checker.url, "checks": [], "error": str(exc)}
+        with self._lock:
+            started = self._state.get("started_at")
+            self._state = {"state": "done", "started_at": started, "finished_at": now(), **report}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -89,17 +90,22 @@ class Ledger(Replay, Refunds, PendingDecisions):
         """What happened to an order's payments, if any reached the account."""
         return self._orders.get(order_key(order_id))
 
-    def orders(self, state: str | None = None, limit: int = 100) -> tuple[list[OrderRecord], int]:
-        """Up to `limit` orders (of those in `state`), newest first, and how many there are."""
+    def orders(
+        self, state: str | None = None, limit: int = 100, offset: int = 0
+    ) -> tuple[list[OrderRecord], int]:
+        """Up to `limit` orders (of those in `state`) after the first `offset`, newest first,
+        and how many there are."""
+        stop = min(offset + limit, sys.maxsize)
         with self._lock:
             if state is None:
-                return list(islice(reversed(self._orders.values()), limit)), len(self._orders)
+                newest = reversed(self._orders.values())
+                return list(islice(newest, min(offset, stop), stop)), len(self._orders)
             if state == "pending":
                 keys = list(reversed(self._waiting))
-                return [self._orders[key] for key in keys[:limit]], len(keys)
+                return [self._orders[key] for key in keys[offset:stop]], len(keys)
             records = list(reversed(self._orders.values()))
         matching = [record for record in records if record.state == state]
-        return matching[:limit], len(matching)
+        return matching[offset:stop], len(matching)
 
     def paid_order(self, order_id: OrderId) -> Transaction | None:
         """The transaction that paid this order, if it has been paid."""

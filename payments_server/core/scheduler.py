@@ -11,7 +11,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +31,12 @@ WORKERS = 4
 CLOSE_WAIT = 1.0
 # An advance that runs this many jobs stops there: something reschedules itself forever.
 MAX_JOBS_PER_ADVANCE = 100_000
+# How long one advance waits, in all, for jobs that talk to the outside world (a callback
+# to a store): a store that answers in time is heard within the advance, as its retries
+# fall due; one that hangs costs the advance this much at most, and its attempts go on
+# off the request thread (IO_WORKERS at once), their retries scheduled as they end.
+ADVANCE_IO_WAIT = 0.5
+IO_WORKERS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +57,56 @@ class _Job:
     due: Due
     seq: int
     run: Callable[[], None]
+    waits_on_io: bool = False
+
+
+class _IoRunner:
+    """Daemon threads that run an advance's jobs which wait on the outside world, so that
+    the advance (a request thread) waits for them only as long as it chooses."""
+
+    def __init__(self, workers: int) -> None:
+        self._queue: queue.SimpleQueue[tuple[_Job, threading.Event] | None] = queue.SimpleQueue()
+        self._workers = workers
+        self._started = False
+        self._lock = threading.Lock()
+
+    def submit(self, job: _Job) -> threading.Event:
+        """Run the job on a worker; the event is set when it has run."""
+        with self._lock:
+            if not self._started:
+                self._started = True
+                for _ in range(self._workers):
+                    threading.Thread(target=self._work, name="scheduled-io", daemon=True).start()
+        done = threading.Event()
+        self._queue.put((job, done))
+        return done
+
+    def close(self) -> None:
+        """Let each worker end once the jobs queued before this are done."""
+        with self._lock:
+            if self._started:
+                for _ in range(self._workers):
+                    self._queue.put(None)
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            job, done = item
+            try:
+                Scheduler.call(job)
+            finally:
+                done.set()
 
 
 class Scheduler:
     """Runs each job at its due time on the clock: on its own threads while the clock runs,
     in the caller's thread, in due order, when the clock is advanced."""
 
-    def __init__(self, clock: Clock, workers: int = WORKERS) -> None:
+    def __init__(
+        self, clock: Clock, workers: int = WORKERS, io_wait: float = ADVANCE_IO_WAIT
+    ) -> None:
         self.clock = clock
+        self.io_wait = io_wait
+        self._io = _IoRunner(IO_WORKERS)
         self._lock = threading.Condition()
         self._jobs: dict[tuple[str, str], _Job] = {}
         # (due time, seq, kind, key); an entry whose job was replaced or removed is skipped.
@@ -68,13 +118,22 @@ class Scheduler:
         self._slots = threading.BoundedSemaphore(workers)
         self._thread: threading.Thread | None = None
 
-    def schedule(self, kind: str, key: str, at: datetime, run: Callable[[], None]) -> None:
+    def schedule(
+        self,
+        kind: str,
+        key: str,
+        at: datetime,
+        run: Callable[[], None],
+        *,
+        waits_on_io: bool = False,
+    ) -> None:
         """Run `run()` at `at` on the clock (at once if that has passed), instead of any job
-        of the same kind and key."""
+        of the same kind and key; `waits_on_io` for a job that may wait on another party,
+        which an advance waits for only ADVANCE_IO_WAIT in all."""
         with self._lock:
             if self._closed:
                 return
-            job = _Job(Due(at, kind, key), next(self._seq), run)
+            job = _Job(Due(at, kind, key), next(self._seq), run, waits_on_io)
             self._jobs[(kind, key)] = job
             heapq.heappush(self._heap, (at, job.seq, kind, key))
             if self._thread is None:
@@ -107,15 +166,22 @@ class Scheduler:
     def advance(self, to: datetime) -> list[Due]:
         """Move the clock to `to`, running every job that falls due on the way in due order,
         each with the clock at its own due time, jobs they schedule included; return them.
-        A time already passed moves nothing but runs what is due."""
+        A time already passed moves nothing but runs what is due. A job that waits on the
+        outside world is waited for only until ADVANCE_IO_WAIT is spent, then goes on off
+        this thread."""
         ran: list[Due] = []
         with self._advancing:
             with self._lock:
                 self._paused += 1
             try:
+                waited_until = time.monotonic() + self.io_wait
                 while len(ran) < MAX_JOBS_PER_ADVANCE and (job := self._take(to)) is not None:
                     self.clock.move_to(job.due.at)
-                    self._call(job)
+                    if job.waits_on_io:
+                        done = self._io.submit(job)
+                        done.wait(max(waited_until - time.monotonic(), 0))
+                    else:
+                        self.call(job)
                     ran.append(job.due)
                 if len(ran) >= MAX_JOBS_PER_ADVANCE:
                     log.warning("clock advance stopped after %d jobs", len(ran))
@@ -137,6 +203,7 @@ class Scheduler:
             self._closed = True
             self._jobs.clear()
             self._lock.notify_all()
+        self._io.close()
         if self._thread is not None:
             self._thread.join(CLOSE_WAIT)
 
@@ -169,7 +236,7 @@ class Scheduler:
 
     def _run_one(self, job: _Job) -> None:
         try:
-            self._call(job)
+            self.call(job)
         finally:
             self._slots.release()
 
@@ -190,7 +257,8 @@ class Scheduler:
             return None
 
     @staticmethod
-    def _call(job: _Job) -> None:
+    def call(job: _Job) -> None:
+        """Run one job; its exception is logged, never raised."""
         try:
             job.run()
         except Exception:

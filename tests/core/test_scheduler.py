@@ -162,3 +162,54 @@ def test_cancel_at_a_time_leaves_a_job_due_at_another(scheduler: Scheduler) -> N
     assert not scheduler.cancel("a", "1", at=start + timedelta(seconds=5))
     assert scheduler.cancel("a", "1", at=start + timedelta(seconds=9))
     assert scheduler.upcoming() == []
+
+
+def test_an_advance_waits_only_briefly_for_jobs_that_wait_on_the_outside_world() -> None:
+    # Ten callbacks to a store that hangs: the advance must not run them one after another
+    # on its own thread. It returns while they still hang, and they finish off it.
+    scheduler = Scheduler(Clock(frozen=True), io_wait=0.05)
+    start = scheduler.clock.now()
+    release, finished = threading.Event(), threading.Semaphore(0)
+
+    def hang() -> None:
+        release.wait(10)
+        finished.release()
+
+    for n in range(10):
+        scheduler.schedule("callback", str(n), start + timedelta(seconds=n), hang, waits_on_io=True)
+    scheduler.schedule("expiry", "s", start + timedelta(seconds=20), lambda: None)
+    advancing = threading.Thread(
+        target=lambda: ran.extend(scheduler.advance(start + timedelta(days=1)))
+    )
+    ran: list[object] = []
+    try:
+        advancing.start()
+        advancing.join(5)
+        assert not advancing.is_alive() and not release.is_set()
+        assert len(ran) == 11 and scheduler.clock.now() == start + timedelta(days=1)
+        release.set()
+        assert all(finished.acquire(timeout=5) for _ in range(10))
+    finally:
+        release.set()
+        scheduler.close()
+
+
+def test_an_advance_hears_a_store_that_answers_in_time_before_moving_on() -> None:
+    # A quick job that waits on the outside world runs in due order, each retry it
+    # schedules falling due within the same advance, as before.
+    scheduler = Scheduler(Clock(frozen=True))
+    start = scheduler.clock.now()
+    attempts: list[object] = []
+
+    def attempt() -> None:
+        attempts.append(scheduler.clock.now())
+        if len(attempts) < 3:
+            due = scheduler.clock.now() + timedelta(seconds=5)
+            scheduler.schedule("callback", "k", due, attempt, waits_on_io=True)
+
+    scheduler.schedule("callback", "k", start + timedelta(seconds=1), attempt, waits_on_io=True)
+    try:
+        assert len(scheduler.advance(start + timedelta(minutes=1))) == 3
+        assert attempts == [start + timedelta(seconds=s) for s in (1, 6, 11)]
+    finally:
+        scheduler.close()

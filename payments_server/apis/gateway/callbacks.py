@@ -17,7 +17,7 @@ from ...core.jsonio import as_integer
 from ..curl import as_curl
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, json_object, page_limit
+from ..web import gateway, json_object, page_limit, page_offset
 
 bp = Blueprint("callbacks", __name__)
 
@@ -30,12 +30,14 @@ _SECONDS = re.compile(r"30|[12]?[0-9](\.[0-9]{1,3})?")
 @bp.get("/callbacks")
 def callbacks() -> Response:
     """List callback deliveries newest first, filtered by ?order_id= and ?state=, at most
-    ?limit= of them (total counts them all, counts each state's in the whole log); with
-    ?wait=SECONDS, answer as soon as one of them has been sent (or when the time is up)."""
+    ?limit= of them from ?offset= on (total counts them all, counts each state's in the
+    whole log); with ?wait=SECONDS, answer as soon as one of them has been sent (or when
+    the time is up)."""
     name = request.args.get("state")
     if name is not None and name not in STATES:
         raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {name!r}")
-    limit = page_limit()
+    offset = page_offset()
+    stop = offset + page_limit()
     # A long poll holds a thread as a stream does, and for no longer.
     wait = min(_wait(request.args.get("wait")), gateway().settings.stream_lifetime)
     order_id = request.args.get("order_id")
@@ -62,7 +64,7 @@ def callbacks() -> Response:
     return json_response(
         {
             "status": "success",
-            "callbacks": [delivery.to_json() for delivery in deliveries[:limit]],
+            "callbacks": [delivery.to_json() for delivery in deliveries[offset:stop]],
             "total": len(deliveries),
             "counts": state.callbacks.counts(),
         }

@@ -16,7 +16,7 @@ from ...core.jsonio import as_integer
 from ...core.simulation import DECLINE_CODES
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, json_object, page_limit, url_field
+from ..web import gateway, json_object, page_of, url_field
 from .payments import idempotent, order_fields
 from .streams import client_gone, describe, session_stream, stream_response
 
@@ -77,16 +77,15 @@ def show(session_id: str) -> Response:
 @bp.get("/checkout/sessions")
 def listed() -> Response:
     """Sessions newest first, filtered by ?order_id= and ?state=; at most ?limit= of them
-    (total counts them all)."""
+    from ?offset= on (total counts them all)."""
     state = request.args.get("state")
     if state is not None and state not in STATES:
         raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
-    limit = page_limit()
     sessions = gateway().checkout.sessions.newest_first(
         request.args.get("order_id"), None if state is None else SessionState(state)
     )
     # Only the page is written out: a long history of large sessions is never one answer.
-    listed = [session_json(session) for session in sessions[:limit]]
+    listed = [session_json(session) for session in page_of(sessions)]
     return json_response({"status": "success", "sessions": listed, "total": len(sessions)})
 
 

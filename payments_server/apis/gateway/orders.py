@@ -8,7 +8,7 @@ from ...core.refusals import OrderNotFoundError
 from ...core.transactions import order_key
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, page_limit
+from ..web import gateway, page_limit, page_offset
 
 bp = Blueprint("orders", __name__)
 
@@ -17,12 +17,13 @@ STATES = ("paid", "pending", "refunded", "failed")
 
 @bp.get("/payments/orders")
 def orders() -> Response:
-    """List orders newest first, optionally only those in ?state=; at most ?limit= of them."""
+    """List orders newest first, optionally only those in ?state=; at most ?limit= of them,
+    from ?offset= on."""
     state = request.args.get("state")
     if state is not None and state not in STATES:
         raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
-    limit = page_limit()
-    records, total = gateway().ledger.orders(state, limit)
+    limit, offset = page_limit(), page_offset()
+    records, total = gateway().ledger.orders(state, limit, offset)
     return json_response(
         {"status": "success", "orders": [record.to_json() for record in records], "total": total}
     )

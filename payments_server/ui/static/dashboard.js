@@ -339,7 +339,12 @@
     box.replaceChildren(el("p", { text: "Checking the store…" }));
     $("store-check").disabled = true;
     try {
-      const report = await api("POST", "/store-check");
+      // The checks run on the gateway's own thread: ask until they are done.
+      let report = await api("POST", "/store-check");
+      while (report.state === "running") {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        report = await api("GET", "/store-check");
+      }
       const marks = { true: "PASS", false: "FAIL", null: "SKIP" };
       box.replaceChildren(el("p", { class: "result " + (report.passed ? "good" : "bad"),
         text: report.passed ? "Every check that ran passed." : "The store failed " + report.checks.filter((c) => c.passed === false).length + " check(s)." }),

@@ -284,11 +284,11 @@ def test_the_log_keeps_the_configured_number_of_finished_callbacks(
     [
         (
             "/callbacks?orderid=7",
-            "'orderid' is not a query parameter of GET /callbacks; use limit, order_id, state, wait",
+            "'orderid' is not a query parameter of GET /callbacks; use limit, offset, order_id, state, wait",
         ),
         (
             "/callbacks?state=failed&page=2",
-            "'page' is not a query parameter of GET /callbacks; use limit, order_id, state, wait",
+            "'page' is not a query parameter of GET /callbacks; use limit, offset, order_id, state, wait",
         ),
         ("/balance?verbose=1", "'verbose' is not a query parameter of GET /balance; it takes none"),
         (

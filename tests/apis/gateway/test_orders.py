@@ -72,6 +72,25 @@ def test_limit_keeps_the_newest_and_total_counts_them_all(orders: FlaskClient) -
     assert (ids(body), body["total"]) == (["back", "waits"], 4)
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?offset=2", [2, "first"]),
+        ("?limit=1&offset=1", ["waits"]),
+        ("?limit=2&offset=3", ["first"]),
+        ("?offset=4", []),
+        ("?offset=" + "9" * 40, []),
+        ("?state=paid&offset=1", ["first"][1:]),
+        ("?state=pending&offset=0", ["waits"]),
+    ],
+)
+def test_offset_reads_every_order_to_the_end(
+    orders: FlaskClient, query: str, expected: list[object]
+) -> None:
+    body = listed(orders, query)
+    assert ids(body) == expected and body["total"] == (4 if "state" not in query else 1)
+
+
 def test_none_yet_and_none_after_a_reset(orders: FlaskClient) -> None:
     orders.post("/reset")
     assert listed(orders) == {"status": "success", "orders": [], "total": 0}
@@ -83,7 +102,7 @@ def test_none_yet_and_none_after_a_reset(orders: FlaskClient) -> None:
      ("?limit=0", "'limit' must be a whole number from 1 to 1000, got '0'"),
      ("?limit=1001", "'limit' must be a whole number from 1 to 1000, got '1001'"),
      ("?status=paid", "'status' is not a query parameter of GET /payments/orders; use limit,"
-                      " state")],
+                      " offset, state")],
 )  # fmt: skip
 def test_a_bad_query_is_a_400(client: FlaskClient, query: str, message: str) -> None:
     answer = client.get(f"/payments/orders{query}")
