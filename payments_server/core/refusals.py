@@ -129,3 +129,12 @@ class PaymentPendingError(Exception):
     def __init__(self, order_id: OrderId, amount: Amount, after_ms: int, due: datetime) -> None:
         super().__init__(f"Payment of {amount.sent} for order {order_id} is pending")
         self.order_id, self.amount, self.after_ms, self.due = order_id, amount, after_ms, due
+
+
+class RefundOwnedElsewhereError(RefusedError):
+    """The order was paid through an API that keeps its own record of the payment and has no
+    refunds (a card load, a PSP transaction, a ticketing payment); a refund here would leave
+    the account and that API disagreeing, so nothing is given back."""
+
+    def __init__(self, order_id: OrderId, why: str) -> None:
+        super().__init__(f"Order {order_id} cannot be refunded here: {why}", order_id=order_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
@@ -30,6 +30,7 @@ from ..core.refusals import (
     OrderPendingError,
     PaymentDeclinedError,
     PaymentPendingError,
+    RefundOwnedElsewhereError,
 )
 from ..core.scheduler import Scheduler
 from ..core.simulation import Simulator
@@ -70,6 +71,9 @@ class PaymentFlow:
         self.scheduler = scheduler
         self.refund_callbacks = refund_callbacks
         self.publisher = publisher
+        # Each API that keeps its own record of a payment says, for an order id, why the
+        # account alone must not give its money back (None: it may).
+        self.refund_owners: list[Callable[[OrderId], str | None]] = []
 
     def pay(self, amount: Amount, recipient: str) -> Paid | Declined:
         """A payment to a recipient (the seed's /pay): debited or declined; no callback."""
@@ -175,8 +179,13 @@ class PaymentFlow:
         self, order_id: OrderId, amount: Amount | None, *, notify_store: bool | None = None
     ) -> tuple[OrderRecord, Delivery | None]:
         """Give back `amount` (default: all that is left) and tell the store "refunded" if
-        `notify_store` (None: as --refund-callbacks says). Raises OrderNotFoundError or the
-        ledger's refusal; then nothing changed."""
+        `notify_store` (None: as --refund-callbacks says). Raises OrderNotFoundError, the
+        ledger's refusal, or RefundOwnedElsewhereError when the API that took the payment
+        keeps its own record of it and has no refunds; then nothing changed."""
+        for owner in self.refund_owners:
+            why = owner(order_id)
+            if why is not None:
+                raise RefundOwnedElsewhereError(order_id, why)
         try:
             record = self.ledger.refund(order_id, amount)
         except KeyError:

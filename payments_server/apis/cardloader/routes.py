@@ -22,6 +22,7 @@ from ...core.prepaid_cards import EVENT, CardLoad, ComplianceError, PrepaidCard
 from ...core.refusals import InsufficientFundsError, LimitExceededError, PaymentDeclinedError
 from ...core.simulation import Decline
 from ...flow.outcomes import Declined, Outcome, Paid
+from ..idempotent import CHARGE_ATTEMPTED, idempotent
 from ..responses import json_response
 from ..web import gateway, raw_body
 from . import sandbox
@@ -73,6 +74,7 @@ def get_card(card_id: int) -> Response:
 
 
 @bp.post("/cards/<int:card_id>/load/")
+@idempotent
 def load_card(card_id: int) -> Response:
     """Load `amount` onto the card, paid with the client's `nonce`."""
     card = gateway().cards.get(card_id)
@@ -97,6 +99,7 @@ def load_card(card_id: int) -> Response:
 
 def _load(card: PrepaidCard, nonce: str, amount: Decimal) -> Response:
     state = gateway()
+    setattr(g, CHARGE_ATTEMPTED, True)
     refused = sandbox.nonce_error(nonce)
     load_id = str(uuid.uuid4())
     order_id = f"card-{card.id}-load-{load_id[:8]}"

@@ -15,9 +15,10 @@ from ...core.checkout_session import (
 from ...core.jsonio import as_integer
 from ...core.simulation import DECLINE_CODES
 from ..errors import ApiError
+from ..idempotent import idempotent
 from ..responses import json_response
 from ..web import gateway, json_object, page_of, url_field
-from .payments import idempotent, order_fields
+from .payments import order_fields
 from .streams import client_gone, describe, session_stream, stream_response
 
 bp = Blueprint("checkout", __name__)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request
 
 from ...core import jsonio
-from ...core.idempotency import BadKeyError, Claim, IdempotencyConflictError, fingerprint, parse_key
 from ...core.money import Amount, AmountError, format_balance, parse_amount
-from ...core.refusals import RefusedError
 from ...core.transactions import ORDER_ID_RULE, OrderId, as_order_id
 from ...flow.outcomes import Declined, Pending, Refused, notified
-from ..errors import ApiError, refused
+from ..errors import ApiError
+from ..idempotent import idempotent
 from ..responses import MIMETYPE, BufferedResponse, json_response
 from ..web import (
     EXTENSION_KEY,
@@ -23,7 +20,6 @@ from ..web import (
     json_object,
     optional_json_object,
     page_limit,
-    raw_body,
 )
 
 bp = Blueprint("payments", __name__)
@@ -33,48 +29,6 @@ __all__ = ["EXTENSION_KEY", "bp"]
 MAX_RECIPIENT_LENGTH = 2048
 ORDER_FIELDS_REQUIRED = "Both 'order_id' and 'amount' fields are required"
 PAY_FIELDS_REQUIRED = "Both 'amount' and 'recipient' fields are required"
-
-
-def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Honour an Idempotency-Key header: run the view once per key, replay its answer after."""
-
-    @functools.wraps(view)
-    def wrapper(**arguments: str) -> Response:
-        header = request.headers.get("Idempotency-Key")
-        if header is None:
-            return view(**arguments)
-        try:
-            key = parse_key(header)
-        except BadKeyError as exc:
-            raise ApiError(400, str(exc)) from None
-        store = gateway().idempotency
-        try:
-            claim = store.begin(key, fingerprint(request.path, raw_body()))
-        except IdempotencyConflictError as exc:
-            raise ApiError(exc.status, exc.message) from None
-        if not isinstance(claim, Claim):
-            replay = BufferedResponse(claim.body, status=claim.status, mimetype=MIMETYPE)
-            replay.headers["Idempotent-Replayed"] = "true"
-            return replay
-        try:
-            try:
-                response = view(**arguments)
-            except ApiError as exc:
-                response = exc.to_response()
-            except RefusedError as exc:
-                response = refused(exc)
-        except BaseException:
-            store.abandon(claim)
-            raise
-        # A request that was refused as invalid changed nothing, so it is not kept:
-        # the key can be used again once the request is fixed.
-        if response.status_code == 400 or response.status_code >= 500:
-            store.abandon(claim)
-        else:
-            store.finish(claim, response.status_code, response.get_data())
-        return response
-
-    return wrapper
 
 
 @bp.get("/balance")

@@ -8,9 +8,9 @@ from flask import Blueprint, Response
 from ...core.money import AmountError, format_balance, parse_amount
 from ...flow.outcomes import Declined, Paid, notified
 from ..errors import ApiError
+from ..idempotent import idempotent
 from ..responses import json_response
 from ..web import gateway, optional_json_object
-from .payments import idempotent
 
 bp = Blueprint("refunds", __name__)
 

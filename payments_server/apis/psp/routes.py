@@ -19,6 +19,7 @@ from ...core.payables import PAID, PENDING_PAYMENT, RULES, TRANSACTION_EVENT, Ps
 from ...core.refusals import InsufficientFundsError, LimitExceededError, PaymentDeclinedError
 from ...core.simulation import Decline
 from ...flow.outcomes import Declined, Paid
+from ..idempotent import CHARGE_ATTEMPTED, idempotent_within
 from ..responses import json_response
 from ..web import MAX_PAGE, PAGE, gateway, raw_body
 from .validation import CUSTOMER_HEADER, NewTransaction, check_transaction, customer_problem
@@ -43,6 +44,7 @@ def invalid(problems: list[dict[str, str]]) -> Response:
 
 
 @bp.post("/transactions")
+@idempotent_within(lambda: request.headers.get(CUSTOMER_HEADER, ""))
 def create_transaction() -> Response:
     """Take a card transaction for the merchant, charged through the one flow."""
     data = raw_body()
@@ -67,6 +69,7 @@ def create_transaction() -> Response:
 
 def _charge(new: NewTransaction) -> Response:
     state = gateway()
+    setattr(g, CHARGE_ATTEMPTED, True)
     now = state.clock.now()
     transaction_id = str(uuid.uuid4())
     g.json_body = {"order_id": transaction_id}
