@@ -137,4 +137,4 @@ class RefundOwnedElsewhereError(RefusedError):
     the account and that API disagreeing, so nothing is given back."""
 
     def __init__(self, order_id: OrderId, why: str) -> None:
-        super().__init__(f"Order {order_id} cannot be refunded here: {why}", order_id=order_id)
+        super().__init__(f"Order {order_id} cannot be refunded here: {why}")

@@ -268,3 +268,39 @@ def test_a_client_leaving_in_the_middle_of_its_body_is_one_info_line() -> None:
         assert " INFO " in line
         assert balance(gateway) == 50000.0
         assert "Traceback" not in "\n".join(gateway.lines)
+
+
+def test_balance_stays_quick_while_a_dribbling_store_is_retried_checked_and_advanced_past() -> None:
+    # A store that dribbles its answers gets ten payments' callbacks, twenty store checks
+    # and a day's clock advance, all at once; /balance must not notice.
+    with (
+        dribbling_store(b"x") as url,
+        GatewayProcess("--callback-url", url, "--callback-timeout", "2", "--clock", "frozen") as gateway,
+    ):  # fmt: skip
+        timings: list[float] = []
+        stop = threading.Event()
+
+        def sample() -> None:
+            with requests.Session() as session:
+                while not stop.is_set():
+                    started = time.perf_counter()
+                    assert session.get(gateway.url + "/balance", timeout=5).status_code == 200
+                    timings.append(time.perf_counter() - started)
+
+        samplers = [threading.Thread(target=sample, daemon=True) for _ in range(2)]
+        with ThreadPoolExecutor(12) as pool:
+            payments = [pool.submit(post, gateway, "/payments/orders", {"order_id": n, "amount": 1})
+                        for n in range(10)]  # fmt: skip
+            for sampler in samplers:
+                sampler.start()
+            checks = [pool.submit(post, gateway, "/store-check", None) for _ in range(20)]
+            assert all(done.result().status_code == 200 for done in payments)
+            advance = pool.submit(post, gateway, "/clock/advance", {"seconds": 86400})
+            assert advance.result().status_code == 200
+            assert {done.result().status_code for done in checks} == {202}
+        stop.set()
+        for sampler in samplers:
+            sampler.join(10)
+        timings.sort()
+        assert len(timings) >= 50
+        assert timings[int(len(timings) * 0.99) - 1] < 0.1, timings[-5:]
