@@ -1,7 +1,7 @@
 """`make bench`: payments_server under wrk, against reference points measured in the same run.
 
-Starts the real CLI as `make run` does (access log on), with --quiet, and on waitress, and
-a keep-alive store; drives GET /balance, POST /payments/orders and POST /pay with wrk; the
+Starts the real CLI as `make run` does (access log on) and with --quiet, and a keep-alive
+store; drives GET /balance, POST /payments/orders and POST /pay with wrk; the
 same for the floors (bench/floor.py: the least a Flask app can do per endpoint, on the same
 server code) and the naive baseline (bench/naive.py). Then start-up time, how many
 never-ending streams each server holds while /balance still answers quickly, and the
@@ -143,13 +143,12 @@ def gateway(*options: str) -> Callable[[int, str], list[str]]:
     ]  # fmt: skip
 
 
-MAKE_RUN, QUIET, WAITRESS = "make run (access log on)", "--quiet", "--server waitress --quiet"
+MAKE_RUN, QUIET = "make run (access log on)", "--quiet"
 FLOOR, NAIVE = "floor", "naive baseline"
 SERVERS = (
     # What a user runs: the access log goes to stderr, here a file (see serving()).
     Server(MAKE_RUN, gateway()),
     Server(QUIET, gateway("--quiet")),
-    Server(WAITRESS, gateway("--server", "waitress", "--quiet")),
     Server(FLOOR, lambda port, store: [
         PYTHON, str(BENCH / "floor.py"), str(port), str(THREADS), store]),
     Server(NAIVE, lambda port, store: [PYTHON, str(BENCH / "naive.py"), str(port), store]),
@@ -157,8 +156,8 @@ SERVERS = (
 BALANCE, ORDERS, PAY = "GET /balance", "POST /payments/orders", "POST /pay"
 # (server, endpoint): every run, in the order of one round.
 PLAN = tuple(
-    [(name, BALANCE) for name in (MAKE_RUN, QUIET, WAITRESS, FLOOR, NAIVE)]
-    + [(name, ORDERS) for name in (MAKE_RUN, QUIET, WAITRESS, FLOOR, NAIVE)]
+    [(name, BALANCE) for name in (MAKE_RUN, QUIET, FLOOR, NAIVE)]
+    + [(name, ORDERS) for name in (MAKE_RUN, QUIET, FLOOR, NAIVE)]
     + [(QUIET, PAY)]
 )
 TARGETS = {BALANCE: ("/balance", None), ORDERS: ("", "orders.lua"), PAY: ("/pay", "pay.lua")}
@@ -311,7 +310,7 @@ def report(results: Results, extras: Extras) -> None:
     """Print the tables and the ratios."""
     header = f"  {'':<44} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9}"
     for title, names in (
-        ("payments_server (the CLI)", (MAKE_RUN, QUIET, WAITRESS)),
+        ("payments_server (the CLI)", (MAKE_RUN, QUIET)),
         ("reference points", (FLOOR, NAIVE)),
     ):
         print(f"\n{title}\n{header}")
@@ -383,9 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = measure(args.duration, args.connections, args.rounds)
     runs = 3 if args.smoke else 10
     extras = Extras(
-        startup={name: startup_ms(options, runs) for name, options in
-                 (("granian", ()), ("waitress", ("--server", "waitress")))},
-        streams={name: streams_held(name, THREADS) for name in ("granian", "waitress")},
+        startup={"granian": startup_ms((), runs)},
+        streams={"granian": streams_held("granian", THREADS)},
         flat=flat_costs(args.payments),
         payments=args.payments,
     )  # fmt: skip

@@ -30,7 +30,7 @@ MAX_RETRIES = 100
 MAX_RETRY_STEP = 86_400.0
 MAX_LOG_SIZE = 1_000_000
 MAX_ACTIVITY_SIZE = 100_000
-SERVER_NAMES = ("granian", "waitress")
+SERVER_NAMES = ("granian",)
 CLOCK_MODES = ("real", "frozen")
 
 
@@ -50,7 +50,7 @@ class Settings:
     # The account's one currency (ISO 4217); an API naming another is refused.
     currency: str = "USD"
     threads: int = 16
-    # Deadlines on what a client sends (granian; waitress: see docs/limits.md).
+    # Deadlines on what a client sends (docs/limits.md).
     header_timeout: float = 10.0
     body_timeout: float = 10.0
     max_connections: int = 4096
@@ -150,7 +150,12 @@ class Settings:
         self._require(
             "state_file", self.state_file is None or bool(self.state_file.strip()), "must be a path"
         )
-        self._require("server", self.server in SERVER_NAMES, "must be granian or waitress")
+        self._require(
+            "server",
+            self.server in SERVER_NAMES,
+            "must be granian (waitress is no longer offered: it could not hold the limits of"
+            " docs/limits.md, slow headers and bodies among them)",
+        )
         self._require("clock", self.clock in CLOCK_MODES, "must be real or frozen")
         self._require(
             "clock_start",

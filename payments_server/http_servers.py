@@ -1,9 +1,9 @@
-"""The two HTTP servers the gateway can run on, each serving an already-listening socket.
+"""The HTTP server the gateway runs on, serving an already-listening socket.
 
-granian (the default) parses HTTP in a Rust runtime and hands each request to its RSGI
-interface, where `rsgi_bridge.Bridge` reads the body under a deadline and runs the WSGI
-app on a thread pool; waitress is pure Python, for platforms without granian wheels. Each
-call blocks until `stopping` is set, then stops the server and returns.
+granian parses HTTP in a Rust runtime and hands each request to its RSGI interface, where
+`rsgi_bridge.Bridge` reads the body under a deadline and runs the WSGI app on a thread
+pool. The call blocks until `stopping` is set, then stops the server and returns.
+(waitress, once a second choice, could not hold docs/limits.md.)
 """
 
 from __future__ import annotations
@@ -11,15 +11,12 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
-import signal
 import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 
-from . import __version__
 from .rsgi_bridge import Bridge, WSGIApp
 
 
@@ -92,37 +89,4 @@ def serve_granian(
         bridge.close()
 
 
-def serve_waitress(
-    app: WSGIApp, listener: socket.socket, limits: Limits, stopping: threading.Event
-) -> None:
-    """Serve on waitress in this thread (the main one: it is stopped by a signal)."""
-    from waitress.server import create_server  # noqa: PLC0415 -- only when chosen
-
-    # waitress reads bodies in its I/O loop, never on a request thread. Its one timeout is
-    # of inactivity, for headers, bodies and idle connections alike (docs/limits.md).
-    server = create_server(
-        app, sockets=[listener], threads=limits.threads,
-        ident=f"payments_server/{__version__}",
-        channel_timeout=limits.header_timeout,
-        cleanup_interval=max(1, min(30, int(limits.header_timeout / 2))),
-        connection_limit=limits.max_connections, max_request_body_size=limits.max_body,
-        asyncore_use_poll=True,  # select() cannot watch more than 1,024 connections
-    )  # fmt: skip
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        stopping.set()  # ends the event streams too (server.serve)
-        raise KeyboardInterrupt
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, interrupt)
-    try:
-        if not stopping.is_set():
-            # Returns after KeyboardInterrupt; in-flight requests get up to 5 s to finish.
-            server.run()
-    except KeyboardInterrupt:
-        pass  # stopped before run() had started
-    finally:
-        server.close()
-
-
-SERVERS: dict[str, Serve] = {"granian": serve_granian, "waitress": serve_waitress}
+SERVERS: dict[str, Serve] = {"granian": serve_granian}

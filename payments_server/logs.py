@@ -107,11 +107,8 @@ def configure_logging(quiet: bool) -> None:
     root.setLevel(logging.INFO)
     _writer = _Writer(records, sys.stderr)
     _writer.start()
-    # waitress and granian announce themselves at INFO; our startup line says more.
+    # granian announces itself at INFO; our startup line says more.
     logging.getLogger("_granian").setLevel(logging.WARNING)
-    logging.getLogger("waitress").setLevel(logging.WARNING)
-    # "Task queue depth is N" only says every thread is busy: normal under load, not a fault.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     level = logging.WARNING if quiet else logging.INFO
     logging.getLogger("payments_server.access").setLevel(level)
     logging.getLogger("payments_server.callbacks").setLevel(level)

@@ -286,8 +286,8 @@ OPTIONS = (
         "server",
         "--server",
         "NAME",
-        "HTTP server: granian (fast) or waitress (pure Python, for platforms without granian"
-        " wheels) (default: granian)",
+        "HTTP server: granian, the only one (waitress is no longer offered: it could not"
+        " hold the limits of docs/limits.md) (default: granian)",
         str,
     ),
 )

@@ -1,4 +1,4 @@
-"""Serving the app: bind, announce, serve with granian or waitress, stop cleanly on a signal.
+"""Serving the app: bind, announce, serve with granian, stop cleanly on a signal.
 
 One process holds the account. The socket is bound here, by Python, for both servers: the
 errors are ours to word, and without SO_REUSEPORT a second gateway on the same port is

@@ -54,7 +54,7 @@ def _read_body() -> bytes:
     if request.content_length is not None or limit is None:
         return request.get_data()
     # A chunked body has no length to check first, and werkzeug would cut it at the limit
-    # without a word (granian passes it on as it comes; waitress buffers and counts it).
+    # without a word (granian passes it on as it comes).
     data = request.input_stream.read(limit + 1)
     if len(data) > limit:
         raise RequestEntityTooLarge()

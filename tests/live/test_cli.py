@@ -16,9 +16,6 @@ from helpers import Num, exact_json
 from payments_server import __version__
 from payments_server.testing import StoreStub
 
-# Each test runs on granian and on waitress (tests/live/conftest.py).
-pytestmark = pytest.mark.usefixtures("each_server")
-
 
 def test_help_explains_every_option_and_its_environment_variable() -> None:
     result = run_cli(["--help"])
@@ -105,13 +102,13 @@ def test_a_host_that_cannot_be_listened_on_is_one_line_and_exit_2(host: str, pro
     ]
 
 
-def test_the_seed_walk_through_over_real_http_with_a_real_store(each_server: str) -> None:
+def test_the_seed_walk_through_over_real_http_with_a_real_store() -> None:
     with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
         http = requests.Session()
         startup = gateway.wait_for_line("listening on")
         assert (
             f"payments_server {__version__} listening on {gateway.url}"
-            f" ({each_server}, 16 threads; store callbacks to {store.url}); press Ctrl+C to stop"
+            f" (granian, 16 threads; store callbacks to {store.url}); press Ctrl+C to stop"
         ) in startup
         dashboard = gateway.wait_for_line("dashboard at")
         assert dashboard.endswith(f"dashboard at {gateway.url}/ (every payment, decision and"
@@ -330,7 +327,7 @@ def test_clock_frozen_is_said_at_start_and_holds_every_timer_until_advanced() ->
     )
 
 
-def test_a_value_a_client_sent_cannot_forge_a_log_line(each_server: str) -> None:
+def test_a_value_a_client_sent_cannot_forge_a_log_line() -> None:
     forged = "x\r\n2026-01-01 00:00:00,000 INFO forged\u0000\u202egnp.exe"
     with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
         paid = requests.post(

@@ -14,9 +14,6 @@ from gateway_process import DRIBBLES, GatewayProcess, dribbling_store, free_port
 from payments_server.callbacks.signing import DEV_WEBHOOK_SECRET
 from payments_server.testing import StoreStub
 
-# Each test runs on granian and on waitress (tests/live/conftest.py).
-pytestmark = pytest.mark.usefixtures("each_server")
-
 SECRET = "whsec_YS1zdG9yZS1zZWNyZXQtZm9yLWxpdmUtdGVzdHMhIQ=="
 FAST = ("--callback-schedule", "0.1,0.1,0.1")
 # Retries wait on the gateway's clock, moved by the test (POST /clock/advance).

@@ -8,14 +8,10 @@ import threading
 import time
 from collections.abc import Iterator
 
-import pytest
 import requests
 
 from gateway_process import GatewayProcess
 from payments_server.testing import StoreStub
-
-# Each test runs on granian and on waitress (tests/live/conftest.py).
-pytestmark = pytest.mark.usefixtures("each_server")
 
 
 def events(response: requests.Response) -> Iterator[tuple[str, object]]:

@@ -6,14 +6,10 @@ import socket
 import threading
 import time
 
-import pytest
 import requests
 
 from gateway_process import GatewayProcess
 from payments_server.testing import StoreStub
-
-# Each test runs on granian and on waitress (tests/live/conftest.py).
-pytestmark = pytest.mark.usefixtures("each_server")
 
 
 def hold_stream(port: int) -> socket.socket:

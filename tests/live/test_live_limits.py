@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-import pytest
 import requests
 
 from gateway_process import GatewayProcess
@@ -95,7 +94,6 @@ def test_a_body_that_is_too_large_is_refused_before_it_is_read() -> None:
     assert len(settings.request.body or b"") > 1_000_000
 
 
-@pytest.mark.usefixtures("each_server")
 def test_an_idle_connection_is_closed_after_the_header_timeout() -> None:
     with (
         GatewayProcess("--header-timeout", "1") as gateway,
@@ -106,7 +104,6 @@ def test_an_idle_connection_is_closed_after_the_header_timeout() -> None:
         kept.sendall(b"GET /balance HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         status, _, _, closed = read_answer(kept)  # then waits for the close
         assert (status, closed, silent.recv(1)) == (200, True, b"")
-        # waitress looks for idle connections once a second: up to 1 s more.
         assert 0.9 < time.monotonic() - started < 3.5
 
 

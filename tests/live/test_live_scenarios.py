@@ -5,14 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 import requests
 
 from gateway_process import GatewayProcess
 from payments_server.testing import StoreStub
-
-# Each test runs on granian and on waitress (tests/live/conftest.py).
-pytestmark = pytest.mark.usefixtures("each_server")
 
 
 def test_a_concurrent_double_submit_over_http_debits_and_calls_back_once() -> None:

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import requests
 
 from gateway_process import GatewayProcess
-
-pytestmark = pytest.mark.usefixtures("each_server")
 
 ORDER = "9c5b94b1-35ad-49bb-b118-8e8fc24abf80"
 CUSTOMER = "6b29fc40-ca47-1067-b31d-00dd010662da"

@@ -61,7 +61,7 @@ def test_balance_answers_within_100_ms_at_p99_while_everything_hostile_runs_at_o
         dribbling_store(b"H") as store,
         GatewayProcess(
             "--callback-url", store, "--callback-timeout", "1", "--callback-retries", "0",
-            "--quiet", env={"PAYMENTS_SERVER": "granian"},
+            "--quiet",
         ) as gateway,
         ExitStack() as stack,
     ):  # fmt: skip
