@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from .apis.cardloader.prepaid_cards import DEFAULT_LIMITS, ComplianceLimit, parse_limits
 from .callbacks.deliveries import DEFAULT_LOG_SIZE
 from .callbacks.retries import DEFAULT_SCHEDULE
 from .callbacks.signing import DEV_WEBHOOK_SECRET, SecretError, decode_secret
@@ -16,7 +17,6 @@ from .core.checkout_session import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from .core.clock import EARLIEST, LATEST, ONE_YEAR
 from .core.jsonio import format_time
 from .core.money import AmountError, parse_amount
-from .core.prepaid_cards import DEFAULT_LIMITS, ComplianceLimit, parse_limits
 from .core.simulation import MAX_LATENCY_MS
 from .core.urls import is_callback_url, is_origin
 from .options import DEFAULT_CALLBACK_URL, OPTION_BY_FIELD, OPTIONS, SWITCHES, format_schedule

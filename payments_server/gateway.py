@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .apis.surface import ApiState, Surface
 from .callbacks.client import StoreNotifier
 from .callbacks.dispatcher import CallbackDispatcher
 from .callbacks.retries import RetryPolicy
@@ -19,14 +21,10 @@ from .core.events import EventBus, StreamSlots
 from .core.idempotency import IdempotencyStore
 from .core.journal import Journal, JournalError
 from .core.ledger import Ledger
-from .core.payables import PAYABLE_EVENT, SETTLED_EVENT, TRANSACTION_EVENT, PspBook, PspTransaction
-from .core.prepaid_cards import EVENT as CARD_LOAD_EVENT
-from .core.prepaid_cards import PrepaidCards
 from .core.scheduler import Scheduler
 from .core.simulation import SimulationSettings, Simulator
 from .flow.checkout import Checkout
 from .flow.payments import PaymentFlow
-from .flow.payouts import PayoutWorker
 from .publishing.kafka import EventPublisher
 
 
@@ -45,10 +43,10 @@ class Gateway:
     activity: ActivityLog
     flow: PaymentFlow
     scheduler: Scheduler
-    cards: PrepaidCards
-    payouts: PayoutWorker
     journal: Journal | None = None
     store_check: BackgroundCheck = field(default_factory=BackgroundCheck)
+    # Each API's own part of the account (its Surface.new_state), by the API's id.
+    apis: dict[str, ApiState] = field(default_factory=dict)
 
     @property
     def clock(self) -> Clock:
@@ -56,8 +54,11 @@ class Gateway:
         return self.scheduler.clock
 
     @classmethod
-    def from_settings(cls, settings: Settings, user_agent: str) -> Gateway:
-        """Build every part from the settings; with a state file, replay it.
+    def from_settings(
+        cls, settings: Settings, user_agent: str, surfaces: Sequence[Surface] = ()
+    ) -> Gateway:
+        """Build every part from the settings, and each API's own state; with a state file,
+        replay it.
 
         Raises JournalError if the file is damaged (a torn last line, from a crash, is
         dropped with a warning).
@@ -127,14 +128,15 @@ class Gateway:
             activity=activity,
             flow=flow,
             scheduler=scheduler,
-            cards=PrepaidCards(settings.card_load_limits, clock.now),
-            payouts=PayoutWorker(PspBook(), scheduler, journal, activity),
             journal=journal,
         )
+        for surface in surfaces:
+            gateway.apis[surface.id] = surface.new_state(gateway)
         if journal is not None:
             gateway.restore(journal)
             flow.resume()
-            gateway.payouts.resume()
+            for state in gateway.apis.values():
+                state.resume()
         return gateway
 
     def reset(self, balance: Decimal | None = None) -> Decimal:
@@ -151,9 +153,8 @@ class Gateway:
         assert value is not None
         self.callbacks.reset()
         self.flow.reset()
-        self.cards.reset()
-        self.payouts.reset()
-        self.payouts.book.reset()
+        for state in self.apis.values():
+            state.reset()
         self.activity.reset()
         self.clock.reset(frozen=self.settings.clock == "frozen")
         self.scheduler.wake()
@@ -176,8 +177,8 @@ class Gateway:
                     self.idempotency.restore(line.event)
                 elif kind == SESSION_EVENT:
                     self.checkout.restore(line.event)
-                elif kind in (PAYABLE_EVENT, SETTLED_EVENT):
-                    self.payouts.restore(line.event)
+                elif any(state.restore(line.event) for state in self.apis.values()):
+                    pass  # an API's own line
                 else:
                     # A checkout payment's line holds its session too: both or neither.
                     held = line.event.get(SESSION_EVENT) if kind == "order" else None
@@ -185,22 +186,15 @@ class Gateway:
                     self.ledger.replay(line.event)
                     if session is not None:
                         self.checkout.sessions.add(session, restored=True)
-                    if kind == "order" and line.event.get("outcome") == "paid":
-                        self._restore_order_note(line.event)
+                    if kind == "order":
+                        for state in self.apis.values():
+                            state.restore_order(line.event)
                     if kind == "reset":
                         self.checkout.reset()
-                        self.cards.reset()
-                        self.payouts.book.reset()
+                        for state in self.apis.values():
+                            state.reset()
             except ValueError as exc:
                 raise JournalError(f"{journal.path} line {line.number}: {exc}") from None
-
-    def _restore_order_note(self, event: dict[str, object]) -> None:
-        """What another API kept on a paid order's line: a card load, a PSP transaction."""
-        load, transaction = event.get(CARD_LOAD_EVENT), event.get(TRANSACTION_EVENT)
-        if isinstance(load, dict):
-            self.cards.restore(load, str(event["order_id"]))
-        elif isinstance(transaction, dict):
-            self.payouts.book.add_transaction(PspTransaction.from_json(transaction))
 
     def close(self) -> int:
         """Stop retrying, release connections and the state file; return how many callbacks

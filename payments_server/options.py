@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .apis.cardloader.prepaid_cards import DEFAULT_LIMITS, parse_limits
 from .callbacks.deliveries import DEFAULT_LOG_SIZE
 from .callbacks.retries import DEFAULT_SCHEDULE
 from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
-from .core.prepaid_cards import DEFAULT_LIMITS, parse_limits
 from .core.simulation import MAX_LATENCY_MS
 from .parsing import (
     format_schedule,

@@ -3,25 +3,25 @@ they share: the request's Gateway, JSON bodies and answers, the activity recorde
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Flask, Response, request
 
-from . import article, cardloader, gateway, psp, ticketing
 from .errors import HTTP_MESSAGES, ApiError, register_error_handlers
 from .guard import guard
 from .recorder import record_request
+from .surface import SURFACES_KEY, Surface
 from .web import BODY_PROBLEM
 from .web import gateway as current_gateway
 
 
-def register_apis(app: Flask) -> None:
+def register_apis(app: Flask, surfaces: Sequence[Surface]) -> None:
     """Register every API surface, the activity recorder and the error handlers."""
+    app.extensions[SURFACES_KEY] = tuple(surfaces)
     app.before_request(_refuse_unread_body)
     app.before_request(guard)
-    gateway.register(app)
-    article.register(app)
-    ticketing.register(app)
-    cardloader.register(app)
-    psp.register(app)
+    for surface in surfaces:
+        surface.register(app)
     app.after_request(record_request)
     app.after_request(_no_sniffing)
     register_error_handlers(app)

@@ -1,18 +1,17 @@
 """Turns every failure, expected or not, into its API's JSON: the seed's envelope
-{"status": "failed", ...}, or another surface's own shape (by the request's path)."""
+{"status": "failed", ...}, or another API's own shape (its Surface.error, by the path)."""
 
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 
-from flask import Flask, Response, current_app, got_request_exception, has_request_context, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from flask import Flask, Response, current_app, got_request_exception
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..core.journal import JournalError
 from ..core.refusals import RefusedError
-from .index import surface_of
 from .responses import json_response
+from .surface import current_surface
 
 log = logging.getLogger("payments_server.errors")
 
@@ -23,21 +22,6 @@ HTTP_MESSAGES = {
     408: "Request body not received within {timeout:g} s (--body-timeout)",
     413: "Request body too large",
 }
-
-
-# Flask's descriptions (werkzeug's), which the card loader's Flask app answers with.
-WERKZEUG_MESSAGES = {
-    404: NotFound.description,
-    405: MethodNotAllowed.description,
-}
-# The PSP's error types where its code names them.
-PSP_TYPES = {400: "bad_request", 404: "not-found", 405: "method-not-allowed",
-             500: "internal_server_error"}  # fmt: skip
-
-# Where RFC 9110 defines each status, as ProblemDetails' "type" links to it.
-RFC9110_SECTIONS = {400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 405: "15.5.6",
-                    408: "15.5.9", 409: "15.5.10", 413: "15.5.14", 415: "15.5.16",
-                    500: "15.6.1", 503: "15.6.4"}  # fmt: skip
 
 
 class ApiError(Exception):
@@ -55,48 +39,12 @@ class ApiError(Exception):
 
 
 def failure(status: int, message: str, **extra: object) -> Response:
-    """Build a failure response in the shape of the API the request was sent to: the
-    seed's {"status": "failed", "message": ..., **extra}, or the article's {"error": ...}."""
-    surface = surface_of(request.path) if has_request_context() else "gateway"
-    if surface == "article":
-        return json_response({"error": message}, status)
-    if surface == "ticketing":
-        return problem_details(status, message)
-    if surface == "cardloader":
-        # Flask's own words for a URL or method it has no route for, as the loader answers.
-        text = (
-            WERKZEUG_MESSAGES.get(status, message)
-            if message == HTTP_MESSAGES.get(status)
-            else message
-        )
-        listed = [{"code": f"http-{status}", "message": text}]
-        return json_response({"status": "error", "errors": listed}, status)
-    if surface == "psp":
-        return _psp_error(status, message)
-    return json_response({"status": "failed", "message": message, **extra}, status)
-
-
-def _psp_error(status: int, message: str) -> Response:
-    """The PSP's {"message", "type"}: its words for a path or method it has no route for."""
-    if status == 404 and message == HTTP_MESSAGES[404]:
-        message = f'Resource "{request.path}" not found'
-    kind = PSP_TYPES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_")
-    return json_response({"message": message, "type": kind}, status)
-
-
-def problem_details(status: int, detail: str | None = None) -> Response:
-    """ASP.NET Core's ProblemDetails (RFC 9457), as the ticketing service's framework
-    answers what reaches no action: its type, title and status, and what went wrong."""
-    body: dict[str, object] = {
-        "type": f"https://tools.ietf.org/html/rfc9110#section-{RFC9110_SECTIONS.get(status, '15')}",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-    }
-    if detail is not None:
-        body["detail"] = detail
-    response = json_response(body, status)
-    response.headers["Content-Type"] = "application/problem+json; charset=utf-8"
-    return response
+    """Build a failure response in the shape of the API the request was sent to (its
+    Surface.error): the seed's {"status": "failed", "message": ..., **extra} by default."""
+    surface = current_surface()
+    if surface is None:
+        return json_response({"status": "failed", "message": message, **extra}, status)
+    return surface.error(status, message, extra)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -10,23 +10,9 @@ from flask import Response, g, request
 from ..core.card_data import SUSPECT, redact_body, redact_text
 from ..core.transactions import OrderId, as_order_id
 from .curl import as_curl
-from .index import surface_of
+from .surface import surface_for
 from .web import gateway
 
-# The areas whose POSTs and PUTs are kept; pages (which carry card numbers) never are.
-RECORDED_BLUEPRINTS = frozenset(
-    {
-        "payments",
-        "refunds",
-        "callbacks",
-        "simulation",
-        "checkout",
-        "article",
-        "ticketing",
-        "cardloader",
-        "psp",
-    }
-)
 # Checking a signature changes nothing, and its body may hold the store's secret.
 NOT_RECORDED = frozenset({"callbacks.verify_callback"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -37,11 +23,11 @@ MAX_SHOWN = 4096
 
 def record_request(response: Response) -> Response:
     """After each request: keep it in the activity log if it is a JSON API write."""
-    if (
-        request.method not in WRITES
-        or request.blueprint not in RECORDED_BLUEPRINTS
-        or request.endpoint in NOT_RECORDED
-    ):
+    # The areas each API keeps (Surface.recorded); pages (which carry card numbers) never.
+    if request.method not in WRITES or request.endpoint in NOT_RECORDED:
+        return response
+    surface = surface_for(request.path)
+    if request.blueprint not in surface.recorded():
         return response
     # Only raw values here, read straight from the WSGI environ: this runs on every
     # payment, and the text shown (the URL, the curl command) is made when it is looked at.
@@ -59,7 +45,7 @@ def record_request(response: Response) -> Response:
     def detail() -> dict[str, Any]:
         where = f"{path}?{query}" if query else path
         return {
-            "api": surface_of(path),
+            "api": surface.id,
             "method": method,
             "path": where,
             "status": status,

@@ -33,7 +33,7 @@ from ..core.scheduler import Scheduler
 from ..core.session_store import SessionStore
 from ..core.simulation import Decline, Pending
 from ..core.transactions import OrderId
-from .outcomes import Refused, session_callback
+from .outcomes import DEFAULT_CALLBACK_SHAPE, Refused, session_callback
 from .payments import PaymentFlow
 
 # A session refused before any decision: its order was paid some other way (the store was
@@ -57,6 +57,9 @@ class Checkout:
     ) -> None:
         self.flow = flow
         self.events = events
+        # The callback body of a session by the API it was opened through (apis register
+        # theirs); any other is the seed's.
+        self.callback_shapes: dict[str, tuple[str, str]] = {}
         record = None if journal is None else lambda session: journal.append(to_event(session))
         self.clock = scheduler.clock
         self.sessions = SessionStore(self._expired, scheduler, record=record)
@@ -179,7 +182,8 @@ class Checkout:
         the delivery to the session if it was not known before, and tell the live views."""
         attempt = session.attempts[-1] if session.attempts else None
         if attempt is None or attempt.decline_code not in UNTOLD:
-            status, body = session_callback(session)
+            shape = self.callback_shapes.get(session.api, DEFAULT_CALLBACK_SHAPE)
+            status, body = session_callback(session, shape)
             delivery = self.flow.notify(
                 session.order_id, status, session.callback_url,
                 callback_id=session.callback_id, body=body,

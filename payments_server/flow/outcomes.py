@@ -74,20 +74,17 @@ def callback_status(outcome: Outcome) -> str | None:
 
 
 # What the store is told when a checkout session ends: "success" when paid, else the API's
-# word for unpaid (failed, canceled, expired: the reason is in the session). The callback
-# body of a session, by the API it was opened through: the key that names the order and
-# the status of a session that ended unpaid. The seed's is {"order_id",
-# "status": "success" | "failed"}; the article's {"transaction_id", "status": "success" |
-# "failure"} (docs/article.md).
-SESSION_CALLBACK_SHAPES = {
-    "gateway": ("order_id", "failed"),
-    "article": ("transaction_id", "failure"),
-}
+# word for unpaid (failed, canceled, expired: the reason is in the session). A shape is the
+# key that names the order and that word: the seed's is {"order_id", "status": "success" |
+# "failed"}; another API that opens sessions gives its own (Checkout.callback_shapes).
+DEFAULT_CALLBACK_SHAPE = ("order_id", "failed")
 
 
-def session_callback(session: CheckoutSession) -> tuple[str, dict[str, object]]:
+def session_callback(
+    session: CheckoutSession, shape: tuple[str, str] = DEFAULT_CALLBACK_SHAPE
+) -> tuple[str, dict[str, object]]:
     """The status a finished session tells its store, and the callback's body."""
-    key, unpaid = SESSION_CALLBACK_SHAPES.get(session.api, SESSION_CALLBACK_SHAPES["gateway"])
+    key, unpaid = shape
     status = "success" if session.state is SessionState.PAID else unpaid
     return status, {key: session.order_id, "status": status}
 

@@ -3,13 +3,40 @@ and a callback of {"transaction_id", "status"}; its errors are {"error": "..."}.
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from .routes import BASE_URL, bp
+from flask import Blueprint, Response
 
-__all__ = ["BASE_URL", "register"]
+from ..responses import json_response
+from ..surface import ApiState, NoState, Surface
+from .routes import API, BASE_URL, bp
+
+if TYPE_CHECKING:
+    from ...gateway import Gateway
+
+__all__ = ["BASE_URL", "Article"]
+# A session made here tells its store {"transaction_id", "status": "success" | "failure"}.
+CALLBACK_SHAPE = ("transaction_id", "failure")
 
 
-def register(app: Flask) -> None:
-    """Register the article API's routes under its base URL."""
-    app.register_blueprint(bp, url_prefix=BASE_URL)
+class Article(Surface):
+    """The article's gateway: sessions on the hosted page, told by callbacks and polling."""
+
+    id = API
+    title = "The article's hosted-payment gateway"
+    base_url = BASE_URL
+    docs = "docs/article.md"
+
+    def blueprints(self) -> Sequence[Blueprint]:
+        """create-session and status."""
+        return (bp,)
+
+    def new_state(self, gateway: Gateway) -> ApiState:
+        """Nothing of its own; its sessions' callbacks take the article's shape."""
+        gateway.checkout.callback_shapes[API] = CALLBACK_SHAPE
+        return NoState()
+
+    def error(self, status: int, message: str, extra: Mapping[str, object]) -> Response:
+        """{"error": message}, as the article's Flask app answers."""
+        return json_response({"error": message}, status)

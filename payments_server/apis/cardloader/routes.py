@@ -18,7 +18,6 @@ from flask import Blueprint, Response, g, request
 from ...core import jsonio
 from ...core.jsonio import dumps
 from ...core.money import CENT, MAX_AMOUNT, Amount
-from ...core.prepaid_cards import EVENT, CardLoad, ComplianceError, PrepaidCard
 from ...core.refusals import InsufficientFundsError, LimitExceededError, PaymentDeclinedError
 from ...core.simulation import Decline
 from ...flow.outcomes import Declined, Outcome, Paid
@@ -26,6 +25,7 @@ from ..idempotent import CHARGE_ATTEMPTED, idempotent
 from ..responses import json_response
 from ..web import gateway, raw_body
 from . import sandbox
+from .prepaid_cards import EVENT, CardLoad, ComplianceError, PrepaidCard, PrepaidCards
 
 BASE_URL = "/cardloader"
 API = "cardloader"
@@ -35,6 +35,13 @@ NOT_FOUND = (
 )
 
 bp = Blueprint(API, __name__)
+
+
+def cards() -> PrepaidCards:
+    """The account's prepaid cards."""
+    kept = gateway().apis[API]
+    assert isinstance(kept, PrepaidCards)
+    return kept
 
 
 def errors(status: int, *found: tuple[str, str]) -> Response:
@@ -61,13 +68,13 @@ def client_token() -> Response:
 def list_cards() -> Response:
     """Every prepaid card, with its balance and loads."""
     currency = gateway().settings.currency
-    return json_response([card.to_json(currency) for card in gateway().cards.all()])
+    return json_response([card.to_json(currency) for card in cards().all()])
 
 
 @bp.get("/cards/<int:card_id>/")
 def get_card(card_id: int) -> Response:
     """One prepaid card: its balance and its loads, newest first."""
-    card = gateway().cards.get(card_id)
+    card = cards().get(card_id)
     if card is None:
         return errors(404, ("http-404", NOT_FOUND))
     return json_response(card.to_json(gateway().settings.currency))
@@ -77,7 +84,7 @@ def get_card(card_id: int) -> Response:
 @idempotent
 def load_card(card_id: int) -> Response:
     """Load `amount` onto the card, paid with the client's `nonce`."""
-    card = gateway().cards.get(card_id)
+    card = cards().get(card_id)
     if card is None:
         return errors(404, ("http-404", NOT_FOUND))
     body = _body()
@@ -118,9 +125,9 @@ def _load(card: PrepaidCard, nonce: str, amount: Decimal) -> Response:
     try:
         if refused is not None:
             # Braintree refuses the nonce itself: the limits are checked first all the same.
-            state.cards.check(card, amount)
+            cards().check(card, amount)
             return errors(400, (refused.code, refused.message))
-        outcome = state.cards.load(
+        outcome = cards().load(
             card, amount, charge, lambda done: isinstance(done, Paid), load_id, order_id
         )
     except ComplianceError as exc:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Sequence
+
+from flask import Blueprint, Flask
 from werkzeug.routing import PathConverter
 
+from ..surface import Surface
 from . import (
     activity,
     callbacks,
@@ -21,6 +24,10 @@ from .query import refuse_unknown_query_parameters
 
 BLUEPRINTS = (payments, orders, refunds, callbacks, simulation, checkout, activity, clock, spec,
               store_check)  # fmt: skip
+# The areas whose writes the activity log keeps: the payment's, not the clock's or a look.
+RECORDED = frozenset({"payments", "refunds", "callbacks", "simulation", "checkout"})
+# Checking a signature changes nothing, and its body may hold the store's secret: the
+# recorder leaves this endpoint out (apis/recorder.py).
 
 
 class OrderPathConverter(PathConverter):
@@ -31,9 +38,24 @@ class OrderPathConverter(PathConverter):
     regex = r"[^/].*?(?<!/refunds)(?<!/decide)"
 
 
-def register(app: Flask) -> None:
-    """Register the gateway API's routes, and its check of query parameters."""
-    app.url_map.converters["order_path"] = OrderPathConverter
-    for module in BLUEPRINTS:
-        app.register_blueprint(module.bp)
-    app.before_request(refuse_unknown_query_parameters)
+class GatewayApi(Surface):
+    """payments_server's own API: the account, orders, refunds, callbacks, sessions, clock."""
+
+    id = "gateway"
+    title = "payments_server's own API"
+    base_url = ""
+    docs = "docs/api.md"
+
+    def blueprints(self) -> Sequence[Blueprint]:
+        """One blueprint per area."""
+        return tuple(module.bp for module in BLUEPRINTS)
+
+    def register(self, app: Flask) -> None:
+        """Register the routes, and the check of query parameters the document lists."""
+        app.url_map.converters["order_path"] = OrderPathConverter
+        super().register(app)
+        app.before_request(refuse_unknown_query_parameters)
+
+    def recorded(self) -> frozenset[str]:
+        """The payment's areas (RECORDED)."""
+        return RECORDED

@@ -8,8 +8,8 @@ from flask import Blueprint, Response, request
 from ... import __name__ as package_name
 from ...core.activity import KINDS
 from ..errors import ApiError
-from ..index import SURFACES
 from ..responses import json_response
+from ..surface import surfaces
 from ..web import gateway, int_arg
 from .spec import spec
 from .streams import client_gone, notice_stream, stream_response
@@ -69,6 +69,6 @@ def index() -> Response:
             "version": spec()["info"]["version"],  # type: ignore[index]
             "dashboard": f"{request.host_url}dashboard" if settings.dashboard else None,
             "openapi": f"{request.host_url}openapi.json",
-            "apis": [surface.to_json(request.host_url) for surface in SURFACES],
+            "apis": [surface.to_json(request.host_url) for surface in surfaces()],
         }
     )

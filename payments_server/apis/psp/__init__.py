@@ -3,26 +3,61 @@ payment dates) and settlement on the clock; errors are {"message", "type", "deta
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import TYPE_CHECKING
 
-from ..web import EXTENSION_KEY
-from .routes import BASE_URL, bp
+from flask import Blueprint, Response, request
 
-__all__ = ["BASE_URL", "register"]
+from ...core.transactions import OrderId
+from ..errors import HTTP_MESSAGES
+from ..responses import json_response
+from ..surface import ApiState, Surface
+from .payables import PspBook
+from .payouts import PayoutWorker
+from .routes import API, BASE_URL, bp
+
+if TYPE_CHECKING:
+    from ...gateway import Gateway
+
+__all__ = ["BASE_URL", "Psp"]
+
+# The PSP's error types where its code names them.
+PSP_TYPES = {400: "bad_request", 404: "not-found", 405: "method-not-allowed",
+             500: "internal_server_error"}  # fmt: skip
 
 
-def register(app: Flask) -> None:
-    """Register the PSP's routes under its base URL; a PSP transaction is refunded only
-    here, which has no refunds (the real PSP has none)."""
-    app.register_blueprint(bp, url_prefix=BASE_URL)
-    book = app.extensions[EXTENSION_KEY].payouts.book
+class Psp(Surface):
+    """The small PSP: transactions, the payables a worker makes, settlement on the clock."""
 
-    def refund_owner(order_id: object) -> str | None:
-        if isinstance(order_id, str) and book.knows(order_id):
-            return (
-                "it is a transaction of the PSP (/psp), which has no refunds; its payable is"
-                " paid out to the merchant as before"
-            )
-        return None
+    id = API
+    title = "The small PSP with payables"
+    base_url = BASE_URL
+    docs = "docs/psp.md"
 
-    app.extensions[EXTENSION_KEY].flow.refund_owners.append(refund_owner)
+    def blueprints(self) -> Sequence[Blueprint]:
+        """Transactions, payables and the balance."""
+        return (bp,)
+
+    def new_state(self, gateway: Gateway) -> ApiState:
+        """The book and its worker; a PSP transaction is refunded only here, which has no
+        refunds (the real PSP has none)."""
+        worker = PayoutWorker(PspBook(), gateway.scheduler, gateway.journal, gateway.activity)
+
+        def refund_owner(order_id: OrderId) -> str | None:
+            if isinstance(order_id, str) and worker.book.knows(order_id):
+                return (
+                    "it is a transaction of the PSP (/psp), which has no refunds; its payable is"
+                    " paid out to the merchant as before"
+                )
+            return None
+
+        gateway.flow.refund_owners.append(refund_owner)
+        return worker
+
+    def error(self, status: int, message: str, extra: Mapping[str, object]) -> Response:
+        """{"message", "type"}, in the PSP's words for a path or method it has no route for."""
+        if status == 404 and message == HTTP_MESSAGES[404]:
+            message = f'Resource "{request.path}" not found'
+        kind = PSP_TYPES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_")
+        return json_response({"message": message, "type": kind}, status)

@@ -15,19 +15,27 @@ from flask import Blueprint, Response, g, request
 from ...core import jsonio
 from ...core.card_data import redact
 from ...core.money import CENT, Amount
-from ...core.payables import PAID, PENDING_PAYMENT, RULES, TRANSACTION_EVENT, PspTransaction
 from ...core.refusals import InsufficientFundsError, LimitExceededError, PaymentDeclinedError
 from ...core.simulation import Decline
 from ...flow.outcomes import Declined, Paid
 from ..idempotent import CHARGE_ATTEMPTED, idempotent_within
 from ..responses import json_response
 from ..web import MAX_PAGE, PAGE, gateway, raw_body
+from .payables import PAID, PENDING_PAYMENT, RULES, TRANSACTION_EVENT, PspTransaction
+from .payouts import PayoutWorker
 from .validation import CUSTOMER_HEADER, NewTransaction, check_transaction, customer_problem
 
 BASE_URL = "/psp"
 API = "psp"
 
 bp = Blueprint(API, __name__)
+
+
+def payouts() -> PayoutWorker:
+    """The account's PSP book and the worker that makes and settles its payables."""
+    kept = gateway().apis[API]
+    assert isinstance(kept, PayoutWorker)
+    return kept
 
 
 def error(status: int, message: str, kind: str, details: object = None) -> Response:
@@ -88,8 +96,8 @@ def _charge(new: NewTransaction) -> Response:
         note=lambda _attempt: {TRANSACTION_EVENT: transaction.to_json()},
     )
     if isinstance(outcome, Paid):
-        state.payouts.book.add_transaction(transaction)
-        state.payouts.enqueue(transaction)
+        payouts().book.add_transaction(transaction)
+        payouts().enqueue(transaction)
         return json_response(transaction.to_json(), 201)
     assert isinstance(outcome, Declined)  # a new id is never paid or pending already
     code, why = _why(outcome)
@@ -120,7 +128,7 @@ def list_transactions() -> Response:
     customer = _customer()
     if isinstance(customer, Response):
         return customer
-    found = gateway().payouts.book.transactions(customer)
+    found = payouts().book.transactions(customer)
     return _page([t.to_json() for t in reversed(found)])
 
 
@@ -130,7 +138,7 @@ def get_transaction(transaction_id: str) -> Response:
     customer = _customer()
     if isinstance(customer, Response):
         return customer
-    found = gateway().payouts.book.transaction(customer, transaction_id)
+    found = payouts().book.transaction(customer, transaction_id)
     if found is None:
         return error(404, f'Transaction "{transaction_id}" not found', "not-found")
     return json_response(found.to_json())
@@ -143,8 +151,8 @@ def list_payables() -> Response:
     customer = _customer()
     if isinstance(customer, Response):
         return customer
-    gateway().payouts.drain()
-    found = gateway().payouts.book.payables(customer)
+    payouts().drain()
+    found = payouts().book.payables(customer)
     return _page([p.to_json() for p in reversed(found)])
 
 
@@ -155,8 +163,8 @@ def balance() -> Response:
     if isinstance(customer, Response):
         return customer
     state = gateway()
-    state.payouts.drain()
-    totals = state.payouts.book.balance(customer)
+    payouts().drain()
+    totals = payouts().book.balance(customer)
     return json_response({"customer_id": customer, **totals, "currency": state.settings.currency})
 
 

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from ...core.card_numbers import card_digits, expired, parse_expiry
-from ...core.payables import RULES
 from ...core.transactions import MAX_ORDER_ID_LENGTH
+from .payables import RULES
 
 CUSTOMER_HEADER = "x-customer-id"
 # Whole cents, as the PSP counts them: at most what the account could ever hold.

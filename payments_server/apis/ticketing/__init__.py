@@ -4,31 +4,54 @@ its ASP.NET Core controller answers, and the payments it made."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from flask import Flask
+from flask import Blueprint, Response
 
-from ..web import EXTENSION_KEY
+from ...core.transactions import OrderId
+from ..surface import ApiState, Surface
 from .payments import Payments
-from .routes import BASE_URL, EXTENSION, bp
+from .problems import problem_details
+from .routes import API, BASE_URL, bp
 
-__all__ = ["BASE_URL", "register"]
+if TYPE_CHECKING:
+    from ...gateway import Gateway
+
+__all__ = ["BASE_URL", "Ticketing"]
 
 
-def register(app: Flask) -> None:
-    """Register the ticketing API's routes under its base URL, with its payments' store."""
-    payments = app.extensions[EXTENSION] = Payments(app.extensions[EXTENSION_KEY].ledger)
-    app.register_blueprint(bp, url_prefix=BASE_URL)
+class Ticketing(Surface):
+    """The ticketing service's payments: its controller's answers, ProblemDetails else."""
 
-    def refund_owner(order_id: object) -> str | None:
-        try:
-            order = uuid.UUID(str(order_id))
-        except ValueError:
+    id = API
+    title = "The ticketing platform's payment service"
+    base_url = BASE_URL
+    docs = "docs/ticketing.md"
+
+    def blueprints(self) -> Sequence[Blueprint]:
+        """POST /payments and the read side."""
+        return (bp,)
+
+    def new_state(self, gateway: Gateway) -> ApiState:
+        """The payments made here; a refund of one is refused where the account is."""
+        payments = Payments(gateway.ledger)
+
+        def refund_owner(order_id: OrderId) -> str | None:
+            try:
+                order = uuid.UUID(str(order_id))
+            except ValueError:
+                return None
+            if str(order) == order_id and payments.for_order(order):
+                return (
+                    "it was paid through the ticketing service (/ticketing), which has no"
+                    " refunds; its payment stays succeeded"
+                )
             return None
-        if str(order) == order_id and payments.for_order(order):
-            return (
-                "it was paid through the ticketing service (/ticketing), which has no refunds;"
-                " its payment stays succeeded"
-            )
-        return None
 
-    app.extensions[EXTENSION_KEY].flow.refund_owners.append(refund_owner)
+        gateway.flow.refund_owners.append(refund_owner)
+        return payments
+
+    def error(self, status: int, message: str, extra: Mapping[str, object]) -> Response:
+        """ProblemDetails, as ASP.NET Core answers what reaches no action."""
+        return problem_details(status, message)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from ...core import jsonio
 from ...core.jsonio import format_time
@@ -106,6 +108,21 @@ class Payments:
         with self._lock:
             self._kept[payment_id] = decided
         return decided
+
+    def reset(self) -> None:
+        """Forget every payment (the account was reset)."""
+        with self._lock:
+            self._kept.clear()
+
+    def restore(self, event: Mapping[str, Any]) -> bool:
+        """No line of the state file is the payments' own."""
+        return False
+
+    def restore_order(self, event: Mapping[str, Any]) -> None:
+        """Nothing is read back yet: the payments live in memory (docs/ticketing.md)."""
+
+    def resume(self) -> None:
+        """No timer: a pending payment follows the ledger's decision when read."""
 
     def for_order(self, order_id: uuid.UUID) -> list[Payment]:
         """The order's payments, newest first."""

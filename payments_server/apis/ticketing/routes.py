@@ -6,19 +6,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 
 from ...core.money import Amount, AmountError, parse_amount
 from ...core.refusals import InsufficientFundsError, LimitExceededError, OrderAlreadyPaidError
 from ...flow.outcomes import Declined, Paid, Pending, Refused
-from ..errors import problem_details
 from ..responses import json_response
 from ..web import gateway
 from .binding import EMPTY, GUID, PaymentRequest, bind
 from .payments import FAILED, PENDING, SUCCEEDED, Payment, Payments, simulated_response
+from .problems import problem_details
 
 BASE_URL = "/ticketing"
-EXTENSION = "payments_server.ticketing"
+API = "ticketing"
 JSON_TYPES = ("application/json", "text/json", "application/*+json")
 REQUIRED = "Payment request is required"
 # The controller's switch on the handler's error message: each class and its status.
@@ -30,12 +30,13 @@ CLASSES = {
     "internal_error": (500, "Payment gateway error"),
 }
 
-bp = Blueprint("ticketing", __name__)
+bp = Blueprint(API, __name__)
 
 
 def payments() -> Payments:
-    """This app's ticketing payments."""
-    kept: Payments = current_app.extensions[EXTENSION]
+    """The account's ticketing payments."""
+    kept = gateway().apis[API]
+    assert isinstance(kept, Payments)
     return kept
 
 

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from helpers import MakeClient
-from payments_server.core.prepaid_cards import parse_limits
+from payments_server.apis.cardloader.prepaid_cards import parse_limits
 
 OK = {"status": "ok", "errors": []}
 NOT_FOUND = (

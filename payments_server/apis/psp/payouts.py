@@ -9,21 +9,24 @@ import logging
 import queue
 import threading
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from ..core.activity import ActivityLog
-from ..core.journal import Journal, JournalError
-from ..core.jsonio import format_time
-from ..core.payables import (
+from ...core.activity import ActivityLog
+from ...core.journal import Journal, JournalError
+from ...core.jsonio import format_time
+from ...core.scheduler import Scheduler
+from .payables import (
     PAYABLE_EVENT,
     SETTLED_EVENT,
+    TRANSACTION_EVENT,
     WAITING_FUNDS,
     Payable,
     PspBook,
     PspTransaction,
     payable_for,
 )
-from ..core.scheduler import Scheduler
 
 log = logging.getLogger("payments_server.psp")
 
@@ -77,8 +80,9 @@ class PayoutWorker:
             self._schedule(payable)
 
     def reset(self) -> None:
-        """Forget every settlement to come (the book forgot its payables)."""
+        """Forget the book and every settlement to come."""
         self._scheduler.clear(SETTLEMENT)
+        self.book.reset()
 
     def _work(self) -> None:
         while True:
@@ -128,15 +132,25 @@ class PayoutWorker:
         if self._journal is not None:
             self._journal.append(event)
 
-    def restore(self, event: dict[str, object]) -> None:
-        """Apply a payable or a settlement read back from the state file."""
+    def restore(self, event: Mapping[str, Any]) -> bool:
+        """Apply a payable or a settlement read back from the state file; False for a line
+        of another kind."""
+        if event["event"] not in (PAYABLE_EVENT, SETTLED_EVENT):
+            return False
         if event["event"] == PAYABLE_EVENT:
             data = event.get("payable")
             if not isinstance(data, dict):
                 raise ValueError("a payable event without its payable")
             self.book.add_payable(Payable.from_json(data))
-            return
+            return True
         payable_id, at = event.get("payable_id"), event.get("at")
         if not isinstance(payable_id, str) or not isinstance(at, str):
             raise ValueError("a settlement without payable_id and at")
         self.book.settle(payable_id, datetime.fromisoformat(at.replace("Z", "+00:00")))
+        return True
+
+    def restore_order(self, event: Mapping[str, Any]) -> None:
+        """A paid order's line that carries a PSP transaction puts it back in the book."""
+        transaction = event.get(TRANSACTION_EVENT)
+        if event.get("outcome") == "paid" and isinstance(transaction, dict):
+            self.book.add_transaction(PspTransaction.from_json(transaction))

@@ -8,14 +8,14 @@ first, and goes onto the card only once the account was debited.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from .jsonio import format_time
-from .money import CENT
+from ...core.jsonio import format_time
+from ...core.money import CENT
 
 # The cards that exist from the start, as after the seed's `flask fake-data`.
 FIRST_CARDS = range(1, 11)
@@ -173,7 +173,7 @@ class PrepaidCards:
                 raise ComplianceError(limit.code, limit.message(loaded, amount))
         return now
 
-    def restore(self, event: dict[str, Any], order_id: str) -> None:
+    def restore_load(self, event: Mapping[str, Any], order_id: str) -> None:
         """Put a load read back from the state file on its card; ValueError if it cannot be."""
         card = self._cards.get(event.get("card_id"))  # type: ignore[arg-type]
         amount, load_id, at = event.get("amount"), event.get("load_id"), event.get("at")
@@ -189,6 +189,19 @@ class PrepaidCards:
     def reset(self) -> None:
         """Every card empty again."""
         self._cards = {number: PrepaidCard(number) for number in FIRST_CARDS}
+
+    def restore(self, event: Mapping[str, Any]) -> bool:
+        """No line of the state file is the cards' own: a load is on its order's line."""
+        return False
+
+    def restore_order(self, event: Mapping[str, Any]) -> None:
+        """A paid order's line that carries a card load puts the load back on its card."""
+        load = event.get(EVENT)
+        if event.get("outcome") == "paid" and isinstance(load, dict):
+            self.restore_load(load, str(event["order_id"]))
+
+    def resume(self) -> None:
+        """No timer: the limits' windows are read from the clock at each load."""
 
     @staticmethod
     def _put(card: PrepaidCard, load: CardLoad) -> None:

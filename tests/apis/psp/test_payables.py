@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from payments_server.core.payables import (
+from payments_server.apis.psp.payables import (
     Payable,
     PspBook,
     PspTransaction,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from payments_server.core.prepaid_cards import (
+from payments_server.apis.cardloader.prepaid_cards import (
     ComplianceError,
     PrepaidCards,
     format_limits,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from .jsonio import format_time
+from ...core.jsonio import format_time
 
 TRANSACTION_EVENT = "psp_transaction"  # the key on its order's state-file line
 PAYABLE_EVENT = "psp_payable"
