@@ -43,6 +43,16 @@ class Declined:
     reason: DeclineReason
     delivery: Delivery | None = None
 
+    @property
+    def code(self) -> str:
+        """The decline code: the simulation's or a test card's, "insufficient_funds" or
+        "limit_exceeded"; each API words it its own way."""
+        if isinstance(self.reason, PaymentDeclinedError):
+            return self.reason.decline_code
+        if isinstance(self.reason, InsufficientFundsError):
+            return "insufficient_funds"
+        return "limit_exceeded"
+
 
 @dataclass(frozen=True, slots=True)
 class Pending:

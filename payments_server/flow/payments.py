@@ -33,7 +33,7 @@ from ..core.refusals import (
     RefundOwnedElsewhereError,
 )
 from ..core.scheduler import Scheduler
-from ..core.simulation import Simulator
+from ..core.simulation import Decline, Simulator
 from ..core.transactions import OrderId, order_key
 from .outcomes import Declined, Outcome, Paid, Pending, Refused, callback_status
 
@@ -88,6 +88,31 @@ class PaymentFlow:
         self.wait_latency()
         outcome = self.charge_order(order_id, amount, lambda: self.simulator.decide(order_id))
         return self.tell_store(order_id, outcome, url)
+
+    def charge(
+        self,
+        order_id: OrderId,
+        amount: Amount,
+        *,
+        decide: DeclineCheck | None = None,
+        note: Note | None = None,
+        latency: bool = True,
+    ) -> Outcome:
+        """An API's payment of an order, telling no store: the simulated latency (unless the
+        API waited it already), then under the account's lock the decision (`decide`, or the
+        simulation's for the order, which may leave it pending) and the charge, with `note`'s
+        keys on the attempt's state-file line; published on Kafka when decided."""
+        if latency:
+            self.wait_latency()
+        return self.charge_order(
+            order_id, amount, decide or (lambda: self.simulator.decide(order_id)), note
+        )
+
+    def simulated_decline(self) -> Decline | None:
+        """The simulation's decision for a payment decided at once (never left pending): a
+        decline rule, rate or test amount of its own, or None."""
+        decided = self.simulator.decide(None)
+        return decided if isinstance(decided, Decline) else None
 
     def charge_order(
         self, order_id: OrderId, amount: Amount, decide: DeclineCheck, note: Note | None = None
@@ -215,13 +240,7 @@ class PaymentFlow:
     def _publish(self, order_id: OrderId, amount: object, outcome: Paid | Declined) -> None:
         if self.publisher is None:
             return
-        code = None
-        if isinstance(outcome, Declined):
-            code = getattr(outcome.reason, "decline_code", None) or (
-                "insufficient_funds"
-                if isinstance(outcome.reason, InsufficientFundsError)
-                else "limit_exceeded"
-            )
+        code = outcome.code if isinstance(outcome, Declined) else None
         data = {"amount": amount, "declineCode": code}
         self.publisher.publish(order_id, isinstance(outcome, Paid), data)
 

@@ -18,7 +18,6 @@ from flask import Blueprint, Response, g, request
 from ...core import jsonio
 from ...core.jsonio import dumps
 from ...core.money import CENT, MAX_AMOUNT, Amount
-from ...core.refusals import InsufficientFundsError, LimitExceededError, PaymentDeclinedError
 from ...core.simulation import Decline
 from ...flow.outcomes import Declined, Outcome, Paid
 from ..idempotent import CHARGE_ATTEMPTED, idempotent
@@ -113,11 +112,12 @@ def _load(card: PrepaidCard, nonce: str, amount: Decimal) -> Response:
     g.json_body = {"order_id": order_id}
 
     def charge(load: CardLoad) -> Outcome:
-        return state.flow.charge_order(
+        return state.flow.charge(
             order_id,
             Amount(amount, amount),
-            lambda: _decide(nonce, amount),
+            decide=lambda: _decide(nonce, amount),
             note=lambda _attempt: {EVENT: load.to_event(card.id)},
+            latency=False,  # waited before the card's lock, below
         )
 
     # The simulated latency before the card's lock: other loads of the card need not wait it.
@@ -145,22 +145,14 @@ def _decide(nonce: str, amount: Decimal) -> Decline | None:
         return Decline(f"gateway_rejected_{found.reason}", f"Gateway Rejected: {found.reason}")
     if isinstance(found, sandbox.ProcessorDecline):
         return Decline(str(found.response), f"{found.response} {found.text} (Braintree sandbox)")
-    decided = gateway().simulator.decide(None)
-    return decided if isinstance(decided, Decline) else None
+    return gateway().flow.simulated_decline()
 
 
 def _declined(outcome: Declined) -> tuple[str, str]:
-    reason = outcome.reason
-    if isinstance(reason, PaymentDeclinedError):
-        code = reason.decline_code
-        if code.startswith("gateway_rejected_"):
-            return "gateway-rejected", f"Gateway Rejected: {code.removeprefix('gateway_rejected_')}"
-        response = sandbox.from_decline_code(code)
-    elif isinstance(reason, InsufficientFundsError):
-        response = sandbox.from_decline_code("insufficient_funds")
-    else:
-        assert isinstance(reason, LimitExceededError)
-        response = sandbox.from_decline_code("limit_exceeded")
+    code = outcome.code
+    if code.startswith("gateway_rejected_"):
+        return "gateway-rejected", f"Gateway Rejected: {code.removeprefix('gateway_rejected_')}"
+    response = sandbox.from_decline_code(code)
     return str(response), sandbox.response_text(response)
 
 

@@ -15,8 +15,7 @@ from flask import Blueprint, Response, g, request
 from ...core import jsonio
 from ...core.card_data import redact
 from ...core.money import CENT, Amount
-from ...core.refusals import InsufficientFundsError, LimitExceededError, PaymentDeclinedError
-from ...core.simulation import Decline
+from ...core.refusals import InsufficientFundsError, LimitExceededError
 from ...flow.outcomes import Declined, Paid
 from ..idempotent import CHARGE_ATTEMPTED, idempotent_within
 from ..responses import json_response
@@ -88,11 +87,11 @@ def _charge(new: NewTransaction) -> Response:
         now, now,
     )  # fmt: skip
     value = (Decimal(new.amount) / 100).quantize(CENT)
-    state.flow.wait_latency()
-    outcome = state.flow.charge_order(
+    # A PSP transaction is decided at once, never left pending.
+    outcome = state.flow.charge(
         transaction_id,
         Amount(value, value),
-        _decide,
+        decide=state.flow.simulated_decline,
         note=lambda _attempt: {TRANSACTION_EVENT: transaction.to_json()},
     )
     if isinstance(outcome, Paid):
@@ -100,26 +99,17 @@ def _charge(new: NewTransaction) -> Response:
         payouts().enqueue(transaction)
         return json_response(transaction.to_json(), 201)
     assert isinstance(outcome, Declined)  # a new id is never paid or pending already
-    code, why = _why(outcome)
-    return error(
-        402, "Transaction declined", "transaction_declined", [{"message": why, "code": code}]
-    )
+    problem = {"message": _why(outcome), "code": outcome.code}
+    return error(402, "Transaction declined", "transaction_declined", [problem])
 
 
-def _decide() -> Decline | None:
-    # The gateway's simulation; a PSP transaction is decided at once, never left pending.
-    decided = gateway().simulator.decide(None)
-    return decided if isinstance(decided, Decline) else None
-
-
-def _why(outcome: Declined) -> tuple[str, str]:
+def _why(outcome: Declined) -> str:
     reason = outcome.reason
     if isinstance(reason, InsufficientFundsError):
-        return "insufficient_funds", "the account behind the card has insufficient funds"
+        return "the account behind the card has insufficient funds"
     if isinstance(reason, LimitExceededError):
-        return "limit_exceeded", f"over the limit: {reason.detail}"
-    assert isinstance(reason, PaymentDeclinedError)
-    return reason.decline_code, f"the card was declined ({reason.decline_code})"
+        return f"over the limit: {reason.detail}"
+    return f"the card was declined ({outcome.code})"
 
 
 @bp.get("/transactions")

@@ -69,8 +69,7 @@ def _pay(payment_request: PaymentRequest, amount: Amount, currency: str) -> Resp
         payment_request.reservation_id, amount.value, currency,
         payment_request.payment_method or "", PENDING, state.clock.now(),
     )  # fmt: skip
-    state.flow.wait_latency()
-    outcome = state.flow.charge_order(order_id, amount, lambda: state.simulator.decide(order_id))
+    outcome = state.flow.charge(order_id, amount)
     if isinstance(outcome, Pending):
         return answer(200, True, payments().add(record), None)
     if isinstance(outcome, Paid):
@@ -135,15 +134,14 @@ def list_payments() -> Response:
 
 
 def _declined(record: Payment, outcome: Declined) -> Response:
-    reason = outcome.reason
-    code = getattr(reason, "decline_code", None)
+    reason, code = outcome.reason, outcome.code
     if code in CLASSES:
         status, label = CLASSES[code]
         return failed(status, f"{label} (simulation rule: {code})")
     if isinstance(reason, InsufficientFundsError):
-        code, why = "insufficient_funds", "insufficient funds in the account"
+        why = "insufficient funds in the account"
     elif isinstance(reason, LimitExceededError):
-        code, why = "limit_exceeded", f"over the limit: {reason.detail}"
+        why = f"over the limit: {reason.detail}"
     else:
         why = f"declined ({code})"
     message = f"Payment failed: {why}"
