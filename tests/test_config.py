@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from payments_server.config import DEFAULT_CALLBACK_URL, ConfigError, Settings
 from payments_server.apis.cardloader.prepaid_cards import format_limits
+from payments_server.config import DEFAULT_CALLBACK_URL, ConfigError, Settings
 
 SECRET = "whsec_" + "QUJD" * 11  # base64 of 33 bytes
 

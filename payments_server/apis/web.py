@@ -89,6 +89,12 @@ def optional_json_object() -> dict[str, Any] | None:
     return body
 
 
+def about_order(order_id: object) -> None:
+    """Say which order this request is about, for the activity log's order filter and the
+    dashboard's order drawer (a body that names it as order_id says so by itself)."""
+    g.json_body = {"order_id": order_id}
+
+
 def page_limit() -> int:
     """?limit= of a list: how many items one answer carries, 1 to MAX_PAGE (default PAGE)."""
     return int_arg("limit", PAGE, 1, MAX_PAGE)

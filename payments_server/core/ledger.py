@@ -162,7 +162,9 @@ class Ledger(Replay, Refunds, PendingDecisions):
             if isinstance(answer, Pending):
                 due = at + timedelta(milliseconds=answer.after_ms)
                 wait = PendingOrder(amount, due, answer.then, answer.decline_code)
-                self._attempt(order_id, OrderAttempt(at, amount, Outcome.PENDING), pending=wait)
+                self._attempt(
+                    order_id, OrderAttempt(at, amount, Outcome.PENDING), pending=wait, note=note
+                )
                 self._decided(what, order_id, amount, "pending", Decline("", answer.reason))
                 raise PaymentPendingError(order_id, amount, answer.after_ms, due)
             declined = _as_decline(answer)

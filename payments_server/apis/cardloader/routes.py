@@ -22,7 +22,7 @@ from ...core.simulation import Decline
 from ...flow.outcomes import Declined, Outcome, Paid
 from ..idempotent import CHARGE_ATTEMPTED, idempotent
 from ..responses import json_response
-from ..web import gateway, raw_body
+from ..web import about_order, gateway, raw_body
 from . import sandbox
 from .prepaid_cards import EVENT, CardLoad, ComplianceError, PrepaidCard, PrepaidCards
 
@@ -109,7 +109,7 @@ def _load(card: PrepaidCard, nonce: str, amount: Decimal) -> Response:
     refused = sandbox.nonce_error(nonce)
     load_id = str(uuid.uuid4())
     order_id = f"card-{card.id}-load-{load_id[:8]}"
-    g.json_body = {"order_id": order_id}
+    about_order(order_id)
 
     def charge(load: CardLoad) -> Outcome:
         return state.flow.charge(

@@ -19,7 +19,7 @@ from ...core.refusals import InsufficientFundsError, LimitExceededError
 from ...flow.outcomes import Declined, Paid
 from ..idempotent import CHARGE_ATTEMPTED, idempotent_within
 from ..responses import json_response
-from ..web import MAX_PAGE, PAGE, gateway, raw_body
+from ..web import MAX_PAGE, PAGE, about_order, gateway, raw_body
 from .payables import PAID, PENDING_PAYMENT, RULES, TRANSACTION_EVENT, PspTransaction
 from .payouts import PayoutWorker
 from .validation import CUSTOMER_HEADER, NewTransaction, check_transaction, customer_problem
@@ -79,7 +79,7 @@ def _charge(new: NewTransaction) -> Response:
     setattr(g, CHARGE_ATTEMPTED, True)
     now = state.clock.now()
     transaction_id = str(uuid.uuid4())
-    g.json_body = {"order_id": transaction_id}
+    about_order(transaction_id)
     status = PAID if RULES[new.payment_method].days == 0 else PENDING_PAYMENT
     transaction = PspTransaction(
         transaction_id, new.customer_id, new.description, new.amount, new.payment_method,

@@ -19,6 +19,16 @@ from ...core.ledger import Ledger
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 # How many payments are kept for lookups, the oldest dropped first.
 KEPT = 10_000
+# The key of a ticketing payment on its order's state-file line.
+NOTE = "ticketing_payment"
+# The controller's switch on the handler's error message: each class and its status.
+CLASSES = {
+    "order_not_found": (404, "Order not found"),
+    "order_validation_failed": (400, "Order validation failed"),
+    "reservation_validation_failed": (400, "Reservation validation failed"),
+    "unauthorized": (401, "Unauthorized"),
+    "internal_error": (500, "Payment gateway error"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +49,34 @@ class Payment:
     error_message: str | None = None
     failure_reason: str | None = None
     simulated_response: str | None = None
+
+    def failed(self, code: str, at: datetime, detail: str | None = None) -> Payment:
+        """The payment failed with a decline `code` (the limit's `detail` for a limit)."""
+        if code == "insufficient_funds":
+            why = "insufficient funds in the account"
+        elif code == "limit_exceeded":
+            why = "over the limit" + ("" if detail is None else f": {detail}")
+        else:
+            why = f"declined ({code})"
+        return replace(
+            self, status=FAILED, processed_at=at, error_code=code,
+            error_message=f"Payment failed: {why}", failure_reason=why,
+            simulated_response=simulated_response("declined", decline_code=code),
+        )  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Payment:
+        """A payment as to_json() wrote it (the state file); ValueError if it is not one."""
+        try:
+            reservation = data.get("reservationId")
+            return cls(
+                uuid.UUID(data["id"]), uuid.UUID(data["orderId"]), uuid.UUID(data["customerId"]),
+                None if reservation is None else uuid.UUID(reservation), Decimal(data["amount"]),
+                str(data["currency"]), str(data["paymentMethod"]), str(data["status"]),
+                datetime.fromisoformat(str(data["createdAt"]).replace("Z", "+00:00")),
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise ValueError(f"a ticketing payment that cannot be read back: {exc}") from None
 
     def to_json(self) -> dict[str, object]:
         """camelCase, as System.Text.Json writes it with ASP.NET Core's web defaults."""
@@ -119,7 +157,27 @@ class Payments:
         return False
 
     def restore_order(self, event: Mapping[str, Any]) -> None:
-        """Nothing is read back yet: the payments live in memory (docs/ticketing.md)."""
+        """An order's line that carries a ticketing payment (NOTE) puts it back, as the
+        attempt ended: paid, pending, or failed with its code (a limit's detail aside)."""
+        data = event.get(NOTE)
+        if not isinstance(data, dict):
+            return
+        payment = Payment.from_json(data)
+        outcome, at = (
+            event.get("outcome"),
+            datetime.fromisoformat(str(event["at"]).replace("Z", "+00:00")),
+        )
+        if outcome == "paid":
+            payment = replace(
+                payment, status=SUCCEEDED, processed_at=at,
+                simulated_response=simulated_response("paid"),
+            )  # fmt: skip
+        elif outcome != "pending":
+            code = event.get("decline_code") or str(outcome)
+            if code in CLASSES:
+                return  # the controller answered with its class and kept no payment
+            payment = payment.failed(code, payment.created_at)
+        self.add(payment)
 
     def resume(self) -> None:
         """No timer: a pending payment follows the ledger's decision when read."""

@@ -9,26 +9,18 @@ from dataclasses import replace
 from flask import Blueprint, Response, g, request
 
 from ...core.money import Amount, AmountError, parse_amount
-from ...core.refusals import InsufficientFundsError, LimitExceededError, OrderAlreadyPaidError
+from ...core.refusals import LimitExceededError, OrderAlreadyPaidError
 from ...flow.outcomes import Declined, Paid, Pending, Refused
 from ..responses import json_response
-from ..web import gateway
+from ..web import about_order, gateway
 from .binding import EMPTY, GUID, PaymentRequest, bind
-from .payments import FAILED, PENDING, SUCCEEDED, Payment, Payments, simulated_response
+from .payments import CLASSES, NOTE, PENDING, SUCCEEDED, Payment, Payments, simulated_response
 from .problems import problem_details
 
 BASE_URL = "/ticketing"
 API = "ticketing"
 JSON_TYPES = ("application/json", "text/json", "application/*+json")
 REQUIRED = "Payment request is required"
-# The controller's switch on the handler's error message: each class and its status.
-CLASSES = {
-    "order_not_found": (404, "Order not found"),
-    "order_validation_failed": (400, "Order validation failed"),
-    "reservation_validation_failed": (400, "Reservation validation failed"),
-    "unauthorized": (401, "Unauthorized"),
-    "internal_error": (500, "Payment gateway error"),
-}
 
 bp = Blueprint(API, __name__)
 
@@ -49,7 +41,7 @@ def process_payment() -> Response:
     g.raw_body = data = request.get_data()  # for the activity log, as every route keeps it
     payment_request = bind(data)
     if payment_request is not None:
-        g.json_body = {"order_id": str(payment_request.order_id)}
+        about_order(str(payment_request.order_id))
     refusal = _controller_refusal(payment_request)
     if refusal is not None or payment_request is None:
         return bad_request(refusal or REQUIRED)
@@ -69,7 +61,9 @@ def _pay(payment_request: PaymentRequest, amount: Amount, currency: str) -> Resp
         payment_request.reservation_id, amount.value, currency,
         payment_request.payment_method or "", PENDING, state.clock.now(),
     )  # fmt: skip
-    outcome = state.flow.charge(order_id, amount)
+    # The request's record rides on the attempt's state-file line (NOTE), so that a
+    # restart knows the payment again (Payments.restore_order).
+    outcome = state.flow.charge(order_id, amount, note=lambda _attempt: {NOTE: record.to_json()})
     if isinstance(outcome, Pending):
         return answer(200, True, payments().add(record), None)
     if isinstance(outcome, Paid):
@@ -138,25 +132,9 @@ def _declined(record: Payment, outcome: Declined) -> Response:
     if code in CLASSES:
         status, label = CLASSES[code]
         return failed(status, f"{label} (simulation rule: {code})")
-    if isinstance(reason, InsufficientFundsError):
-        why = "insufficient funds in the account"
-    elif isinstance(reason, LimitExceededError):
-        why = f"over the limit: {reason.detail}"
-    else:
-        why = f"declined ({code})"
-    message = f"Payment failed: {why}"
-    kept = payments().add(
-        replace(
-            record,
-            status=FAILED,
-            processed_at=record.created_at,
-            error_code=code,
-            error_message=message,
-            failure_reason=why,
-            simulated_response=simulated_response("declined", decline_code=code),
-        )
-    )
-    return answer(422, False, kept, message)
+    detail = reason.detail if isinstance(reason, LimitExceededError) else None
+    kept = payments().add(record.failed(code, record.created_at, detail))
+    return answer(422, False, kept, kept.error_message)
 
 
 def answer(status: int, success: bool, payment: Payment | None, message: str | None) -> Response:

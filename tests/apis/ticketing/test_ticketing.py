@@ -175,3 +175,22 @@ def test_the_payments_of_an_order_no_payment_had_are_none(client: FlaskClient) -
     assert client.get("/ticketing/payments?orderId=not-a-guid").get_json() == []
     missing = client.get("/ticketing/payments")
     assert (missing.status_code, missing.get_json()["detail"]) == (400, "orderId is required")
+
+
+def test_payments_come_back_after_a_restart_as_each_ended(
+    make_client: MakeClient, tmp_path: object
+) -> None:
+    state_file = f"{tmp_path}/state.jsonl"
+    client = make_client(state_file=state_file, clock="frozen")
+    orders = [f"3f2504e0-4f89-11d3-9a0c-0305e82c33{n:02d}" for n in range(3)]
+    rules = [{"order_id": orders[1], "decline_code": "card_declined"},
+             {"order_id": orders[2], "outcome": "pending", "decide_after_ms": 60_000,
+              "then": "paid"}]  # fmt: skip
+    client.put("/simulation", json={"rules": rules})
+    made = [post(client, {**CAMEL, "orderId": order})[2] for order in orders]
+    before = [client.get(f"/ticketing/payments/{m['payment']['id']}").get_json() for m in made]  # type: ignore[index]
+    assert [b["status"] for b in before] == ["succeeded", "failed", "pending"]
+    again = make_client(state_file=state_file, clock="frozen")
+    after = [again.get(f"/ticketing/payments/{m['payment']['id']}").get_json() for m in made]  # type: ignore[index]
+    assert after == before
+    assert again.get(f"/ticketing/payments?orderId={orders[0]}").get_json() == [before[0]]
