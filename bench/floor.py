@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 
 from payments_server.callbacks.http1 import Connection
-from payments_server.http_servers import SERVERS, Limits
+from payments_server.http_servers import SERVERS, ServerLimits
 
 BALANCE = {"status": "success", "account_id": "ACC-001", "holder": "John Doe", "balance": 50000.0}
 
@@ -76,7 +76,7 @@ def main() -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with socket.create_server(("127.0.0.1", port), backlog=1024) as listener:
-        SERVERS[server](make_app(callback_url), listener, Limits(threads), stopping)
+        SERVERS[server](make_app(callback_url), listener, ServerLimits(threads), stopping)
 
 
 if __name__ == "__main__":

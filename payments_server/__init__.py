@@ -6,13 +6,13 @@ from collections.abc import Sequence
 
 from flask import Flask
 
+from .account import Account
 from .apis import register_apis
 from .apis.registry import SURFACES
 from .apis.responses import BufferedResponse
 from .apis.surface import Surface
 from .apis.web import EXTENSION_KEY
 from .config import Settings
-from .gateway import Gateway
 from .ui import register_ui
 
 __version__ = "0.1.0"
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, surfaces: Sequence[Surface] = S
     app = Flask(__name__)
     app.response_class = BufferedResponse
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions[EXTENSION_KEY] = Gateway.from_settings(
+    app.extensions[EXTENSION_KEY] = Account.from_settings(
         settings, user_agent=f"payments_server/{__version__}", surfaces=surfaces
     )
     register_apis(app, surfaces)

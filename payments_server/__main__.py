@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     """Run the gateway; return 2 with one line on stderr for bad settings or a busy port."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["check-store"]:
-        from .store_check_cli import main as check_store  # noqa: PLC0415 -- its own command
+        from .check_store_command import main as check_store  # noqa: PLC0415 -- its own command
 
         return check_store(arguments[1:])
     args = build_parser().parse_args(arguments)

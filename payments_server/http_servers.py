@@ -21,7 +21,7 @@ from .rsgi_bridge import Bridge, WSGIApp
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class ServerLimits:
     """What the server allows a client: threads for requests, deadlines, connections."""
 
     threads: int = 16
@@ -33,7 +33,7 @@ class Limits:
     wake: Callable[[], None] = lambda: None
 
 
-Serve = Callable[[WSGIApp, socket.socket, Limits, threading.Event], None]
+Serve = Callable[[WSGIApp, socket.socket, ServerLimits, threading.Event], None]
 
 # granian's worker defaults (granian.server.common), for one worker on one socket.
 RUNTIME_THREADS = 1
@@ -47,7 +47,7 @@ NO_METRICS = (None, None)
 
 
 def serve_granian(
-    app: WSGIApp, listener: socket.socket, limits: Limits, stopping: threading.Event
+    app: WSGIApp, listener: socket.socket, limits: ServerLimits, stopping: threading.Event
 ) -> None:
     """Serve on granian's RSGI worker in this process; the event loop runs in this thread."""
     # granian's own process model (a supervisor forking workers) would put the account in

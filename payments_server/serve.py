@@ -16,6 +16,7 @@ import threading
 from types import FrameType
 
 from . import __version__, create_app
+from .account import Account
 from .apis.accesslog import AccessLog
 from .apis.web import EXTENSION_KEY, LARGEST_BODY
 from .callbacks.signing import DEV_WEBHOOK_SECRET
@@ -23,8 +24,7 @@ from .config import Settings
 from .core.journal import JournalError
 from .core.jsonio import format_time
 from .core.money import format_balance
-from .gateway import Gateway
-from .http_servers import SERVERS, Limits
+from .http_servers import SERVERS, ServerLimits
 from .logs import stop_logging
 from .publishing.kafka import KafkaUnavailableError
 
@@ -57,7 +57,7 @@ def serve(settings: Settings) -> None:
             app = create_app(settings)
         except (JournalError, KafkaUnavailableError) as exc:
             raise StartupError(str(exc)) from None
-        gateway: Gateway = app.extensions[EXTENSION_KEY]
+        gateway: Account = app.extensions[EXTENSION_KEY]
         try:
             listener = _bind(settings)
         except StartupError:
@@ -72,7 +72,7 @@ def serve(settings: Settings) -> None:
             gateway.events.close()
 
         threading.Thread(target=close_streams, name="close-streams", daemon=True).start()
-        limits = Limits(
+        limits = ServerLimits(
             settings.threads, settings.header_timeout, settings.body_timeout,
             settings.max_connections, LARGEST_BODY, gateway.events.wake,
         )  # fmt: skip
@@ -118,7 +118,7 @@ def _bind(settings: Settings) -> socket.socket:
     return listener
 
 
-def _announce(settings: Settings, gateway: Gateway) -> None:
+def _announce(settings: Settings, gateway: Account) -> None:
     log.info(
         "payments_server %s listening on %s (%s, %d threads; store callbacks to %s);"
         " press Ctrl+C to stop",

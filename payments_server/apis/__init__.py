@@ -1,5 +1,5 @@
 """The HTTP surfaces, one folder per API (the gateway's own, seed 000, first), and what
-they share: the request's Gateway, JSON bodies and answers, the activity recorder, errors."""
+they share: the request's Account, JSON bodies and answers, the activity recorder, errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .guard import guard
 from .recorder import record_request
 from .surface import SURFACES_KEY, Surface
 from .web import BODY_PROBLEM
-from .web import gateway as current_gateway
+from .web import account as current_gateway
 
 
 def register_apis(app: Flask, surfaces: Sequence[Surface]) -> None:

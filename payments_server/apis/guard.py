@@ -14,7 +14,7 @@ import ipaddress
 from flask import request
 
 from .errors import ApiError
-from .web import gateway
+from .web import account
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -22,7 +22,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def guard() -> None:
     """Before each request: refuse a Host the gateway does not answer to, and a write a
     browser sends from another origin."""
-    settings = gateway().settings
+    settings = account().settings
     # Read from the WSGI environ: on every request, werkzeug's header views cost more.
     environ = request.environ
     host = environ.get("HTTP_HOST") or request.host

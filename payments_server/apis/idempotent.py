@@ -12,7 +12,7 @@ from ..core.idempotency import BadKeyError, Claim, IdempotencyConflictError, fin
 from ..core.refusals import RefusedError
 from .errors import ApiError, refused
 from .responses import MIMETYPE, BufferedResponse
-from .web import gateway, raw_body
+from .web import account, raw_body
 
 View = Callable[..., Response]
 # Set on flask.g by a view once it has asked the flow to charge: its answer, a 400
@@ -45,7 +45,7 @@ def _wrap(view: View, scope: Callable[[], str] | None) -> View:
         if scope is not None:
             # One merchant's key never replays another's answer.
             key = f"{scope()}\n{key}"
-        store = gateway().idempotency
+        store = account().idempotency
         try:
             claim = store.begin(key, fingerprint(request.path, raw_body()))
         except IdempotencyConflictError as exc:

@@ -11,7 +11,7 @@ from ..core.card_data import SUSPECT, redact_body, redact_text
 from ..core.transactions import OrderId, as_order_id
 from .curl import as_curl
 from .surface import surface_for
-from .web import gateway
+from .web import account
 
 # Checking a signature changes nothing, and its body may hold the store's secret.
 NOT_RECORDED = frozenset({"callbacks.verify_callback"})
@@ -54,7 +54,7 @@ def record_request(response: Response) -> Response:
             "curl": as_curl(method, origin + where, headers, body[:MAX_SHOWN]),
         }
 
-    gateway().activity.add("request", f"{method} {path} {status}", _order_of(), str(status), detail)
+    account().activity.add("request", f"{method} {path} {status}", _order_of(), str(status), detail)
     return response
 
 
@@ -65,7 +65,7 @@ def _order_of() -> OrderId | None:
         return as_order_id(arguments["order_id"])
     session_id = arguments.get("session_id")
     if session_id is not None:
-        session = gateway().checkout.sessions.get(session_id)
+        session = account().checkout.sessions.get(session_id)
         return None if session is None else session.order_id
     parsed = g.get("json_body")
     if not isinstance(parsed, dict):

@@ -16,7 +16,7 @@ from .responses import json_response
 
 if TYPE_CHECKING:
     # Only the type: the gateway composes the APIs' state, so no API imports it at run time.
-    from ..gateway import Gateway
+    from ..account import Account
 
 SURFACES_KEY = "payments_server.surfaces"
 
@@ -75,7 +75,7 @@ class Surface:
         """The blueprints whose writes the activity log keeps (all of them by default)."""
         return frozenset(blueprint.name for blueprint in self.blueprints())
 
-    def new_state(self, gateway: Gateway) -> ApiState:
+    def new_state(self, account: Account) -> ApiState:
         """The API's own state in a new account (nothing by default)."""
         return NoState()
 

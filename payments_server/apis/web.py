@@ -15,7 +15,7 @@ from .errors import ApiError
 
 if TYPE_CHECKING:
     # Only the type: the gateway composes the API, so the API must not import it at run time.
-    from ..gateway import Gateway
+    from ..account import Account
 
 T = TypeVar("T")
 EXTENSION_KEY = "payments_server"
@@ -36,7 +36,7 @@ PAGE = 100
 MAX_PAGE = 1000
 
 
-def gateway() -> Gateway:
+def account() -> Account:
     """The state of the app handling this request."""
     return current_app.extensions[EXTENSION_KEY]
 

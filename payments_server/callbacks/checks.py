@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .store_check import StoreChecker
+    from .report_card import StoreChecker
 
 # Standard Webhooks' tolerance is 5 minutes: a delivery 10 minutes old must be refused.
 STALE = 600

@@ -16,7 +16,7 @@ from .clock import real_now
 from .journal import Journal
 from .limits import LimitExceededError, Limits, SpendingWindow
 from .money import Amount
-from .orders import OrderAttempt, OrderRecord, Outcome, PendingOrder
+from .orders import AttemptOutcome, OrderAttempt, OrderRecord, PendingOrder
 from .pending import PendingDecisions
 from .refunding import Refunds
 from .refusals import (  # re-exported: the refusals are the ledger's answers
@@ -27,18 +27,18 @@ from .refusals import (  # re-exported: the refusals are the ledger's answers
     PaymentPendingError,
 )
 from .replay import Replay
-from .simulation import Decline, Pending
+from .simulation import Decline, HoldPending
 from .transactions import OrderId, Transaction, order_key
 
 # Asked, under the account lock, whether a payment is declined (or left pending), or None.
-DeclineCheck = Callable[[], Decline | Pending | str | None]
+DeclineCheck = Callable[[], Decline | HoldPending | str | None]
 # Given an order's attempt, more keys for its state-file line: a checkout session's new
 # version, so that one line holds the whole payment.
 Note = Callable[[OrderAttempt], Mapping[str, Any]]
 
 
-def _as_decline(answer: Decline | Pending | str | None) -> Decline | None:
-    if isinstance(answer, Pending):
+def _as_decline(answer: Decline | HoldPending | str | None) -> Decline | None:
+    if isinstance(answer, HoldPending):
         return None  # a generic payment is never left pending
     return Decline(answer, "declined") if isinstance(answer, str) else answer
 
@@ -159,17 +159,20 @@ class Ledger(Replay, Refunds, PendingDecisions):
                 raise OrderPendingError(order_id)
             at = self._clock()
             answer = decline()
-            if isinstance(answer, Pending):
+            if isinstance(answer, HoldPending):
                 due = at + timedelta(milliseconds=answer.after_ms)
                 wait = PendingOrder(amount, due, answer.then, answer.decline_code)
                 self._attempt(
-                    order_id, OrderAttempt(at, amount, Outcome.PENDING), pending=wait, note=note
+                    order_id,
+                    OrderAttempt(at, amount, AttemptOutcome.PENDING),
+                    pending=wait,
+                    note=note,
                 )
                 self._decided(what, order_id, amount, "pending", Decline("", answer.reason))
                 raise PaymentPendingError(order_id, amount, answer.after_ms, due)
             declined = _as_decline(answer)
             if declined is not None:
-                attempt = OrderAttempt(at, amount, Outcome.DECLINED, declined.code)
+                attempt = OrderAttempt(at, amount, AttemptOutcome.DECLINED, declined.code)
                 self._attempt(order_id, attempt, note=note)
                 self._decided(what, order_id, amount, "declined", declined)
                 raise PaymentDeclinedError(declined.code)
@@ -184,17 +187,21 @@ class Ledger(Replay, Refunds, PendingDecisions):
         try:
             self._window.check(limits, amount.value)
         except LimitExceededError as exc:
-            self._attempt(order_id, OrderAttempt(at, amount, Outcome.LIMIT_EXCEEDED), note=note)
+            self._attempt(
+                order_id, OrderAttempt(at, amount, AttemptOutcome.LIMIT_EXCEEDED), note=note
+            )
             self._decided(what, order_id, amount, "limit_exceeded", exc)
             raise
         try:
             transaction = self._transaction(amount, order_id=order_id)
         except InsufficientFundsError:
-            attempt = OrderAttempt(at, amount, Outcome.INSUFFICIENT_FUNDS)
+            attempt = OrderAttempt(at, amount, AttemptOutcome.INSUFFICIENT_FUNDS)
             self._attempt(order_id, attempt, note=note)
             self._decided(what, order_id, amount, "insufficient_funds")
             raise
-        self._attempt(order_id, OrderAttempt(at, amount, Outcome.PAID), transaction, note=note)
+        self._attempt(
+            order_id, OrderAttempt(at, amount, AttemptOutcome.PAID), transaction, note=note
+        )
         self._window.add(limits, amount.value)
         self._decided(what, order_id, amount, "paid", balance=transaction)
         return transaction

@@ -12,7 +12,7 @@ from .money import Amount, format_balance
 from .transactions import OrderId, Refund, Transaction
 
 
-class Outcome(StrEnum):
+class AttemptOutcome(StrEnum):
     """How one payment attempt for an order ended."""
 
     PAID = "paid"
@@ -28,7 +28,7 @@ class OrderAttempt:
 
     at: datetime
     amount: Amount
-    outcome: Outcome
+    outcome: AttemptOutcome
     decline_code: str | None = None
 
     def to_json(self) -> dict[str, object]:
@@ -120,7 +120,7 @@ class OrderRecord:
 
     def to_json(self) -> dict[str, object]:
         """The record as GET /payments/orders/<id> shows it (without the envelope)."""
-        paying = next((a for a in self.attempts if a.outcome is Outcome.PAID), None)
+        paying = next((a for a in self.attempts if a.outcome is AttemptOutcome.PAID), None)
         return {
             "order_id": self.order_id,
             "state": self.state,

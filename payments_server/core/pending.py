@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .money import Amount
-from .orders import OrderAttempt, OrderRecord, Outcome
+from .orders import AttemptOutcome, OrderAttempt, OrderRecord
 from .refusals import NotPendingError, PaymentDeclinedError
 from .simulation import Decline
 from .transactions import OrderId, Transaction, order_key
@@ -51,7 +51,7 @@ class PendingDecisions:
                 raise NotPendingError(record.order_id)
             wait = record.pending
             if (then or wait.then) == "declined":
-                attempt = OrderAttempt(at, wait.amount, Outcome.DECLINED, wait.decline_code)
+                attempt = OrderAttempt(at, wait.amount, AttemptOutcome.DECLINED, wait.decline_code)
                 self._attempt(record.order_id, attempt)
                 reason = Decline(wait.decline_code, "the pending payment was declined")
                 self._decided(f"order {record.order_id}", record.order_id, wait.amount,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .money import Amount, AmountError, parse_amount
-from .orders import OrderAttempt, OrderRecord, OrderRefund, Outcome, PendingOrder
+from .orders import AttemptOutcome, OrderAttempt, OrderRecord, OrderRefund, PendingOrder
 from .transactions import OrderId, Refund, Transaction, as_order_id, order_key
 
 
@@ -61,7 +61,7 @@ class Replay:
         if self._order_paid(order_id):
             raise ValueError(f"order {order_id} is paid twice")
         try:
-            outcome = Outcome(event["outcome"])
+            outcome = AttemptOutcome(event["outcome"])
             at = datetime.fromisoformat(event["at"])
         except (KeyError, TypeError, ValueError):
             raise ValueError("an order event without a valid outcome and time") from None
@@ -71,9 +71,9 @@ class Replay:
         amount = _stored_amount(event)
         attempt = OrderAttempt(at, amount, outcome, code)
         # A pending attempt keeps its decision to come; any other attempt ends it.
-        pending = _pending(event, amount) if outcome is Outcome.PENDING else None
+        pending = _pending(event, amount) if outcome is AttemptOutcome.PENDING else None
         transaction = None
-        if outcome is Outcome.PAID:
+        if outcome is AttemptOutcome.PAID:
             transaction = self._transaction(amount, order_id=order_id)
             _check_balance_after(event, transaction)
             self._commit(transaction)

@@ -41,7 +41,7 @@ class SimulationError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Pending:
+class HoldPending:
     """An order payment left pending on purpose, decided `after_ms` later as `then`."""
 
     after_ms: int

@@ -18,7 +18,7 @@ from .rules import (
     DECLINE_CODES,
     DEFAULT_DECIDE_AFTER_MS,
     DEFAULT_DECLINE_CODE,
-    Pending,
+    HoldPending,
     Rule,
     SimulationError,
     decline_code_of,
@@ -35,7 +35,7 @@ FIELDS = (
 
 
 # The rules' names, for whoever imports them from here.
-__all__ = ["DECLINE_CODES", "Decline", "Pending", "Rule", "SimulationError", "Simulator"]
+__all__ = ["DECLINE_CODES", "Decline", "HoldPending", "Rule", "SimulationError", "Simulator"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +118,9 @@ class SimulationSettings:
         )
 
 
-def _outcome(rule: Rule, reason: str) -> Decline | Pending:
+def _outcome(rule: Rule, reason: str) -> Decline | HoldPending:
     if rule.pending:
-        return Pending(rule.decide_after_ms, rule.then, rule.decline_code, reason)
+        return HoldPending(rule.decide_after_ms, rule.then, rule.decline_code, reason)
     return Decline(rule.decline_code, reason)
 
 
@@ -179,7 +179,7 @@ class Simulator:
         decline = self.decide(order_id)
         return decline.code if isinstance(decline, Decline) else None
 
-    def decide(self, order_id: OrderId | None = None) -> Decline | Pending | None:
+    def decide(self, order_id: OrderId | None = None) -> Decline | HoldPending | None:
         """The decline for this payment and its reason, a pending outcome (order payments
         only: `order_id` given), or None to let it through.
 
@@ -207,7 +207,7 @@ class Simulator:
             rate = settings.pending_rate
             if key is not None and rate and self._rng.random() < rate:
                 reason = f"simulation pending_rate {rate:g}"
-                return Pending(DEFAULT_DECIDE_AFTER_MS, "paid", DEFAULT_DECLINE_CODE, reason)
+                return HoldPending(DEFAULT_DECIDE_AFTER_MS, "paid", DEFAULT_DECLINE_CODE, reason)
             return None
 
     def callback_fault(self, order_id: OrderId) -> CallbackFault | None:

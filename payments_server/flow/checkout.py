@@ -26,15 +26,14 @@ from ..core.checkout_session import (
 from ..core.events import EventBus
 from ..core.journal import Journal
 from ..core.money import Amount
-from ..core.orders import OrderAttempt
-from ..core.orders import Outcome as AttemptOutcome
+from ..core.orders import AttemptOutcome, OrderAttempt
 from ..core.refusals import OrderAlreadyPaidError, OrderPendingError
 from ..core.scheduler import Scheduler
 from ..core.session_store import SessionStore
-from ..core.simulation import Decline, Pending
+from ..core.simulation import Decline, HoldPending
 from ..core.transactions import OrderId
 from .outcomes import DEFAULT_CALLBACK_SHAPE, Refused, session_callback
-from .payments import PaymentFlow
+from .payment_flow import PaymentFlow
 
 # A session refused before any decision: its order was paid some other way (the store was
 # told "success" then), or has a pending payment (whose decision will tell the store).
@@ -194,9 +193,9 @@ class Checkout:
         return session
 
 
-def _not_pending(answer: Decline | Pending | None) -> Decline | None:
+def _not_pending(answer: Decline | HoldPending | None) -> Decline | None:
     # A session is decided while the customer waits on the page: a pending rule pays it.
-    return None if isinstance(answer, Pending) else answer
+    return None if isinstance(answer, HoldPending) else answer
 
 
 __all__ = ["Card", "Checkout", "SessionNotOpenError"]

@@ -3,9 +3,9 @@ and the report card of a store's callback endpoint."""
 
 from __future__ import annotations
 
+from .check_store import check_store
 from .gateway_clock import GatewayClock
 from .gateway_server import GatewayServer, GatewayServerError
-from .store_check import check_store
 from .store_stub import CONFIRM_PATH, ReceivedCallback, StoreStub
 
 __all__ = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ..account import Account
 from ..core.scheduler import Due
-from ..gateway import Gateway
 
 __all__ = ["GatewayClock"]
 
@@ -14,7 +14,7 @@ class GatewayClock:
     """Freeze the gateway's time and move it on: expiry, pending decisions and callback
     retries run during advance(), in due order, as POST /clock/advance runs them."""
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Account) -> None:
         self._gateway = gateway
 
     @property

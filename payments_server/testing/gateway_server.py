@@ -11,10 +11,10 @@ from flask import Flask, got_request_exception
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .. import create_app
+from ..account import Account
 from ..apis.web import EXTENSION_KEY
 from ..config import Settings
 from ..core.money import parse_amount
-from ..gateway import Gateway
 from ..serve import base_url
 from .gateway_clock import GatewayClock
 
@@ -52,7 +52,7 @@ class GatewayServer:
         self._thread = threading.Thread(target=self._serve, name="payments-gateway", daemon=True)
 
     @property
-    def gateway(self) -> Gateway:
+    def gateway(self) -> Account:
         """The gateway's state (account, callbacks, simulation), for direct inspection."""
         return self.app.extensions[EXTENSION_KEY]
 

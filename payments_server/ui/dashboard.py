@@ -8,7 +8,7 @@ from flask import Blueprint, Response, render_template, request
 from ..apis.errors import ApiError
 from ..apis.gateway.activity import index
 from ..apis.responses import json_response
-from ..apis.web import gateway
+from ..apis.web import account
 from ..callbacks.signing import DEV_WEBHOOK_SECRET
 from ..core.jsonio import format_time
 from ..core.money import format_balance
@@ -22,7 +22,7 @@ bp.after_request(secure)
 def home() -> Response:
     """The dashboard for a browser (Accept prefers HTML), the JSON index for anything else."""
     wants = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    if wants == "text/html" and gateway().settings.dashboard:
+    if wants == "text/html" and account().settings.dashboard:
         return dashboard()
     return index()
 
@@ -31,7 +31,7 @@ def home() -> Response:
 def secret() -> Response:
     """The signing secret, for the dashboard's Reveal: only to a page of this gateway (or a
     script, which sends no Sec-Fetch-Site), never to a page elsewhere."""
-    state = gateway()
+    state = account()
     if not state.settings.dashboard:
         raise ApiError(404, "The dashboard is turned off (--no-dashboard)")
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in {"same-origin", "none"}:
@@ -42,7 +42,7 @@ def secret() -> Response:
 @bp.get("/dashboard")
 def dashboard() -> Response:
     """The live dashboard page; 404 JSON with --no-dashboard."""
-    state = gateway()
+    state = account()
     settings = state.settings
     if not settings.dashboard:
         raise ApiError(404, "The dashboard is turned off (--no-dashboard)")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Response, redirect, render_template, request
 
-from ..apis.web import gateway
+from ..apis.web import account
 from ..core.checkout_session import Card, CheckoutSession, SessionNotOpenError
 from ..core.money import format_money
 from .cards import TEST_CARDS, CardError, card_name, decline_text, read_card
@@ -31,7 +31,7 @@ bp.add_app_template_filter(card_name, "card_name")
 
 
 def _session(session_id: str) -> CheckoutSession | None:
-    return gateway().checkout.sessions.get(session_id)
+    return account().checkout.sessions.get(session_id)
 
 
 def _page(
@@ -45,8 +45,8 @@ def _page(
     template = "checkout.html" if session.open else "result.html"
     body = render_template(
         template, session=session, cards=TEST_CARDS, error=error, entered=entered or {},
-        currency=session.currency or gateway().settings.currency,
-        seconds_left=max(0, int((session.expires_at - gateway().clock.now()).total_seconds())),
+        currency=session.currency or account().settings.currency,
+        seconds_left=max(0, int((session.expires_at - account().clock.now()).total_seconds())),
     )  # fmt: skip
     return Response(body, status=status, mimetype="text/html")
 
@@ -75,14 +75,14 @@ def pay(session_id: str) -> Response:
     try:
         card = read_card(
             form.get("number", ""), form.get("expiry", ""), form.get("cvc", ""),
-            gateway().clock.now().date(),
+            account().clock.now().date(),
         )  # fmt: skip
     except CardError as exc:
         # The expiry and the name come back; the number and the CVC never do.
         kept = {field: form.get(field, "")[:MAX_KEPT] for field in ("expiry", "name")}
         return _page(session, 400, str(exc), kept)
     if card.three_d_secure:
-        gateway().checkout.hold_for_authentication(
+        account().checkout.hold_for_authentication(
             session_id, Card(card.brand, card.last4), card.decline_code
         )
         return redirect(f"/checkout/{session_id}/authenticate", 303)  # type: ignore[return-value]
@@ -95,12 +95,12 @@ def authenticate_page(session_id: str) -> Response:
     session = _session(session_id)
     if session is None:
         return _missing(session_id)
-    held = gateway().checkout.held(session_id)
+    held = account().checkout.held(session_id)
     if held is None or not session.open:
         return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
     body = render_template(
         "authenticate.html", session=session, card=held[0],
-        currency=session.currency or gateway().settings.currency,
+        currency=session.currency or account().settings.currency,
     )  # fmt: skip
     return Response(body, mimetype="text/html")
 
@@ -108,7 +108,7 @@ def authenticate_page(session_id: str) -> Response:
 @bp.post("/checkout/<session_id>/authenticate")
 def authenticate(session_id: str) -> Response:
     """Pay after a completed authentication; decline after a failed one."""
-    held = gateway().checkout.release(session_id)
+    held = account().checkout.release(session_id)
     if held is None:
         return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
     card, decline_code = held
@@ -120,7 +120,7 @@ def authenticate(session_id: str) -> Response:
 def cancel(session_id: str) -> Response:
     """The customer gives up: back to the store's cancel_url, or our own result page."""
     try:
-        session = gateway().checkout.cancel(session_id)
+        session = account().checkout.cancel(session_id)
     except KeyError:
         return _missing(session_id)
     except SessionNotOpenError:
@@ -130,7 +130,7 @@ def cancel(session_id: str) -> Response:
 
 def _charge(session_id: str, card: Card, decline_code: str | None) -> Response:
     try:
-        session = gateway().checkout.pay(
+        session = account().checkout.pay(
             session_id, card, decline_code, f"the test card ending in {card.last4}"
         )
     except KeyError:

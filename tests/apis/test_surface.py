@@ -18,7 +18,7 @@ from payments_server import Settings, Surface, create_app
 from payments_server.apis.registry import SURFACES
 from payments_server.apis.responses import json_response
 from payments_server.apis.surface import ApiState
-from payments_server.apis.web import EXTENSION_KEY, about_order, gateway, json_object
+from payments_server.apis.web import EXTENSION_KEY, about_order, account, json_object
 from payments_server.core.money import Amount
 from payments_server.flow.outcomes import Paid
 from payments_server.testing import StoreStub
@@ -49,7 +49,7 @@ class ToyState:
 
 
 def purchases() -> ToyState:
-    state = gateway().apis["toy"]
+    state = account().apis["toy"]
     assert isinstance(state, ToyState)
     return state
 
@@ -60,7 +60,7 @@ def buy() -> Response:
     ref, cents = str(body["ref"]), int(body["cents"])
     about_order(f"toy-{ref}")  # the activity log's order filter finds the request
     value = (Decimal(cents) / 100).quantize(Decimal("0.01"))
-    outcome = gateway().flow.charge(
+    outcome = account().flow.charge(
         f"toy-{ref}", Amount(value, value), note=lambda _: {NOTE: {"ref": ref, "cents": cents}}
     )
     if isinstance(outcome, Paid):
@@ -83,7 +83,7 @@ class ToyShop(Surface):
     def blueprints(self) -> Sequence[Blueprint]:
         return (toy,)
 
-    def new_state(self, gateway: Any) -> ApiState:
+    def new_state(self, account: Any) -> ApiState:
         return ToyState()
 
     def error(self, status: int, message: str, extra: Mapping[str, object]) -> Response:

@@ -13,7 +13,7 @@ from payments_server.core.ledger import (
     PaymentDeclinedError,
 )
 from payments_server.core.money import Amount, parse_amount
-from payments_server.core.orders import Outcome
+from payments_server.core.orders import AttemptOutcome
 from payments_server.core.transactions import Transaction
 
 
@@ -200,9 +200,9 @@ def test_an_order_record_keeps_every_attempt_that_reached_the_account() -> None:
     record = ledger.order("o")
     assert record is not None
     assert [(a.amount.value, a.outcome, a.decline_code) for a in record.attempts] == [
-        (5, Outcome.DECLINED, "do_not_honor"),
-        (50, Outcome.INSUFFICIENT_FUNDS, None),
-        (5, Outcome.PAID, None),
+        (5, AttemptOutcome.DECLINED, "do_not_honor"),
+        (50, AttemptOutcome.INSUFFICIENT_FUNDS, None),
+        (5, AttemptOutcome.PAID, None),
     ]
     assert record.transaction is transaction
     assert ledger.balance == Decimal("5")

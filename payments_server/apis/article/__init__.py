@@ -13,7 +13,7 @@ from ..surface import ApiState, NoState, Surface
 from .routes import API, BASE_URL, bp
 
 if TYPE_CHECKING:
-    from ...gateway import Gateway
+    from ...account import Account
 
 __all__ = ["BASE_URL", "Article"]
 # A session made here tells its store {"transaction_id", "status": "success" | "failure"}.
@@ -32,9 +32,9 @@ class Article(Surface):
         """create-session and status."""
         return (bp,)
 
-    def new_state(self, gateway: Gateway) -> ApiState:
+    def new_state(self, account: Account) -> ApiState:
         """Nothing of its own; its sessions' callbacks take the article's shape."""
-        gateway.checkout.callback_shapes[API] = CALLBACK_SHAPE
+        account.checkout.callback_shapes[API] = CALLBACK_SHAPE
         return NoState()
 
     def error(self, status: int, message: str, extra: Mapping[str, object]) -> Response:

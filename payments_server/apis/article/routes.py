@@ -11,7 +11,7 @@ from ...core.money import AmountError, parse_amount
 from ...core.transactions import ORDER_ID_RULE, as_order_id
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, json_object, url_field
+from ..web import account, json_object, url_field
 
 BASE_URL = "/article"
 API = "article"
@@ -41,7 +41,7 @@ def create_session() -> Response:
         amount = parse_amount(body.get("amount"))
     except AmountError as exc:
         raise ApiError(400, str(exc)) from None
-    state = gateway()
+    state = account()
     currency = state.settings.currency
     asked = body.get("currency", currency)
     if asked != currency:
@@ -67,7 +67,7 @@ def create_session() -> Response:
 @bp.get("/status/<path:transaction_id>")
 def status(transaction_id: str) -> Response:
     """How the transaction's newest payment stands: pending, success or failure."""
-    sessions = gateway().checkout.sessions.newest_first(transaction_id)
+    sessions = account().checkout.sessions.newest_first(transaction_id)
     if not sessions:
         raise ApiError(404, f"No transaction {transaction_id!r}: create-session opens one")
     return json_response({"status": status_of(sessions[0])})

@@ -19,7 +19,7 @@ from .prepaid_cards import PrepaidCards
 from .routes import API, BASE_URL, bp
 
 if TYPE_CHECKING:
-    from ...gateway import Gateway
+    from ...account import Account
 
 __all__ = ["BASE_URL", "CardLoader"]
 
@@ -41,11 +41,11 @@ class CardLoader(Surface):
         """Tokens, loads and the cards."""
         return (bp,)
 
-    def new_state(self, gateway: Gateway) -> ApiState:
+    def new_state(self, account: Account) -> ApiState:
         """Cards 1 to 10, empty; a card load is refunded only here, which has no refunds
         (the real loader has none)."""
-        gateway.flow.refund_owners.append(_refund_owner)
-        return PrepaidCards(gateway.settings.card_load_limits, gateway.clock.now)
+        account.flow.refund_owners.append(_refund_owner)
+        return PrepaidCards(account.settings.card_load_limits, account.clock.now)
 
     def error(self, status: int, message: str, extra: Mapping[str, object]) -> Response:
         """{"status": "error", "errors": [{"code": "http-<status>", "message"}]}, in

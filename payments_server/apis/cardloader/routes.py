@@ -22,7 +22,7 @@ from ...core.simulation import Decline
 from ...flow.outcomes import Declined, Outcome, Paid
 from ..idempotent import CHARGE_ATTEMPTED, idempotent
 from ..responses import json_response
-from ..web import about_order, gateway, raw_body
+from ..web import about_order, account, raw_body
 from . import sandbox
 from .prepaid_cards import EVENT, CardLoad, ComplianceError, PrepaidCard, PrepaidCards
 
@@ -38,7 +38,7 @@ bp = Blueprint(API, __name__)
 
 def cards() -> PrepaidCards:
     """The account's prepaid cards."""
-    kept = gateway().apis[API]
+    kept = account().apis[API]
     assert isinstance(kept, PrepaidCards)
     return kept
 
@@ -66,7 +66,7 @@ def client_token() -> Response:
 @bp.get("/cards/")
 def list_cards() -> Response:
     """Every prepaid card, with its balance and loads."""
-    currency = gateway().settings.currency
+    currency = account().settings.currency
     return json_response([card.to_json(currency) for card in cards().all()])
 
 
@@ -76,7 +76,7 @@ def get_card(card_id: int) -> Response:
     card = cards().get(card_id)
     if card is None:
         return errors(404, ("http-404", NOT_FOUND))
-    return json_response(card.to_json(gateway().settings.currency))
+    return json_response(card.to_json(account().settings.currency))
 
 
 @bp.post("/cards/<int:card_id>/load/")
@@ -104,7 +104,7 @@ def load_card(card_id: int) -> Response:
 
 
 def _load(card: PrepaidCard, nonce: str, amount: Decimal) -> Response:
-    state = gateway()
+    state = account()
     setattr(g, CHARGE_ATTEMPTED, True)
     refused = sandbox.nonce_error(nonce)
     load_id = str(uuid.uuid4())
@@ -145,7 +145,7 @@ def _decide(nonce: str, amount: Decimal) -> Decline | None:
         return Decline(f"gateway_rejected_{found.reason}", f"Gateway Rejected: {found.reason}")
     if isinstance(found, sandbox.ProcessorDecline):
         return Decline(str(found.response), f"{found.response} {found.text} (Braintree sandbox)")
-    return gateway().flow.simulated_decline()
+    return account().flow.simulated_decline()
 
 
 def _declined(outcome: Declined) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from ...core.activity import KINDS
 from ..errors import ApiError
 from ..responses import json_response
 from ..surface import surfaces
-from ..web import gateway, int_arg
+from ..web import account, int_arg
 from .spec import spec
 from .streams import client_gone, notice_stream, stream_response
 
@@ -30,7 +30,7 @@ def activity() -> Response:
         raise ApiError(400, f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
     since = int_arg("since", 0, 0, None)
     limit = int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    state = gateway()
+    state = account()
     last = state.events.last
     entries = state.activity.newest_first(
         since, kind, args.get("order_id"), args.get("outcome"), limit
@@ -49,7 +49,7 @@ def activity() -> Response:
 def events() -> Response:
     """Server-Sent Events: a notice {seq, kind, id} for every change, so a live view knows
     what to fetch again; resumes from Last-Event-ID; ends after --stream-lifetime."""
-    state = gateway()
+    state = account()
     raw = request.headers.get("Last-Event-ID")
     last_event_id = int(raw) if raw is not None and raw.isascii() and raw.isdigit() else None
     stream = notice_stream(
@@ -60,7 +60,7 @@ def events() -> Response:
 
 def index() -> Response:
     """GET / for a script: what this server is and where to go."""
-    settings = gateway().settings
+    settings = account().settings
     return json_response(
         {
             "status": "success",

@@ -17,7 +17,7 @@ from ...core.jsonio import as_integer
 from ..curl import as_curl
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, json_object, page_limit, page_offset
+from ..web import account, json_object, page_limit, page_offset
 
 bp = Blueprint("callbacks", __name__)
 
@@ -39,10 +39,10 @@ def callbacks() -> Response:
     offset = page_offset()
     stop = offset + page_limit()
     # A long poll holds a thread as a stream does, and for no longer.
-    wait = min(_wait(request.args.get("wait")), gateway().settings.stream_lifetime)
+    wait = min(_wait(request.args.get("wait")), account().settings.stream_lifetime)
     order_id = request.args.get("order_id")
     wanted = None if name is None else State(name)
-    state = gateway()
+    state = account()
     bus = state.events
     # Taken before looking, so a delivery logged just after the look still wakes us.
     seen = bus.last
@@ -86,13 +86,13 @@ def callback(delivery_id: str) -> Response:
 def retry_callback(delivery_id: str) -> Response:
     """Send a callback again now, with the same webhook-id, and report this attempt."""
     _delivery(delivery_id)
-    return _attempted(delivery_id, *gateway().callbacks.resend(delivery_id))
+    return _attempted(delivery_id, *account().callbacks.resend(delivery_id))
 
 
 @bp.post("/callbacks/<delivery_id>/retry-now")
 def retry_now(delivery_id: str) -> Response:
     """Make a pending callback's next scheduled retry now; it counts as that retry."""
-    attempt, delivery = gateway().callbacks.retry_now(delivery_id)
+    attempt, delivery = account().callbacks.retry_now(delivery_id)
     return _attempted(delivery_id, attempt, delivery)
 
 
@@ -123,7 +123,7 @@ def verify_callback(delivery_id: str) -> Response:
             404, f"Callback {delivery_id} has no attempt {number}; it has {count} (1 to {count})"
         )
     attempt = delivery.attempts[number - 1]
-    _, headers = gateway().callbacks.sent_headers(delivery, attempt)
+    _, headers = account().callbacks.sent_headers(delivery, attempt)
     sent = headers["webhook-signature"]
     what = "The signature" if "signature" in given else "The signature this secret makes"
     candidate: str | None = given.get("signature", "").strip()
@@ -155,11 +155,11 @@ def _sent_any(deliveries: list[Delivery]) -> bool:
 
 
 def _delivery(delivery_id: str) -> Delivery:
-    return gateway().callbacks.get(delivery_id)
+    return account().callbacks.get(delivery_id)
 
 
 def _sent(delivery: Delivery, attempt: Attempt) -> dict[str, object]:
-    url, headers = gateway().callbacks.sent_headers(delivery, attempt)
+    url, headers = account().callbacks.sent_headers(delivery, attempt)
     body = delivery.callback.body
     replay = {
         name: value for name, value in headers.items() if name not in ("Host", "Content-Length")

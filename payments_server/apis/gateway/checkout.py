@@ -17,7 +17,7 @@ from ...core.simulation import DECLINE_CODES
 from ..errors import ApiError
 from ..idempotent import idempotent
 from ..responses import json_response
-from ..web import gateway, json_object, page_of, url_field
+from ..web import account, json_object, page_of, url_field
 from .payments import order_fields
 from .streams import client_gone, describe, session_stream, stream_response
 
@@ -38,12 +38,12 @@ MAX_METADATA_VALUE = 500
 
 def session_json(session: CheckoutSession) -> dict[str, object]:
     """The session object, its page URL on the host the client used."""
-    return describe(gateway(), session, f"{request.host_url}checkout/{session.id}")
+    return describe(account(), session, f"{request.host_url}checkout/{session.id}")
 
 
 def found(session_id: str) -> CheckoutSession:
     """The session with this id; 404 if there is none."""
-    session = gateway().checkout.sessions.get(session_id)
+    session = account().checkout.sessions.get(session_id)
     if session is None:
         raise ApiError(404, f"No checkout session with id {session_id!r}")
     return session
@@ -63,7 +63,7 @@ def create() -> Response:
     details: dict[str, Any] = {name: url_field(body, name) for name in URL_FIELDS}
     details["description"] = _description(body.get("description"))
     details["metadata"] = _metadata(body.get("metadata"))
-    state = gateway()
+    state = account()
     expires_in = _expires_in(body.get("expires_in", state.settings.checkout_expiry))
     session = state.checkout.create(order_id, amount, expires_in, **details)
     return json_response({"status": "success", "session": session_json(session)}, 201)
@@ -82,7 +82,7 @@ def listed() -> Response:
     state = request.args.get("state")
     if state is not None and state not in STATES:
         raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
-    sessions = gateway().checkout.sessions.newest_first(
+    sessions = account().checkout.sessions.newest_first(
         request.args.get("order_id"), None if state is None else SessionState(state)
     )
     # Only the page is written out: a long history of large sessions is never one answer.
@@ -94,7 +94,7 @@ def listed() -> Response:
 def expire(session_id: str) -> Response:
     """Expire an open session now; the store is told "failed"."""
     found(session_id)
-    session = gateway().checkout.expire(session_id)
+    session = account().checkout.expire(session_id)
     return json_response({"status": "success", "session": session_json(session)})
 
 
@@ -115,7 +115,7 @@ def complete(session_id: str) -> Response:
         raise ApiError(
             400, f"'decline_code' goes with \"declined\" and is one of {', '.join(DECLINE_CODES)}"
         )
-    checkout = gateway().checkout
+    checkout = account().checkout
     if outcome == "canceled":
         session = checkout.cancel(session_id)
     else:
@@ -168,7 +168,7 @@ def events(session_id: str) -> Response:
     """Server-Sent Events: the session now, then at each change; a heartbeat comment at
     least every 15 s; the stream ends once the session is final."""
     found(session_id)
-    state = gateway()
+    state = account()
     page_url = f"{request.host_url}checkout/{session_id}"
     stream = session_stream(state, session_id, page_url, client_gone(request.environ))
     return stream_response(state, stream, "GET /checkout/sessions/<id>")

@@ -14,7 +14,7 @@ from ...core.jsonio import format_time
 from ...core.scheduler import Due
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, json_object
+from ..web import account, json_object
 
 bp = Blueprint("clock", __name__)
 
@@ -46,7 +46,7 @@ def set_frozen() -> Response:
     frozen = body.get("frozen")
     if set(body) != {"frozen"} or not isinstance(frozen, bool):
         raise ApiError(400, 'Body must be {"frozen": true} or {"frozen": false}')
-    state = gateway()
+    state = account()
     if frozen:
         state.clock.freeze()
     else:
@@ -60,7 +60,7 @@ def set_frozen() -> Response:
 def advance() -> Response:
     """Move the clock forward, running everything that falls due on the way, in due order,
     callbacks included; answer once they have run."""
-    state = gateway()
+    state = account()
     target = _target(json_object(), state.clock.now())
     ran = state.scheduler.advance(target)
     state.events.publish("clock")
@@ -113,7 +113,7 @@ def _rfc3339(text: str) -> datetime | None:
 
 
 def _clock_response(ran: list[Due] | None = None) -> Response:
-    state = gateway()
+    state = account()
     clock = state.clock
     body: dict[str, object] = {
         "status": "success",

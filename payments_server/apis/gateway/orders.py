@@ -8,7 +8,7 @@ from ...core.refusals import OrderNotFoundError
 from ...core.transactions import order_key
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import gateway, page_limit, page_offset
+from ..web import account, page_limit, page_offset
 
 bp = Blueprint("orders", __name__)
 
@@ -23,7 +23,7 @@ def orders() -> Response:
     if state is not None and state not in STATES:
         raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
     limit, offset = page_limit(), page_offset()
-    records, total = gateway().ledger.orders(state, limit, offset)
+    records, total = account().ledger.orders(state, limit, offset)
     return json_response(
         {"status": "success", "orders": [record.to_json() for record in records], "total": total}
     )
@@ -32,7 +32,7 @@ def orders() -> Response:
 @bp.get("/payments/orders/<order_path:order_id>")
 def order(order_id: str) -> Response:
     """Show what happened to an order: its attempts, its transaction, its latest callback."""
-    state = gateway()
+    state = account()
     record = state.ledger.order(order_id)
     if record is None:
         raise OrderNotFoundError(order_id)

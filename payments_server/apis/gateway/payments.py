@@ -15,7 +15,7 @@ from ..idempotent import idempotent
 from ..responses import MIMETYPE, BufferedResponse, json_response
 from ..web import (
     EXTENSION_KEY,
-    gateway,
+    account,
     int_arg,
     json_object,
     optional_json_object,
@@ -34,7 +34,7 @@ PAY_FIELDS_REQUIRED = "Both 'amount' and 'recipient' fields are required"
 @bp.get("/balance")
 def balance() -> Response:
     """Show the account and its balance."""
-    ledger = gateway().ledger
+    ledger = account().ledger
     return json_response(
         {
             "status": "success",
@@ -59,7 +59,7 @@ def pay() -> Response:
             400,
             f"'recipient' must be a non-empty string of at most {MAX_RECIPIENT_LENGTH} characters",
         )
-    outcome = gateway().flow.pay(amount, recipient)
+    outcome = account().flow.pay(amount, recipient)
     if isinstance(outcome, Declined):
         raise outcome.reason
     return json_response(
@@ -78,7 +78,7 @@ def pay() -> Response:
 def pay_order() -> Response:
     """Pay for a store order once, then tell the store how it went."""
     order_id, amount = order_fields(json_object())
-    outcome = gateway().flow.pay_order(order_id, amount)
+    outcome = account().flow.pay_order(order_id, amount)
     if isinstance(outcome, Pending):
         # No debit and no callback yet: both come when the payment is decided.
         return json_response(
@@ -106,7 +106,7 @@ def pay_order() -> Response:
 @bp.get("/transactions")
 def transactions() -> Response:
     """List successful payments, oldest first: all of them, or a page with ?limit=&offset=."""
-    ledger = gateway().ledger
+    ledger = account().ledger
     head = {"status": "success", "account_id": ledger.account_id}
     if "limit" not in request.args and "offset" not in request.args:
         # The whole history can be long: each transaction writes its own JSON.
@@ -138,7 +138,7 @@ def reset() -> Response:
             balance = parse_amount(raw_balance, name="Balance", allow_zero=True)
         except AmountError as exc:
             raise ApiError(400, str(exc)) from None
-    value = gateway().reset(None if balance is None else balance.value)
+    value = account().reset(None if balance is None else balance.value)
     return json_response(
         {
             "status": "success",

@@ -10,7 +10,7 @@ from ...flow.outcomes import Declined, Paid, notified
 from ..errors import ApiError
 from ..idempotent import idempotent
 from ..responses import json_response
-from ..web import gateway, optional_json_object
+from ..web import account, optional_json_object
 
 bp = Blueprint("refunds", __name__)
 
@@ -35,7 +35,7 @@ def refund(order_id: str) -> Response:
     notify = body.get("notify_store")
     if notify is not None and not isinstance(notify, bool):
         raise ApiError(400, "'notify_store' must be true, false or null")
-    record, delivery = gateway().flow.refund(order_id, amount, notify_store=notify)
+    record, delivery = account().flow.refund(order_id, amount, notify_store=notify)
     given = record.refunds[-1].refund
     return json_response(
         {
@@ -58,7 +58,7 @@ def decide(order_id: str) -> Response:
     then = body.get("outcome")
     if set(body) - {"outcome"} or then not in (None, "paid", "declined"):
         raise ApiError(400, 'Body must be empty or {"outcome": "paid" | "declined"}')
-    record, outcome = gateway().flow.decide(order_id, then)
+    record, outcome = account().flow.decide(order_id, then)
     delivery = outcome.delivery if isinstance(outcome, Paid | Declined) else None
     return json_response(
         {

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, request
 from ...core.simulation import SimulationError, SimulationSettings
 from ..errors import ApiError
 from ..responses import json_response
-from ..web import LARGEST_BODY, gateway, json_object
+from ..web import LARGEST_BODY, account, json_object
 
 bp = Blueprint("simulation", __name__)
 
@@ -31,11 +31,11 @@ def replace() -> Response:
         settings = SimulationSettings.from_json(body)
     except SimulationError as exc:
         raise ApiError(400, str(exc)) from None
-    gateway().simulator.configure(settings)
+    account().simulator.configure(settings)
     return _settings_response()
 
 
 def _settings_response() -> Response:
     return json_response(
-        {"status": "success", "simulation": gateway().simulator.settings.to_json()}
+        {"status": "success", "simulation": account().simulator.settings.to_json()}
     )

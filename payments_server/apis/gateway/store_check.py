@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from ...callbacks.store_check import StoreChecker
+from ...callbacks.report_card import StoreChecker
 from ...core.jsonio import format_time
 from ..responses import json_response
-from ..web import gateway
+from ..web import account
 
 bp = Blueprint("store_check", __name__)
 
@@ -19,7 +19,7 @@ def start_store_check() -> Response:
     """Start the checks that need no order against --callback-url, signed with the gateway's
     secret, each request waiting at most --callback-timeout; 202 at once (a run already
     going on is that run)."""
-    state = gateway()
+    state = account()
     settings = state.settings
     # The gateway calls this URL anyway: no loopback rule here, unlike the CLI's.
     checker = StoreChecker(
@@ -35,4 +35,4 @@ def start_store_check() -> Response:
 @bp.get("/store-check")
 def store_check() -> Response:
     """The running check, or the last report: {"state": "none" | "running" | "done", ...}."""
-    return json_response({"status": "success", **gateway().store_check.latest()})
+    return json_response({"status": "success", **account().store_check.latest()})

@@ -16,7 +16,7 @@ from ..responses import json_response
 from ..web import DISCONNECTED
 
 if TYPE_CHECKING:
-    from ...gateway import Gateway
+    from ...account import Account
 
 HEARTBEAT_S = 15.0
 
@@ -34,7 +34,7 @@ def sse(data: object, event: str | None = None, id: int | None = None) -> bytes:
     return f"{head}data: {jsonio.dumps(data)}\n\n".encode()
 
 
-def describe(state: Gateway, session: CheckoutSession, page_url: str) -> dict[str, object]:
+def describe(state: Account, session: CheckoutSession, page_url: str) -> dict[str, object]:
     """The session object with its callback's delivery state, as the API shows it."""
     callback_state = None
     if session.callback_id is not None:
@@ -46,7 +46,7 @@ def describe(state: Gateway, session: CheckoutSession, page_url: str) -> dict[st
 
 
 def session_stream(
-    state: Gateway, session_id: str, page_url: str, gone: threading.Event
+    state: Account, session_id: str, page_url: str, gone: threading.Event
 ) -> Iterator[bytes]:
     """The session at once, then again whenever it changes; ends when it is final, when
     it is forgotten (a reset), when the client has `gone`, or when the gateway stops."""
@@ -75,7 +75,7 @@ def session_stream(
                 yield b": heartbeat\n\n"
 
 
-def stream_response(state: Gateway, stream: Iterator[bytes], poll_instead: str) -> Response:
+def stream_response(state: Account, stream: Iterator[bytes], poll_instead: str) -> Response:
     """The stream as an event-stream answer holding one of the capped slots, or 503 JSON
     with Retry-After when every slot is taken (`poll_instead` says what to poll)."""
     if not state.streams.acquire():
@@ -97,7 +97,7 @@ def stream_response(state: Gateway, stream: Iterator[bytes], poll_instead: str) 
 
 
 def notice_stream(
-    state: Gateway, last_event_id: int | None, lifetime: float, gone: threading.Event
+    state: Account, last_event_id: int | None, lifetime: float, gone: threading.Event
 ) -> Iterator[bytes]:
     """Change notices {seq, kind, id} as they are published, for `lifetime` seconds or
     until the client has `gone`.

@@ -18,7 +18,7 @@ from .payouts import PayoutWorker
 from .routes import API, BASE_URL, bp
 
 if TYPE_CHECKING:
-    from ...gateway import Gateway
+    from ...account import Account
 
 __all__ = ["BASE_URL", "Psp"]
 
@@ -39,10 +39,10 @@ class Psp(Surface):
         """Transactions, payables and the balance."""
         return (bp,)
 
-    def new_state(self, gateway: Gateway) -> ApiState:
+    def new_state(self, account: Account) -> ApiState:
         """The book and its worker; a PSP transaction is refunded only here, which has no
         refunds (the real PSP has none)."""
-        worker = PayoutWorker(PspBook(), gateway.scheduler, gateway.journal, gateway.activity)
+        worker = PayoutWorker(PspBook(), account.scheduler, account.journal, account.activity)
 
         def refund_owner(order_id: OrderId) -> str | None:
             if isinstance(order_id, str) and worker.book.knows(order_id):
@@ -52,7 +52,7 @@ class Psp(Surface):
                 )
             return None
 
-        gateway.flow.refund_owners.append(refund_owner)
+        account.flow.refund_owners.append(refund_owner)
         return worker
 
     def error(self, status: int, message: str, extra: Mapping[str, object]) -> Response:

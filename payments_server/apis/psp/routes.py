@@ -19,7 +19,7 @@ from ...core.refusals import InsufficientFundsError, LimitExceededError
 from ...flow.outcomes import Declined, Paid
 from ..idempotent import CHARGE_ATTEMPTED, idempotent_within
 from ..responses import json_response
-from ..web import MAX_PAGE, PAGE, about_order, gateway, raw_body
+from ..web import MAX_PAGE, PAGE, about_order, account, raw_body
 from .payables import PAID, PENDING_PAYMENT, RULES, TRANSACTION_EVENT, PspTransaction
 from .payouts import PayoutWorker
 from .validation import CUSTOMER_HEADER, NewTransaction, check_transaction, customer_problem
@@ -32,7 +32,7 @@ bp = Blueprint(API, __name__)
 
 def payouts() -> PayoutWorker:
     """The account's PSP book and the worker that makes and settles its payables."""
-    kept = gateway().apis[API]
+    kept = account().apis[API]
     assert isinstance(kept, PayoutWorker)
     return kept
 
@@ -65,7 +65,7 @@ def create_transaction() -> Response:
         return error(400, "Bad request", "bad_request", {"context": str(exc)})
     if not isinstance(body, dict):
         return invalid([{"message": '"value" must be of type object', "path": ""}])
-    state = gateway()
+    state = account()
     checked = check_transaction(
         request.headers.get(CUSTOMER_HEADER), body, state.clock.now().date()
     )
@@ -75,7 +75,7 @@ def create_transaction() -> Response:
 
 
 def _charge(new: NewTransaction) -> Response:
-    state = gateway()
+    state = account()
     setattr(g, CHARGE_ATTEMPTED, True)
     now = state.clock.now()
     transaction_id = str(uuid.uuid4())
@@ -152,7 +152,7 @@ def balance() -> Response:
     customer = _customer()
     if isinstance(customer, Response):
         return customer
-    state = gateway()
+    state = account()
     payouts().drain()
     totals = payouts().book.balance(customer)
     return json_response({"customer_id": customer, **totals, "currency": state.settings.currency})

@@ -11,12 +11,12 @@ from flask import Blueprint, Response
 
 from ...core.transactions import OrderId
 from ..surface import ApiState, Surface
-from .payments import Payments
 from .problems import problem_details
+from .records import Payments
 from .routes import API, BASE_URL, bp
 
 if TYPE_CHECKING:
-    from ...gateway import Gateway
+    from ...account import Account
 
 __all__ = ["BASE_URL", "Ticketing"]
 
@@ -33,9 +33,9 @@ class Ticketing(Surface):
         """POST /payments and the read side."""
         return (bp,)
 
-    def new_state(self, gateway: Gateway) -> ApiState:
+    def new_state(self, account: Account) -> ApiState:
         """The payments made here; a refund of one is refused where the account is."""
-        payments = Payments(gateway.ledger)
+        payments = Payments(account.ledger)
 
         def refund_owner(order_id: OrderId) -> str | None:
             try:
@@ -49,7 +49,7 @@ class Ticketing(Surface):
                 )
             return None
 
-        gateway.flow.refund_owners.append(refund_owner)
+        account.flow.refund_owners.append(refund_owner)
         return payments
 
     def error(self, status: int, message: str, extra: Mapping[str, object]) -> Response:

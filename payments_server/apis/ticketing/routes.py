@@ -12,10 +12,10 @@ from ...core.money import Amount, AmountError, parse_amount
 from ...core.refusals import LimitExceededError, OrderAlreadyPaidError
 from ...flow.outcomes import Declined, Paid, Pending, Refused
 from ..responses import json_response
-from ..web import about_order, gateway
+from ..web import about_order, account
 from .binding import EMPTY, GUID, PaymentRequest, bind
-from .payments import CLASSES, NOTE, PENDING, SUCCEEDED, Payment, Payments, simulated_response
 from .problems import problem_details
+from .records import CLASSES, NOTE, PENDING, SUCCEEDED, Payment, Payments, simulated_response
 
 BASE_URL = "/ticketing"
 API = "ticketing"
@@ -27,7 +27,7 @@ bp = Blueprint(API, __name__)
 
 def payments() -> Payments:
     """The account's ticketing payments."""
-    kept = gateway().apis[API]
+    kept = account().apis[API]
     assert isinstance(kept, Payments)
     return kept
 
@@ -54,7 +54,7 @@ def process_payment() -> Response:
 
 def _pay(payment_request: PaymentRequest, amount: Amount, currency: str) -> Response:
     """Charge through the one flow (no store callback: this service's news go to Kafka)."""
-    state = gateway()
+    state = account()
     order_id = str(payment_request.order_id)
     record = Payment(
         uuid.uuid4(), payment_request.order_id, payment_request.customer_id,
@@ -101,9 +101,9 @@ def _order_check(payment_request: PaymentRequest, currency: str) -> Amount | str
         return str(exc)
     if not (payment_request.payment_method or "").strip():
         return "PaymentMethod is required"
-    account = gateway().settings.currency
-    if currency != account:
-        return f"currency {currency!r} is not the account's ({account}); a mock converts nothing"
+    own = account().settings.currency
+    if currency != own:
+        return f"currency {currency!r} is not the account's ({own}); a mock converts nothing"
     return amount
 
 

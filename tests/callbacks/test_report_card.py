@@ -14,8 +14,8 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from payments_server.callbacks.report_card import CheckError, Report
 from payments_server.callbacks.signing import DEV_WEBHOOK_SECRET, Signer
-from payments_server.callbacks.store_check import CheckError, Report
 from payments_server.testing import check_store
 
 ALL = {"signed-success-is-accepted", "signed-failed-is-accepted", "bad-signature-is-refused",

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from .callbacks.checks import CHECKS
+from .callbacks.report_card import CheckError, StoreChecker, allowed, shell_orders
 from .callbacks.signing import DEV_WEBHOOK_SECRET, SecretError, decode_secret
-from .callbacks.store_check import CheckError, StoreChecker, allowed, shell_orders
 
 DESCRIPTION = """\
 Send a store's callback endpoint (its CONFIRM_URL) the callbacks real webhooks bring, on

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..callbacks.report_card import Report, StoreChecker, allowed
 from ..callbacks.signing import DEV_WEBHOOK_SECRET
-from ..callbacks.store_check import Report, StoreChecker, allowed
 
 
 def check_store(

@@ -9,9 +9,9 @@ from decimal import Decimal
 from .apis.surface import ApiState, Surface
 from .callbacks.client import StoreNotifier
 from .callbacks.dispatcher import CallbackDispatcher
+from .callbacks.report_card import BackgroundCheck
 from .callbacks.retries import RetryPolicy
 from .callbacks.signing import Signer
-from .callbacks.store_check import BackgroundCheck
 from .config import Settings
 from .core.activity import ActivityLog
 from .core.checkout_session import EVENT as SESSION_EVENT
@@ -24,12 +24,12 @@ from .core.ledger import Ledger
 from .core.scheduler import Scheduler
 from .core.simulation import SimulationSettings, Simulator
 from .flow.checkout import Checkout
-from .flow.payments import PaymentFlow
+from .flow.payment_flow import PaymentFlow
 from .publishing.kafka import EventPublisher
 
 
 @dataclass
-class Gateway:
+class Account:
     """Everything one app instance holds; reset() returns it to the start, simulation aside."""
 
     settings: Settings
@@ -56,7 +56,7 @@ class Gateway:
     @classmethod
     def from_settings(
         cls, settings: Settings, user_agent: str, surfaces: Sequence[Surface] = ()
-    ) -> Gateway:
+    ) -> Account:
         """Build every part from the settings, and each API's own state; with a state file,
         replay it.
 
