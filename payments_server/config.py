@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -89,124 +89,23 @@ class Settings:
     kafka_bootstrap_servers: str | None = None
 
     def __post_init__(self) -> None:
-        self._require("host", bool(self.host.strip()), "must not be empty")
-        self._require("port", 1 <= self.port <= 65535, "must be a whole number from 1 to 65535")
-        self._require(
-            "callback_url",
-            is_callback_url(self.callback_url),
-            "must be an http:// or https:// URL with a host, no spaces and only ASCII"
-            " characters (percent-encode the others)",
-        )
-        self._require(
-            "callback_timeout",
-            math.isfinite(self.callback_timeout) and self.callback_timeout > 0,
-            "must be a positive number of seconds",
-        )
-        try:
-            balance = parse_amount(self.initial_balance, allow_zero=True)
-        except AmountError as exc:
-            self._require("initial_balance", False, exc.rule)
-        # An int given in code becomes a Decimal, so the ledger only ever holds Decimals.
-        object.__setattr__(self, "initial_balance", balance.value)
-        self._require(
-            "threads", 1 <= self.threads <= MAX_THREADS, f"must be from 1 to {MAX_THREADS}"
-        )
-        self._require(
-            "currency",
-            len(self.currency) == 3 and self.currency.isascii() and self.currency.isupper(),
-            "must be an ISO 4217 code such as USD or EUR",
-        )
+        # Amounts first: given in code as an int, each becomes a Decimal, so the ledger only
+        # ever holds Decimals (and a bad one is refused with the amount's own rule).
+        for name in ("initial_balance", "limit_per_payment", "limit_per_day"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    parsed = parse_amount(value, allow_zero=name == "initial_balance")
+                except AmountError as exc:
+                    self._require(name, False, exc.rule)
+                object.__setattr__(self, name, parsed.value)
         try:
             decode_secret(self.webhook_secret)
         except SecretError as exc:
             # The value is a secret: the message names what is wrong without echoing it.
             raise ConfigError(f"{OPTION_BY_FIELD['webhook_secret'].names} {exc}") from None
-        self._require(
-            "callback_retries",
-            self.callback_retries is None or 0 <= self.callback_retries <= MAX_RETRIES,
-            f"must be from 0 to {MAX_RETRIES}",
-        )
-        self._require(
-            "callback_schedule",
-            bool(self.callback_schedule)
-            and all(
-                math.isfinite(step) and 0 <= step <= MAX_RETRY_STEP
-                for step in self.callback_schedule
-            ),
-            f"must be one or more numbers of seconds from 0 to {MAX_RETRY_STEP:g},"
-            " separated by commas",
-        )
-        self._require(
-            "callback_log_size",
-            1 <= self.callback_log_size <= MAX_LOG_SIZE,
-            f"must be from 1 to {MAX_LOG_SIZE}",
-        )
-        self._require("decline_rate", 0 <= self.decline_rate <= 1, "must be a number from 0 to 1")
-        self._require(
-            "latency_ms",
-            0 <= self.latency_ms <= MAX_LATENCY_MS,
-            f"must be a whole number from 0 to {MAX_LATENCY_MS}",
-        )
-        self._require(
-            "state_file", self.state_file is None or bool(self.state_file.strip()), "must be a path"
-        )
-        self._require(
-            "server",
-            self.server in SERVER_NAMES,
-            "must be granian (waitress is no longer offered: it could not hold the limits of"
-            " docs/limits.md, slow headers and bodies among them)",
-        )
-        self._require("clock", self.clock in CLOCK_MODES, "must be real or frozen")
-        self._require(
-            "clock_start",
-            self.clock_start is None or EARLIEST <= self.clock_start < LATEST - ONE_YEAR,
-            f"must be from {format_time(EARLIEST)} to a year before {format_time(LATEST)}",
-        )
-        self._require(
-            "allowed_hosts",
-            all(name and "/" not in name and ":" not in name for name in self.allowed_hosts),
-            "must be host names (no scheme, port or path) separated by commas",
-        )
-        self._require(
-            "allowed_origins",
-            all(is_origin(origin) for origin in self.allowed_origins),
-            "must be origins such as http://localhost:8000 (scheme, host and port only),"
-            " separated by commas",
-        )
-        self._require(
-            "checkout_expiry",
-            MIN_EXPIRES_IN <= self.checkout_expiry <= MAX_EXPIRES_IN,
-            f"must be a whole number of seconds from {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN}",
-        )
-        self._require(
-            "activity_log_size",
-            0 <= self.activity_log_size <= MAX_ACTIVITY_SIZE,
-            f"must be from 0 to {MAX_ACTIVITY_SIZE}",
-        )
-        for name in ("header_timeout", "body_timeout"):
-            seconds = getattr(self, name)
-            self._require(
-                name,
-                math.isfinite(seconds) and 0.1 <= seconds <= MAX_WAIT_S,
-                f"must be a number of seconds from 0.1 to {MAX_WAIT_S}",
-            )
-        self._require(
-            "max_connections",
-            16 <= self.max_connections <= MAX_CONNECTIONS,
-            f"must be a whole number from 16 to {MAX_CONNECTIONS}",
-        )
-        self._require(
-            "stream_lifetime",
-            math.isfinite(self.stream_lifetime) and 1 <= self.stream_lifetime <= 60,
-            "must be a number of seconds from 1 to 60",
-        )
-        for name in ("limit_per_payment", "limit_per_day"):
-            limit = getattr(self, name)
-            if limit is not None:
-                try:
-                    object.__setattr__(self, name, parse_amount(limit).value)
-                except AmountError as exc:
-                    self._require(name, False, exc.rule)
+        for field, ok, rule in CHECKS:
+            self._require(field, ok(self), rule)
         if self.fsync and self.state_file is None:
             raise ConfigError(f"{OPTION_BY_FIELD['fsync'].names} needs --state-file")
 
@@ -234,3 +133,63 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"{option.names} {exc}, got {text!r}") from None
         return cls(**values)  # type: ignore[arg-type]  # each parser returns its field's type
+
+
+def _seconds(value: float, low: float, high: float) -> bool:
+    return math.isfinite(value) and low <= value <= high
+
+
+# Each setting's rule: the field, the check, and the words of the error (after the option's
+# names; the value given follows). Checked in this order; amounts and the secret before.
+CHECKS: tuple[tuple[str, Callable[[Settings], bool], str], ...] = (
+    ("host", lambda s: bool(s.host.strip()), "must not be empty"),
+    ("port", lambda s: 1 <= s.port <= 65535, "must be a whole number from 1 to 65535"),
+    ("callback_url", lambda s: is_callback_url(s.callback_url),
+     "must be an http:// or https:// URL with a host, no spaces and only ASCII characters"
+     " (percent-encode the others)"),
+    ("callback_timeout", lambda s: math.isfinite(s.callback_timeout) and s.callback_timeout > 0,
+     "must be a positive number of seconds"),
+    ("threads", lambda s: 1 <= s.threads <= MAX_THREADS, f"must be from 1 to {MAX_THREADS}"),
+    ("currency",
+     lambda s: len(s.currency) == 3 and s.currency.isascii() and s.currency.isupper(),
+     "must be an ISO 4217 code such as USD or EUR"),
+    ("callback_retries",
+     lambda s: s.callback_retries is None or 0 <= s.callback_retries <= MAX_RETRIES,
+     f"must be from 0 to {MAX_RETRIES}"),
+    ("callback_schedule",
+     lambda s: bool(s.callback_schedule)
+     and all(_seconds(step, 0, MAX_RETRY_STEP) for step in s.callback_schedule),
+     f"must be one or more numbers of seconds from 0 to {MAX_RETRY_STEP:g}, separated by"
+     " commas"),
+    ("callback_log_size", lambda s: 1 <= s.callback_log_size <= MAX_LOG_SIZE,
+     f"must be from 1 to {MAX_LOG_SIZE}"),
+    ("decline_rate", lambda s: 0 <= s.decline_rate <= 1, "must be a number from 0 to 1"),
+    ("latency_ms", lambda s: 0 <= s.latency_ms <= MAX_LATENCY_MS,
+     f"must be a whole number from 0 to {MAX_LATENCY_MS}"),
+    ("state_file", lambda s: s.state_file is None or bool(s.state_file.strip()), "must be a path"),
+    ("server", lambda s: s.server in SERVER_NAMES,
+     "must be granian (waitress is no longer offered: it could not hold the limits of"
+     " docs/limits.md, slow headers and bodies among them)"),
+    ("clock", lambda s: s.clock in CLOCK_MODES, "must be real or frozen"),
+    ("clock_start",
+     lambda s: s.clock_start is None or EARLIEST <= s.clock_start < LATEST - ONE_YEAR,
+     f"must be from {format_time(EARLIEST)} to a year before {format_time(LATEST)}"),
+    ("allowed_hosts",
+     lambda s: all(name and "/" not in name and ":" not in name for name in s.allowed_hosts),
+     "must be host names (no scheme, port or path) separated by commas"),
+    ("allowed_origins", lambda s: all(is_origin(origin) for origin in s.allowed_origins),
+     "must be origins such as http://localhost:8000 (scheme, host and port only), separated"
+     " by commas"),
+    ("checkout_expiry", lambda s: MIN_EXPIRES_IN <= s.checkout_expiry <= MAX_EXPIRES_IN,
+     f"must be a whole number of seconds from {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN}"),
+    ("activity_log_size", lambda s: 0 <= s.activity_log_size <= MAX_ACTIVITY_SIZE,
+     f"must be from 0 to {MAX_ACTIVITY_SIZE}"),
+    ("header_timeout", lambda s: _seconds(s.header_timeout, 0.1, MAX_WAIT_S),
+     f"must be a number of seconds from 0.1 to {MAX_WAIT_S}"),
+    ("body_timeout", lambda s: _seconds(s.body_timeout, 0.1, MAX_WAIT_S),
+     f"must be a number of seconds from 0.1 to {MAX_WAIT_S}"),
+    ("max_connections", lambda s: 16 <= s.max_connections <= MAX_CONNECTIONS,
+     f"must be a whole number from 16 to {MAX_CONNECTIONS}"),
+    ("stream_lifetime", lambda s: _seconds(s.stream_lifetime, 1, 60),
+     "must be a number of seconds from 1 to 60"),
+)  # fmt: skip
