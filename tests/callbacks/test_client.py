@@ -287,6 +287,7 @@ def test_a_keep_alive_connection_the_store_closed_is_replaced_and_nothing_is_sen
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
         requests_seen: list[bytes] = []
+        first_closed = threading.Event()
 
         def serve_one_each() -> None:
             # Two connections, one request each: the first is closed after its answer,
@@ -295,14 +296,14 @@ def test_a_keep_alive_connection_the_store_closed_is_replaced_and_nothing_is_sen
                 connection, _ = listener.accept()
                 requests_seen.append(_read_request(connection))
                 connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                time.sleep(0.05)
                 connection.close()
+                first_closed.set()
 
         thread = threading.Thread(target=serve_one_each)
         thread.start()
         notifier = make_notifier(f"http://127.0.0.1:{port}/payments/confirm")
         first = notifier.send(Callback.new(1, "success"))
-        time.sleep(0.2)  # the store has closed the idle connection by now
+        assert first_closed.wait(5)  # the store has closed the idle connection
         second = notifier.send(Callback.new(2, "success"))
         thread.join(5)
         notifier.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 import time
@@ -97,7 +98,10 @@ def test_a_connection_the_store_closed_is_seen_as_dropped() -> None:
     with store_answering(ok, close_after=True) as (port, _):
         connection = Connection("127.0.0.1", port, 2)
         post(connection)
-        time.sleep(0.1)
+        # The store's FIN arrives when it arrives: look until it has, for at most 5 s.
+        deadline = time.monotonic() + 5
+        while not connection.dropped() and time.monotonic() < deadline:
+            select.select([], [], [], 0.01)
         assert connection.dropped()
         connection.close()
 
