@@ -249,8 +249,9 @@ OPTIONS = (
         "card_load_limits",
         "--card-load-limits",
         "LIMITS",
-        "how much the card loader may load onto one card within any N days, as Nd=AMOUNT"
-        f" separated by commas (default: {DEFAULT_LIMITS}; docs/cardloader.md)",
+        "how much the card loader may load onto one card within any N days (Nd=AMOUNT), and"
+        " hold at once (balance=AMOUNT), separated by commas (default: the real loader's,"
+        f" {DEFAULT_LIMITS}; docs/cardloader.md)",
         parse_limits,
     ),
     Option(

@@ -197,7 +197,7 @@ def test_an_integer_balance_given_in_code_becomes_a_decimal() -> None:
         (
             {"card_load_limits": "500"},
             "--card-load-limits (PAYMENTS_CARD_LOAD_LIMITS) must be windows such as"
-            " 1d=500,7d=1000 (days=amount), got '500'",
+            " 1d=500,30d=800 (days=amount) and, if capped, balance=1000, got '500'",
         ),
         (
             {"card_load_limits": "0d=500"},
@@ -287,4 +287,4 @@ def test_the_card_loader_limits_and_the_clocks_start_are_read_from_text() -> Non
     )
     assert format_limits(settings.card_load_limits) == "1d=500.50,7d=1000"
     assert settings.clock_start == datetime(2020, 7, 19, 20, 26, 23, tzinfo=UTC)
-    assert format_limits(Settings().card_load_limits) == "1d=500"
+    assert format_limits(Settings().card_load_limits) == "1d=500,30d=800,365d=2000,balance=1000"

@@ -20,7 +20,10 @@ from ...core.money import CENT
 # The cards that exist from the start, as after the seed's `flask fake-data`.
 FIRST_CARDS = range(1, 11)
 EVENT = "card_load"  # the key of a load on its order's state-file line
-DEFAULT_LIMITS = "1d=500"
+# The real loader's limits (its BaseConfig): 500 a day, 800 in 30 days, 2,000 in a year, and
+# a balance of at most 1,000 at any time.
+DEFAULT_LIMITS = "1d=500,30d=800,365d=2000,balance=1000"
+BALANCE = 0  # the `days` of the balance cap, which looks at the card, not a window
 T = TypeVar("T")
 
 
@@ -35,46 +38,59 @@ class ComplianceError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ComplianceLimit:
-    """At most `limit` loaded onto one card within any `days` days."""
+    """At most `limit` loaded onto one card within any `days` days; with `days` BALANCE, at
+    most `limit` on the card at any time."""
 
     days: int
     limit: Decimal
 
     @property
     def code(self) -> str:
-        """compliance-1-day, compliance-7-days."""
-        return f"compliance-{self.days}-{self._unit}"
+        """compliance-1-day, compliance-30-days, compliance-balance."""
+        return "compliance-balance" if self.days == BALANCE else f"compliance-{self._window}"
 
     def message(self, loaded: Decimal, amount: Decimal) -> str:
-        """495.00 + 10.00 > 500 (1 day)."""
+        """495.00 + 10.00 > 500 (1 day); 995.00 + 10.00 > 1000 (balance)."""
+        window = "balance" if self.days == BALANCE else self._window.replace("-", " ")
         return (
-            f"{loaded.quantize(CENT)} + {amount.quantize(CENT)} > {_plain(self.limit)}"
-            f" ({self.days} {self._unit})"
+            f"{loaded.quantize(CENT)} + {amount.quantize(CENT)} > {_plain(self.limit)} ({window})"
         )
 
     @property
-    def _unit(self) -> str:
-        return "day" if self.days == 1 else "days"
+    def _window(self) -> str:
+        return f"{self.days}-day" if self.days == 1 else f"{self.days}-days"
+
+    def as_option(self) -> str:
+        """As --card-load-limits writes it: 1d=500, balance=1000."""
+        return f"{'balance' if self.days == BALANCE else f'{self.days}d'}={_plain(self.limit)}"
 
 
 def parse_limits(text: str) -> tuple[ComplianceLimit, ...]:
-    """'1d=500,7d=1000' as compliance limits; raise ValueError saying what is expected."""
+    """'1d=500,30d=800,balance=1000' as compliance limits: windows of days, and the balance
+    cap; raise ValueError saying what is expected."""
     limits = []
     for part in text.split(","):
-        days, _, limit = part.strip().partition("d=")
+        name, _, limit = part.strip().partition("=")
         try:
-            parsed = ComplianceLimit(int(days), Decimal(limit))
+            days = BALANCE if name == "balance" else int(name.removesuffix("d"))
+            if name != "balance" and not name.endswith("d"):
+                raise ValueError
+            parsed = ComplianceLimit(days, Decimal(limit))
         except (ValueError, ArithmeticError):
-            raise ValueError("must be windows such as 1d=500,7d=1000 (days=amount)") from None
-        if not (1 <= parsed.days <= 366 and parsed.limit.is_finite() and parsed.limit > 0):
+            raise ValueError(
+                "must be windows such as 1d=500,30d=800 (days=amount) and, if capped, balance=1000"
+            ) from None
+        in_range = name == "balance" or 1 <= parsed.days <= 366
+        if not (in_range and parsed.limit.is_finite() and parsed.limit > 0):
             raise ValueError("must have windows of 1 to 366 days and positive amounts")
         limits.append(parsed)
-    return tuple(sorted(limits, key=lambda limit: limit.days))
+    # The windows shortest first, then the balance, as the real loader checks them.
+    return tuple(sorted(limits, key=lambda limit: (limit.days == BALANCE, limit.days)))
 
 
 def format_limits(limits: Iterable[ComplianceLimit]) -> str:
     """The limits as --card-load-limits takes them."""
-    return ",".join(f"{limit.days}d={_plain(limit.limit)}" for limit in limits)
+    return ",".join(limit.as_option() for limit in limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +184,10 @@ class PrepaidCards:
     def _check(self, card: PrepaidCard, amount: Decimal) -> datetime:
         now = self._clock()
         for limit in self.limits:
-            loaded = card.loaded_since(now - timedelta(days=limit.days))
+            if limit.days == BALANCE:
+                loaded = card.balance
+            else:
+                loaded = card.loaded_since(now - timedelta(days=limit.days))
             if loaded + amount > limit.limit:
                 raise ComplianceError(limit.code, limit.message(loaded, amount))
         return now

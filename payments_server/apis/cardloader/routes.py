@@ -33,6 +33,8 @@ NOT_FOUND = (
     " check your spelling and try again."
 )
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
 bp = Blueprint(API, __name__)
 
 
@@ -151,13 +153,20 @@ def _decide(nonce: str, amount: Decimal) -> Decline | None:
 def _declined(outcome: Declined) -> tuple[str, str]:
     code = outcome.code
     if code.startswith("gateway_rejected_"):
-        return "gateway-rejected", f"Gateway Rejected: {code.removeprefix('gateway_rejected_')}"
+        # The real loader answers a gateway rejection with Braintree's reason and no text.
+        return code.removeprefix("gateway_rejected_"), ""
     response = sandbox.from_decline_code(code)
     return str(response), sandbox.response_text(response)
 
 
 def _body() -> dict[str, object] | Response:
+    """The load's fields: from a form first, as the real loader reads them (request.form),
+    else from the body as JSON, whatever its Content-Type."""
     data = raw_body()
+    if request.mimetype in FORM_TYPES:
+        form = request.form
+        if "nonce" in form and "amount" in form:
+            return {"nonce": form["nonce"], "amount": form["amount"]}
     try:
         body = jsonio.loads(data)
     except RecursionError:
@@ -170,10 +179,14 @@ def _body() -> dict[str, object] | Response:
 
 
 def _amount(raw: object) -> Decimal | None:
-    """The amount, a string such as '10.00', as money; None if it is not one."""
-    if not isinstance(raw, str):
+    """The amount, a string such as '10.00' (or a JSON number, which the real loader takes
+    too), as money; None if it is not one."""
+    if isinstance(raw, int | Decimal) and not isinstance(raw, bool):
+        value: Decimal | None = Decimal(raw)
+    elif isinstance(raw, str):
+        value = jsonio.number_from_text(raw.strip())
+    else:
         return None
-    value = jsonio.number_from_text(raw.strip())
     if (
         value is None
         or not value.is_finite()
@@ -182,3 +195,37 @@ def _amount(raw: object) -> Decimal | None:
     ):
         return None
     return value.quantize(CENT)
+
+
+# The real loader's main page shows its README's instructions (its own tests ask for them);
+# these are the same instructions, for the loader as payments_server serves it.
+HOME = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Limits: the prepaid-card loader</title></head>
+<body><main>
+<h1>Limits: load prepaid cards through Braintree</h1>
+<p>This is the card loader of the <code>limits</code> project, served by payments_server at
+<code>/cardloader</code>. The real project runs with <code>flask run</code> on
+http://127.0.0.1:5000/; here it runs inside the gateway (<code>make run</code>), on the
+gateway's one account, clock and dashboard.</p>
+<h2>Client token generation</h2>
+<p><code>POST /cardloader/tokens/</code> with no body answers
+<code>{"client_token": "..."}</code>, which a Braintree client SDK starts from.</p>
+<h2>Load a card</h2>
+<p><code>POST /cardloader/cards/{id}/load/</code> with a form or JSON body:
+<code>nonce</code>, the payment method nonce, and <code>amount</code>, such as
+<code>'10.00'</code>. It answers <code>{"status": "ok", "errors": []}</code>, or
+<code>400</code> with <code>{"status": "error", "errors": [{"code", "message"}]}</code>:
+a compliance limit, a processor decline, a gateway rejection or bad input.</p>
+<p>Cards 1 to 10 exist from the start. Limits: 500 a day, 800 in 30 days, 2,000 a year, and
+1,000 on a card at once (<code>--card-load-limits</code>).</p>
+</main></body></html>
+"""
+
+
+@bp.get("/")
+@bp.get("/index.html")
+def home() -> Response:
+    """The instructions page, as the real loader's main page."""
+    response = Response(HOME, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+    return response

@@ -87,7 +87,8 @@ def test_malformed_json_is_http_400_with_the_decoders_message(client: FlaskClien
     ("body", "codes"),
     [
         ({}, ["invalid-nonce", "invalid-amount"]),
-        ({"nonce": "fake-valid-nonce", "amount": 10}, ["invalid-amount"]),
+        ({"nonce": "fake-valid-nonce", "amount": 10.001}, ["invalid-amount"]),
+        ({"nonce": "fake-valid-nonce", "amount": True}, ["invalid-amount"]),
         ({"nonce": "fake-valid-nonce", "amount": "10.001"}, ["invalid-amount"]),
         ({"nonce": "fake-valid-nonce", "amount": "0.00"}, ["invalid-amount"]),
         ({"nonce": "fake-valid-nonce", "amount": "-5"}, ["invalid-amount"]),
@@ -117,12 +118,40 @@ def test_the_compliance_limit_is_the_seeds_500_over_one_day(client: FlaskClient)
 
 
 def test_the_window_follows_the_clock(make_client: MakeClient) -> None:
-    client = make_client(clock="frozen")
+    client = make_client(clock="frozen", card_load_limits=parse_limits("1d=500"))
     assert load(client, 3, amount="500.00") == (200, OK)
     client.post("/clock/advance", json={"seconds": 86399})
     assert load(client, 3, amount="0.01")[0] == 400
     client.post("/clock/advance", json={"seconds": 1})
     assert load(client, 3, amount="500.00") == (200, OK)
+
+
+def test_the_real_loaders_limits_hold_by_default_month_year_and_balance(
+    make_client: MakeClient,
+) -> None:
+    # 500 a day, 800 in 30 days, 2,000 a year, 1,000 on the card at once: three loads of
+    # 400.00 on three days are refused on the third (the real loader refuses it too).
+    client = make_client(clock="frozen")
+    assert load(client, 1, amount="400.00") == (200, OK)
+    client.post("/clock/advance", json={"seconds": 86400})
+    assert load(client, 1, amount="400.00") == (200, OK)
+    client.post("/clock/advance", json={"seconds": 86400})
+    assert load(client, 1, amount="400.00") == (
+        400, error(("compliance-30-days", "800.00 + 400.00 > 800 (30 days)")))  # fmt: skip
+    capped = make_client(clock="frozen", card_load_limits=parse_limits("1d=5000,balance=1000"))
+    assert load(capped, 2, amount="995.00") == (200, OK)
+    assert load(capped, 2) == (
+        400, error(("compliance-balance", "995.00 + 10.00 > 1000 (balance)")))  # fmt: skip
+
+
+def test_a_form_and_a_json_number_load_as_the_real_loader_reads_them(client: FlaskClient) -> None:
+    form = client.post("/cardloader/cards/1/load/",
+                       data={"nonce": "fake-valid-visa-nonce", "amount": "12.34"})  # fmt: skip
+    assert (form.status_code, form.get_json()) == (200, OK)
+    number = client.post("/cardloader/cards/1/load/",
+                         json={"nonce": "fake-valid-visa-nonce", "amount": 10.5})  # fmt: skip
+    assert (number.status_code, number.get_json()) == (200, OK)
+    assert card(client, 1)["balance"] == "22.84"
 
 
 def test_other_windows_are_configured_in_the_same_wording(make_client: MakeClient) -> None:
@@ -143,7 +172,7 @@ def test_other_windows_are_configured_in_the_same_wording(make_client: MakeClien
         ("fake-processor-declined-amex-nonce", ("2000", "Do Not Honor")),
         ("fake-processor-declined-discover-nonce", ("2000", "Do Not Honor")),
         ("fake-processor-failure-jcb-nonce", ("3000", "Processor Network Unavailable - Try Again")),
-        ("fake-gateway-rejected-fraud-nonce", ("gateway-rejected", "Gateway Rejected: fraud")),
+        ("fake-gateway-rejected-fraud-nonce", ("fraud", "")),
         ("fake-consumed-nonce", ("91564", "Cannot use a payment_method_nonce more than once.")),
         ("fake-luhn-invalid-nonce", ("81715", "Credit card number is invalid.")),
         ("a-nonce-braintree-never-made", ("91565", "Unknown payment_method_nonce.")),
@@ -175,7 +204,7 @@ def test_each_valid_nonce_loads(client: FlaskClient, nonce: str) -> None:
         ("2046.00", ("2046", "Declined")),
         ("2999.99", ("2999", "Processor Declined")),
         ("3000.99", ("3000", "Processor Network Unavailable - Try Again")),
-        ("5001.00", ("gateway-rejected", "Gateway Rejected: application_incomplete")),
+        ("5001.00", ("application_incomplete", "")),
     ],
 )
 def test_braintrees_test_amounts_decline_with_their_response(

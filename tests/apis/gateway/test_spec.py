@@ -72,19 +72,22 @@ def test_every_route_is_documented_and_every_documented_operation_exists(app: Fl
     assert routes == documented
 
 
+HTML_PAGES = ("/dashboard", "/cardloader/", "/cardloader/index.html")
+
+
 def test_every_operation_has_an_id_a_summary_and_json_answers() -> None:
     for path, item in SPEC["paths"].items():
         for method, operation in item.items():
             assert operation["operationId"] and operation["summary"], (method, path)
             for status, response in operation["responses"].items():
                 content = _resolve(response)["content"]
-                # An event stream's 200 and the dashboard page are the answers that are
-                # not JSON.
+                # An event stream's 200, the dashboard page and the card loader's
+                # instructions page are the answers that are not JSON.
                 expected = (
                     "text/event-stream"
                     if path.endswith("/events") and status == "200"
                     else "text/html"
-                    if path == "/dashboard" and status == "200"
+                    if path in HTML_PAGES and status == "200"
                     # The ticketing service's framework answers in ProblemDetails.
                     else "application/problem+json"
                     if path.startswith("/ticketing/") and "application/json" not in content
