@@ -85,6 +85,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # Pages elsewhere that a browser may send writes from, as scheme://host[:port].
     allowed_origins: tuple[str, ...] = ()
+    # The PSP refuses a card past its expiry date (the real PSP checks no date).
+    psp_refuse_expired_cards: bool = False
     # Where payment events go (host:port, comma-separated); None: no events.
     kafka_bootstrap_servers: str | None = None
 

@@ -246,6 +246,14 @@ OPTIONS = (
         parse_time,
     ),
     Option(
+        "psp_refuse_expired_cards",
+        "--psp-refuse-expired-cards",
+        "",
+        "the PSP refuses a card past its expiry date (default: off, as the real PSP checks no"
+        " date; docs/psp.md)",
+        parse_bool,
+    ),
+    Option(
         "card_load_limits",
         "--card-load-limits",
         "LIMITS",
@@ -294,6 +302,8 @@ OPTIONS = (
 )
 # Options that are switches: a flag without a value, which turns the setting on (or, for
 # the --no- ones, off).
-SWITCHES = frozenset({"fsync", "quiet", "dashboard", "refund_callbacks"})
+SWITCHES = frozenset(
+    {"fsync", "quiet", "dashboard", "refund_callbacks", "psp_refuse_expired_cards"}
+)
 NEGATED_SWITCHES = frozenset({"dashboard"})
 OPTION_BY_FIELD = {option.field: option for option in OPTIONS}

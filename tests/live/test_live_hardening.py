@@ -62,7 +62,7 @@ def test_a_huge_number_is_answered_at_once_and_the_server_keeps_answering() -> N
         connection.request("POST", "/psp/transactions", body=b'{"amount":1E+999999999}',
                            headers={"Content-Type": "application/json"})  # fmt: skip
         answer = connection.getresponse()
-        assert answer.status == 400 and json.loads(answer.read())["type"] == "invalid_request_body"
+        assert answer.status == 422 and json.loads(answer.read())["type"] == "invalid_request_body"
         for body in (b'{"amount": NaN}', b'{"description": Infinity}'):
             answer = post_raw(gateway, "/psp/transactions", body, MERCHANT)
             assert (answer.status_code, answer.json()["type"]) == (400, "bad_request")
@@ -180,7 +180,7 @@ def test_card_data_under_other_spellings_never_reaches_the_activity_log() -> Non
         refused = post(gateway, "/psp/transactions",
                        {**spelled, "cardNumber": "4000056655665556", "cardVerificationCode": "987"},
                        **MERCHANT)  # fmt: skip
-        assert refused.status_code == 400
+        assert refused.status_code == 422
         accepted = post(gateway, "/psp/transactions",
                         {**PSP_TRANSACTION, "Card_Number": "4000 0566 5566 5556",
                          "CARD_VERIFICATION_CODE": "987"}, **MERCHANT)  # fmt: skip

@@ -56,8 +56,9 @@ class Psp(Surface):
         return worker
 
     def error(self, status: int, message: str, extra: Mapping[str, object]) -> Response:
-        """{"message", "type"}, in the PSP's words for a path or method it has no route for."""
-        if status == 404 and message == HTTP_MESSAGES[404]:
-            message = f'Resource "{request.path}" not found'
+        """{"message", "type", "details"}, in the PSP's words; a path or a method it has no
+        route for is a 404 (its not-found handler answers both), the path as it sees it."""
+        if status in (404, 405) and message == HTTP_MESSAGES[status]:
+            status, message = 404, f'Resource "{request.path.removeprefix(BASE_URL)}" not found'
         kind = PSP_TYPES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_")
-        return json_response({"message": message, "type": kind}, status)
+        return json_response({"message": message, "type": kind, "details": []}, status)

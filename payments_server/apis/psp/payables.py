@@ -187,10 +187,15 @@ class PspBook:
         with self._lock:
             return [t for t in self._transactions.values() if t.customer_id == customer_id]
 
-    def transaction(self, customer_id: str, transaction_id: str) -> PspTransaction | None:
-        """One of a merchant's transactions, or None (also for another merchant's)."""
-        found = self._transactions.get(transaction_id)
-        return found if found is not None and found.customer_id == customer_id else None
+    def transaction_by_id(self, transaction_id: str) -> PspTransaction | None:
+        """A transaction, whichever merchant's, or None."""
+        with self._lock:
+            return self._transactions.get(transaction_id)
+
+    def payable_by_id(self, payable_id: str) -> Payable | None:
+        """A payable, whichever merchant's, or None."""
+        with self._lock:
+            return self._payables.get(payable_id)
 
     def payables(self, customer_id: str) -> list[Payable]:
         """A merchant's payables, oldest first."""

@@ -19,13 +19,16 @@ from ...core.refusals import InsufficientFundsError, LimitExceededError
 from ...flow.outcomes import Declined, Paid
 from ..idempotent import CHARGE_ATTEMPTED, idempotent_within
 from ..responses import json_response
-from ..web import MAX_PAGE, PAGE, about_order, account, raw_body
+from ..web import PAGE, about_order, account, raw_body
 from .payables import PAID, PENDING_PAYMENT, RULES, TRANSACTION_EVENT, PspTransaction
 from .payouts import PayoutWorker
 from .validation import CUSTOMER_HEADER, NewTransaction, check_transaction, customer_problem
 
 BASE_URL = "/psp"
 API = "psp"
+
+# The real PSP's MAX_PAGINATION_LIMIT: a larger ?limit= reads as this.
+MAX_LIMIT = 200
 
 bp = Blueprint(API, __name__)
 
@@ -38,16 +41,15 @@ def payouts() -> PayoutWorker:
 
 
 def error(status: int, message: str, kind: str, details: object = None) -> Response:
-    """The PSP's error body: {"message", "type", "details"} (details left out if none)."""
-    body: dict[str, object] = {"message": message, "type": kind}
-    if details is not None:
-        body["details"] = details
+    """The PSP's error body: {"message", "type", "details"}, details [] if none, as its error
+    handler always writes them."""
+    body = {"message": message, "type": kind, "details": [] if details is None else details}
     return json_response(body, status)
 
 
 def invalid(problems: list[dict[str, str]]) -> Response:
-    """400 with every problem found."""
-    return error(400, "Invalid request body", "invalid_request_body", problems)
+    """422 with every problem found, as the real PSP's UnprocessableEntityError."""
+    return error(422, "Invalid request body", "invalid_request_body", problems)
 
 
 @bp.post("/transactions")
@@ -67,8 +69,9 @@ def create_transaction() -> Response:
         return invalid([{"message": '"value" must be of type object', "path": ""}])
     state = account()
     checked = check_transaction(
-        request.headers.get(CUSTOMER_HEADER), body, state.clock.now().date()
-    )
+        request.headers.get(CUSTOMER_HEADER), body, state.clock.now().date(),
+        refuse_expired=state.settings.psp_refuse_expired_cards,
+    )  # fmt: skip
     if isinstance(checked, list):
         return invalid(checked)
     return _charge(checked)
@@ -124,14 +127,17 @@ def list_transactions() -> Response:
 
 @bp.get("/transactions/<transaction_id>")
 def get_transaction(transaction_id: str) -> Response:
-    """One of the merchant's transactions."""
-    customer = _customer()
-    if isinstance(customer, Response):
-        return customer
-    found = payouts().book.transaction(customer, transaction_id)
-    if found is None:
-        return error(404, f'Transaction "{transaction_id}" not found', "not-found")
-    return json_response(found.to_json())
+    """A transaction by its id, whichever merchant's, or null: as the real PSP answers."""
+    found = payouts().book.transaction_by_id(transaction_id)
+    return json_response(None if found is None else found.to_json())
+
+
+@bp.get("/payables/<payable_id>")
+def get_payable(payable_id: str) -> Response:
+    """A payable by its id, whichever merchant's, or null: as the real PSP answers."""
+    payouts().drain()
+    found = payouts().book.payable_by_id(payable_id)
+    return json_response(None if found is None else found.to_json())
 
 
 @bp.get("/payables")
@@ -167,21 +173,23 @@ def _customer() -> str | Response:
 
 
 def _page(items: list[dict[str, object]]) -> Response:
-    """One page of a list: ?page= from 1, ?limit= items (default 100, at most 1000)."""
-    page, limit = _whole("page", 1, 10**9), _whole("limit", PAGE, MAX_PAGE)
+    """One page of a list, as the real PSP pages: ?page= from 1 (0 reads as 1), ?limit=
+    items (default 100; more than MAX_LIMIT reads as MAX_LIMIT)."""
+    page, limit = _whole("page", 1), _whole("limit", PAGE)
     if isinstance(page, Response):
         return page
     if isinstance(limit, Response):
         return limit
+    page, limit = max(page, 1), min(limit, MAX_LIMIT)
     return json_response(items[(page - 1) * limit : page * limit])
 
 
-def _whole(name: str, default: int, most: int) -> int | Response:
+def _whole(name: str, default: int) -> int | Response:
     text = request.args.get(name)
     if text is None:
         return default
-    if not (text.isascii() and text.isdigit() and len(text) <= 10 and 1 <= int(text) <= most):
-        problem = {"message": f'"{name}" must be a whole number from 1 to {most}', "path": name}
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        problem = {"message": f'"{name}" must be a whole number', "path": name}
         return error(400, "Invalid query", "invalid_query", [problem])
     return int(text)
 

@@ -1,10 +1,11 @@
 """The small PSP's checks of a new transaction (seed 004), every problem at once as its Joi
-schema reports them: {"message", "path"} each, naming the field and never echoing a value.
-"""
+schema reports them: {"message", "path"} each, naming the field as the schema does (in
+camelCase: cardHolderName) and never echoing a value. As the real schema, nothing more:
+any 3 characters of code, any amount of cents; an expired card only with
+--psp-refuse-expired-cards."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,7 +18,6 @@ from .payables import RULES
 CUSTOMER_HEADER = "x-customer-id"
 # Whole cents, as the PSP counts them: at most what the account could ever hold.
 MAX_CENTS = 10**14
-CVC = re.compile(r"[0-9]{3,4}")
 Problem = dict[str, str]
 
 
@@ -35,18 +35,19 @@ class NewTransaction:
 
 
 def customer_problem(customer_id: str | None) -> Problem | None:
-    """What is wrong with the x-customer-id header, if anything."""
+    """What is wrong with the x-customer-id header (the schema's customerId), if anything."""
     if customer_id is None or not customer_id.strip():
-        return _problem(CUSTOMER_HEADER, "header is required: the merchant's id")
+        return _problem("customerId", "is required: the merchant's id, in x-customer-id")
     if len(customer_id) > MAX_ORDER_ID_LENGTH:
-        return _problem(CUSTOMER_HEADER, f"must be at most {MAX_ORDER_ID_LENGTH} characters")
+        return _problem("customerId", f"must be at most {MAX_ORDER_ID_LENGTH} characters")
     return None
 
 
 def check_transaction(
-    customer_id: str | None, body: dict[str, Any], today: date
+    customer_id: str | None, body: dict[str, Any], today: date, *, refuse_expired: bool = False
 ) -> NewTransaction | list[Problem]:
-    """The transaction, or every problem with it."""
+    """The transaction, or every problem with it; an expired card is one only with
+    `refuse_expired` (the real PSP checks no date)."""
     problems = [p for p in [customer_problem(customer_id)] if p is not None]
     description = body.get("description")
     if not isinstance(description, str):
@@ -59,26 +60,26 @@ def check_transaction(
         )  # fmt: skip
     method = body.get("payment_method")
     if not isinstance(method, str) or method not in RULES:
-        problems.append(_problem("payment_method", "must be one of [credit_card, debit_card]"))
+        problems.append(_problem("paymentMethod", "must be one of [credit_card, debit_card]"))
     number = body.get("card_number")
     digits = card_digits(number) if isinstance(number, str) else None
     if digits is None:
         problems.append(
-            _problem("card_number", "must be a valid card number: 12 to 19 digits that pass"
+            _problem("cardNumber", "must be a valid card number: 12 to 19 digits that pass"
                      " the Luhn check, as a string")
         )  # fmt: skip
     holder = body.get("card_holder_name")
     if not isinstance(holder, str) or not holder.strip():
-        problems.append(_problem("card_holder_name", "is required: a non-empty string"))
+        problems.append(_problem("cardHolderName", "is required: a non-empty string"))
     expiry = body.get("card_expiration_date")
     parsed = parse_expiry(expiry) if isinstance(expiry, str) else None
     if parsed is None:
-        problems.append(_problem("card_expiration_date", "must be MM/YY, such as 10/29"))
-    elif expired(*parsed, today):
-        problems.append(_problem("card_expiration_date", "is in the past: the card has expired"))
+        problems.append(_problem("cardExpirationDate", "must be MM/YY, such as 10/29"))
+    elif refuse_expired and expired(*parsed, today):
+        problems.append(_problem("cardExpirationDate", "is in the past: the card has expired"))
     code = body.get("card_verification_code")
-    if not isinstance(code, str) or not CVC.fullmatch(code):
-        problems.append(_problem("card_verification_code", "must be 3 or 4 digits, as a string"))
+    if not isinstance(code, str) or len(code) != 3:
+        problems.append(_problem("cardVerificationCode", "length must be 3 characters long"))
     if problems:
         return problems
     assert customer_id is not None and isinstance(description, str) and amount is not None

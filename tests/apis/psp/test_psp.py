@@ -111,9 +111,14 @@ def test_each_merchant_sees_only_its_own(psp: FlaskClient) -> None:
     assert [p["receivable_amount"] for p in listed(psp, "payables", "456")] == [95]
     assert listed(psp, "transactions", "789") == [] and listed(psp, "payables", "789") == []
     [theirs] = listed(psp, "transactions", "123")
-    mine = psp.get(f"/psp/transactions/{theirs['id']}", headers={"x-customer-id": "456"})
-    assert (mine.status_code, mine.get_json()["type"]) == (404, "not-found")
-    assert psp.get(f"/psp/transactions/{theirs['id']}", headers=MERCHANT).get_json() == theirs
+    # One transaction by its id is any merchant's, and an unknown one null, as the real
+    # PSP answers GET /transactions/:id (it looks the id up and nothing else).
+    other = psp.get(f"/psp/transactions/{theirs['id']}", headers={"x-customer-id": "456"})
+    assert (other.status_code, other.get_json()) == (200, theirs)
+    unknown = psp.get("/psp/transactions/no-such-id")
+    assert (unknown.status_code, unknown.get_data()) == (200, b"null\n")
+    [payable] = listed(psp, "payables", "123")
+    assert psp.get(f"/psp/payables/{payable['id']}").get_json() == payable
 
 
 def test_lists_are_newest_first_and_paged(psp: FlaskClient) -> None:
@@ -122,19 +127,22 @@ def test_lists_are_newest_first_and_paged(psp: FlaskClient) -> None:
     assert [t["amount"] for t in listed(psp, "transactions")] == [3, 2, 1]
     page = psp.get("/psp/transactions?page=2&limit=2", headers=MERCHANT).get_json()
     assert [t["amount"] for t in page] == [1]
-    bad = psp.get("/psp/payables?limit=0", headers=MERCHANT)
+    # As the real PSP pages: page 0 reads as 1, a limit over 200 as 200.
+    first = psp.get("/psp/transactions?page=0&limit=5000", headers=MERCHANT).get_json()
+    assert [t["amount"] for t in first] == [3, 2, 1]
+    bad = psp.get("/psp/payables?limit=x", headers=MERCHANT)
     assert (bad.status_code, bad.get_json()["type"]) == (400, "invalid_query")
 
 
-def test_without_x_customer_id_every_call_is_a_400(psp: FlaskClient) -> None:
-    problem = {"message": "\"x-customer-id\" header is required: the merchant's id",
-               "path": "x-customer-id"}  # fmt: skip
+def test_without_x_customer_id_every_call_is_a_422(psp: FlaskClient) -> None:
+    problem = {"message": "\"customerId\" is required: the merchant's id, in x-customer-id",
+               "path": "customerId"}  # fmt: skip
     for path in ("/psp/transactions", "/psp/payables", "/psp/balance"):
         answer = psp.get(path)
-        assert (answer.status_code, answer.get_json()) == (400, {
+        assert (answer.status_code, answer.get_json()) == (422, {
             "message": "Invalid request body", "type": "invalid_request_body",
             "details": [problem]})  # fmt: skip
-    assert create(psp, headers={}) == (400, {
+    assert create(psp, headers={}) == (422, {
         "message": "Invalid request body", "type": "invalid_request_body",
         "details": [problem]})  # fmt: skip
 
@@ -142,18 +150,19 @@ def test_without_x_customer_id_every_call_is_a_400(psp: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("changes", "paths"),
     [
-        ({"card_number": "4111111111111112"}, ["card_number"]),
-        ({"card_number": "4111 1111"}, ["card_number"]),
-        ({"card_number": 4111111111111111}, ["card_number"]),
-        ({"card_expiration_date": "06/20"}, ["card_expiration_date"]),
-        ({"card_expiration_date": "13/25"}, ["card_expiration_date"]),
-        ({"card_verification_code": "12"}, ["card_verification_code"]),
+        ({"card_number": "4111111111111112"}, ["cardNumber"]),
+        ({"card_number": "4111 1111"}, ["cardNumber"]),
+        ({"card_number": 4111111111111111}, ["cardNumber"]),
+        ({"card_expiration_date": "2025-10"}, ["cardExpirationDate"]),
+        ({"card_expiration_date": "13/25"}, ["cardExpirationDate"]),
+        ({"card_verification_code": "12"}, ["cardVerificationCode"]),
+        ({"card_verification_code": "1234"}, ["cardVerificationCode"]),
         ({"amount": "0"}, ["amount"]),
         ({"amount": 12.5}, ["amount"]),
         ({"amount": True}, ["amount"]),
-        ({"payment_method": "pix"}, ["payment_method"]),
-        ({"payment_method": {}}, ["payment_method"]),
-        ({"card_holder_name": " "}, ["card_holder_name"]),
+        ({"payment_method": "pix"}, ["paymentMethod"]),
+        ({"payment_method": {}}, ["paymentMethod"]),
+        ({"card_holder_name": " "}, ["cardHolderName"]),
         ({"description": None, "amount": -1}, ["description", "amount"]),
     ],
 )
@@ -161,7 +170,7 @@ def test_every_bad_field_is_named_without_its_value_and_changes_nothing(
     psp: FlaskClient, changes: dict[str, object], paths: list[str]
 ) -> None:
     status, body = create(psp, **changes)
-    assert (status, body["message"], body["type"]) == (400, "Invalid request body",
+    assert (status, body["message"], body["type"]) == (422, "Invalid request body",
                                                        "invalid_request_body")  # fmt: skip
     assert [d["path"] for d in body["details"]] == paths  # type: ignore[attr-defined]
     assert "4111111" not in json.dumps(body) and '"123"' not in json.dumps(body)
@@ -170,12 +179,15 @@ def test_every_bad_field_is_named_without_its_value_and_changes_nothing(
     )
 
 
-def test_the_card_is_checked_against_the_gateways_clock(make_client: MakeClient) -> None:
-    # On today's clock the seed's card (10/25) has expired.
-    status, body = create(make_client())
-    assert (status, body["details"]) == (400, [  # type: ignore[index]
-        {"message": '"card_expiration_date" is in the past: the card has expired',
-         "path": "card_expiration_date"}])  # fmt: skip
+def test_an_expired_card_is_refused_only_when_asked_on_the_gateways_clock(
+    make_client: MakeClient,
+) -> None:
+    # The real PSP checks no date: the seed's card (10/25) pays today.
+    assert create(make_client())[0] == 201
+    status, body = create(make_client(psp_refuse_expired_cards=True))
+    assert (status, body["details"]) == (422, [  # type: ignore[index]
+        {"message": '"cardExpirationDate" is in the past: the card has expired',
+         "path": "cardExpirationDate"}])  # fmt: skip
 
 
 def test_malformed_json_is_the_express_parsers_bad_request(psp: FlaskClient) -> None:
@@ -187,10 +199,13 @@ def test_malformed_json_is_the_express_parsers_bad_request(psp: FlaskClient) -> 
 
 
 def test_unknown_paths_and_methods_in_the_psps_shape(psp: FlaskClient) -> None:
+    # Its not-found handler answers an unknown path and an unknown method alike, with the
+    # path as the PSP sees it.
     assert psp.get("/psp/refunds").get_json() == {
-        "message": 'Resource "/psp/refunds" not found', "type": "not-found"}  # fmt: skip
+        "message": 'Resource "/refunds" not found', "type": "not-found", "details": []}  # fmt: skip
     answer = psp.delete("/psp/payables")
-    assert (answer.status_code, answer.get_json()["type"]) == (405, "method-not-allowed")
+    assert (answer.status_code, answer.get_json()) == (404, {
+        "message": 'Resource "/payables" not found', "type": "not-found", "details": []})  # fmt: skip
 
 
 def test_a_decline_is_402_and_makes_no_transaction(make_client: MakeClient) -> None:
