@@ -144,9 +144,13 @@ class Ledger(Replay, Refunds, PendingDecisions):
         amount: Amount,
         decline: DeclineCheck = lambda: None,
         note: Note | None = None,
+        *,
+        funded: bool = True,
     ) -> Transaction:
         """Debit an order once, recording the attempt whatever its outcome (with `note`'s
-        keys on its state-file line). Raises
+        keys on its state-file line); with `funded` False the money comes from outside the
+        account (a card the PSP charges): the order is paid, and neither the balance nor the
+        spending window moves. Raises
         OrderAlreadyPaidError or OrderPendingError (nothing recorded), PaymentPendingError
         (recorded, decided later by decide()), PaymentDeclinedError, LimitExceededError or
         InsufficientFundsError."""
@@ -176,6 +180,12 @@ class Ledger(Replay, Refunds, PendingDecisions):
                 self._attempt(order_id, attempt, note=note)
                 self._decided(what, order_id, amount, "declined", declined)
                 raise PaymentDeclinedError(declined.code)
+            if not funded:
+                paid = Transaction(amount.sent, self._balance, None, order_id)
+                attempt = OrderAttempt(at, amount, AttemptOutcome.PAID)
+                self._attempt(order_id, attempt, paid, note=note, funded=False)
+                self._decided(what, order_id, amount, "paid")
+                return paid
             return self._charge(order_id, amount, at, note)
 
     def _charge(
@@ -249,20 +259,24 @@ class Ledger(Replay, Refunds, PendingDecisions):
         transaction: Transaction | None = None,
         pending: PendingOrder | None = None,
         note: Note | None = None,
+        funded: bool = True,
     ) -> None:
         """Record an attempt (first in the state file, with `note`'s keys); any attempt but
-        a pending one ends the order's pending payment."""
+        a pending one ends the order's pending payment. An unfunded payment's transaction
+        is the order's, and not the account's."""
         noted = None if note is None else note(attempt)
         if self._journal is not None:
             event: dict[str, Any] = {"event": "order", **attempt.to_json(), "order_id": order_id}
-            if transaction is not None:
+            if transaction is not None and funded:
                 event["balance_after"] = transaction.balance_after
+            if not funded:
+                event["funded"] = False
             if pending is not None:
                 event.update(pending.to_event())
             if noted is not None:
                 event.update(noted)
             self._write(event)
-        if transaction is not None:
+        if transaction is not None and funded:
             self._commit(transaction)
         self._keep_order(self._record(order_id).attempted(attempt, transaction), pending)
 

@@ -73,7 +73,10 @@ class Replay:
         # A pending attempt keeps its decision to come; any other attempt ends it.
         pending = _pending(event, amount) if outcome is AttemptOutcome.PENDING else None
         transaction = None
-        if outcome is AttemptOutcome.PAID:
+        if outcome is AttemptOutcome.PAID and event.get("funded") is False:
+            # Paid from outside the account: the order's, not the balance's.
+            transaction = Transaction(amount.sent, self._balance, None, order_id)
+        elif outcome is AttemptOutcome.PAID:
             transaction = self._transaction(amount, order_id=order_id)
             _check_balance_after(event, transaction)
             self._commit(transaction)

@@ -97,16 +97,18 @@ class PaymentFlow:
         decide: DeclineCheck | None = None,
         note: Note | None = None,
         latency: bool = True,
+        funded: bool = True,
     ) -> Outcome:
         """An API's payment of an order, telling no store: the simulated latency (unless the
         API waited it already), then under the account's lock the decision (`decide`, or the
         simulation's for the order, which may leave it pending) and the charge, with `note`'s
-        keys on the attempt's state-file line; published on Kafka when decided."""
+        keys on the attempt's state-file line; published on Kafka when decided. With `funded`
+        False the money is not the account's (the API's real system has no balance): the
+        order is paid, and no balance or limit is looked at."""
         if latency:
             self.wait_latency()
-        return self.charge_order(
-            order_id, amount, decide or (lambda: self.simulator.decide(order_id)), note
-        )
+        decision = decide or (lambda: self.simulator.decide(order_id))
+        return self.charge_order(order_id, amount, decision, note, funded=funded)
 
     def simulated_decline(self) -> Decline | None:
         """The simulation's decision for a payment decided at once (never left pending): a
@@ -115,13 +117,19 @@ class PaymentFlow:
         return decided if isinstance(decided, Decline) else None
 
     def charge_order(
-        self, order_id: OrderId, amount: Amount, decide: DeclineCheck, note: Note | None = None
+        self,
+        order_id: OrderId,
+        amount: Amount,
+        decide: DeclineCheck,
+        note: Note | None = None,
+        *,
+        funded: bool = True,
     ) -> Outcome:
         """Decide and charge under the account's lock, recording the attempt (with `note`'s
         keys on its state-file line); tell nobody yet. A pending payment is scheduled."""
         outcome: Outcome
         try:
-            outcome = Paid(self.ledger.pay_order(order_id, amount, decide, note))
+            outcome = Paid(self.ledger.pay_order(order_id, amount, decide, note, funded=funded))
         except PaymentPendingError as exc:
             self.schedule_decision(exc.order_id, exc.due)
             return Pending(exc.order_id, exc.amount, exc.after_ms, exc.due)

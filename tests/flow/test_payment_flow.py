@@ -89,3 +89,20 @@ def test_a_refund_an_api_keeps_for_itself_is_refused_and_changes_nothing(
     account.flow.charge("ours", amount("5"))
     record, _ = account.flow.refund("ours", None)
     assert record.state == "refunded" and account.ledger.balance == before
+
+
+def test_an_unfunded_charge_pays_the_order_and_leaves_the_account_as_it_was(
+    account: Account, tmp_path: Path
+) -> None:
+    outcome = account.flow.charge("psp-1", amount("100000000.00"), funded=False)
+    assert isinstance(outcome, Paid)
+    assert account.ledger.balance == Decimal(50000) and account.ledger.transactions() == []
+    record = account.ledger.order("psp-1")
+    assert record is not None and record.state == "paid"
+    again = Account.from_settings(account.settings, user_agent="test")
+    try:
+        restored = again.ledger.order("psp-1")
+        assert restored is not None and restored.state == "paid"
+        assert again.ledger.balance == Decimal(50000) and again.ledger.transactions() == []
+    finally:
+        again.close()

@@ -90,12 +90,14 @@ def _charge(new: NewTransaction) -> Response:
         now, now,
     )  # fmt: skip
     value = (Decimal(new.amount) / 100).quantize(CENT)
-    # A PSP transaction is decided at once, never left pending.
+    # A PSP transaction is decided at once, never left pending; the money is the card's,
+    # not the one account's (the real PSP has no balance).
     outcome = state.flow.charge(
         transaction_id,
         Amount(value, value),
         decide=state.flow.simulated_decline,
         note=lambda _attempt: {TRANSACTION_EVENT: transaction.to_json()},
+        funded=False,
     )
     if isinstance(outcome, Paid):
         payouts().book.add_transaction(transaction)

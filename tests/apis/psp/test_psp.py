@@ -54,8 +54,17 @@ def test_the_seeds_transaction_is_created_with_its_fields_and_no_cvc(psp: FlaskC
         "created_at": "2020-07-19T22:26:23.693Z",
     }  # fmt: skip
     assert listed(psp, "transactions") == [body]
-    # 2500 cents from the one account.
-    assert psp.get("/balance").get_json()["balance"] == 49975.0
+    # The card pays, not the one account (the real PSP has no balance): the order is paid.
+    assert psp.get("/balance").get_json()["balance"] == 50000.0
+    order = psp.get(f"/payments/orders/{body['id']}").get_json()
+    assert order["state"] == "paid" and psp.get("/transactions").get_json()["transactions"] == []
+
+
+def test_a_transaction_never_fails_for_the_accounts_funds(make_client: MakeClient) -> None:
+    # The real PSP's own test pays 10,000,000,000 cents with a card that expired in 10/10.
+    psp = make_client(initial_balance=Decimal(10))
+    status, _ = create(psp, amount=10_000_000_000, card_expiration_date="10/10")
+    assert status == 201 and psp.get("/balance").get_json()["balance"] == 10.0
 
 
 def test_a_credit_card_payable_waits_30_days_less_5_percent_then_settles(psp: FlaskClient) -> None:
@@ -209,10 +218,11 @@ def test_unknown_paths_and_methods_in_the_psps_shape(psp: FlaskClient) -> None:
 
 
 def test_a_decline_is_402_and_makes_no_transaction(make_client: MakeClient) -> None:
-    psp = make_client(clock="frozen", clock_start=SEED_TIME, initial_balance=Decimal(10))
+    psp = make_client(clock="frozen", clock_start=SEED_TIME)
+    psp.put("/simulation", json={"rules": [{"next": 1, "decline_code": "insufficient_funds"}]})
     assert create(psp) == (402, {
         "message": "Transaction declined", "type": "transaction_declined",
-        "details": [{"message": "the account behind the card has insufficient funds",
+        "details": [{"message": "the card was declined (insufficient_funds)",
                      "code": "insufficient_funds"}]})  # fmt: skip
     psp.put("/simulation", json={"rules": [{"next": 1, "decline_code": "card_declined"}]})
     assert create(psp, amount=100)[1]["details"] == [  # type: ignore[index]
