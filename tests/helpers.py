@@ -52,6 +52,8 @@ SESSION_ID = re.compile(r"cs_[0-9a-f]{32}")
 GATEWAY_URL = re.compile(r"^http://(localhost|127\.0\.0\.1):\d+/")
 # A card load's order (docs/cardloader.md), and the PSP's ids (docs/psp.md): random UUIDs.
 CARD_LOAD = re.compile(r"card-([0-9]+)-load-[0-9a-f]{8}")
+# The ticketing service's simulated transaction id (docs/ticketing.md).
+TXN_ID = re.compile(r"txn_[0-9a-f]{16}")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -69,6 +71,7 @@ def masked(value: Any, key: str | None = None) -> Any:
         if key == "transaction_id" and UUID.fullmatch(value):
             return ("volatile", "str")
         value = CARD_LOAD.sub(r"card-\1-load-<id>", value)
+        value = TXN_ID.sub("txn_<id>", value)
         return SESSION_ID.sub("cs_<id>", MESSAGE_ID.sub("msg_<id>", value))
     return value
 

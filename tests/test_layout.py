@@ -109,8 +109,13 @@ def test_no_import_cycles() -> None:
         visit(module, ())
 
 
-def test_no_module_is_over_300_lines() -> None:
-    long = {m: n for m, p in MODULES.items() if (n := len(p.read_text().splitlines())) > 300}
+# One concept may be one module of up to this many lines: modules are split by meaning,
+# not to stay under a cap.
+MAX_LINES = 500
+
+
+def test_no_module_is_over_500_lines() -> None:
+    long = {m: n for m, p in MODULES.items() if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long
 
 

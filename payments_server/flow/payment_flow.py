@@ -37,6 +37,10 @@ from ..core.simulation import Decline, Simulator
 from ..core.transactions import OrderId, order_key
 from .outcomes import Declined, Outcome, Paid, Pending, Refused, callback_status
 
+# An API's own Kafka event of a decided payment: its key and value, or None for the
+# gateway's event.
+EventOf = Callable[[Outcome], tuple[str, Mapping[str, object]] | None]
+
 log = logging.getLogger("payments_server.flow")
 
 DECISION = "pending_payment"  # the scheduler's kind for a pending payment's decision
@@ -47,7 +51,15 @@ DECLINES = (PaymentDeclinedError, InsufficientFundsError, LimitExceededError)
 class Publisher(Protocol):
     """Where decided order payments are published (publishing/kafka.py)."""
 
-    def publish(self, order_id: OrderId, succeeded: bool, data: Mapping[str, object]) -> None:
+    def publish(
+        self,
+        order_id: OrderId,
+        succeeded: bool,
+        data: Mapping[str, object],
+        *,
+        key: str | None = None,
+        whole: bool = False,
+    ) -> None:
         """Queue one payment's event; never blocks or raises."""
 
 
@@ -98,17 +110,19 @@ class PaymentFlow:
         note: Note | None = None,
         latency: bool = True,
         funded: bool = True,
+        event: EventOf | None = None,
     ) -> Outcome:
         """An API's payment of an order, telling no store: the simulated latency (unless the
         API waited it already), then under the account's lock the decision (`decide`, or the
         simulation's for the order, which may leave it pending) and the charge, with `note`'s
         keys on the attempt's state-file line; published on Kafka when decided. With `funded`
         False the money is not the account's (the API's real system has no balance): the
-        order is paid, and no balance or limit is looked at."""
+        order is paid, and no balance or limit is looked at. `event` gives the API's own
+        Kafka event of a decided payment (its key and value) instead of the gateway's."""
         if latency:
             self.wait_latency()
         decision = decide or (lambda: self.simulator.decide(order_id))
-        return self.charge_order(order_id, amount, decision, note, funded=funded)
+        return self.charge_order(order_id, amount, decision, note, funded=funded, event=event)
 
     def simulated_decline(self) -> Decline | None:
         """The simulation's decision for a payment decided at once (never left pending): a
@@ -124,6 +138,7 @@ class PaymentFlow:
         note: Note | None = None,
         *,
         funded: bool = True,
+        event: EventOf | None = None,
     ) -> Outcome:
         """Decide and charge under the account's lock, recording the attempt (with `note`'s
         keys on its state-file line); tell nobody yet. A pending payment is scheduled."""
@@ -137,7 +152,7 @@ class PaymentFlow:
             return Refused(exc)
         except DECLINES as exc:
             outcome = Declined(exc)
-        self._publish(order_id, amount.sent, outcome)
+        self._publish(order_id, amount.sent, outcome, event)
         return outcome
 
     def tell_store(
@@ -245,8 +260,19 @@ class PaymentFlow:
         if latency:
             time.sleep(latency)
 
-    def _publish(self, order_id: OrderId, amount: object, outcome: Paid | Declined) -> None:
+    def _publish(
+        self,
+        order_id: OrderId,
+        amount: object,
+        outcome: Paid | Declined,
+        event: EventOf | None = None,
+    ) -> None:
         if self.publisher is None:
+            return
+        own = None if event is None else event(outcome)
+        if own is not None:
+            key, value = own
+            self.publisher.publish(order_id, isinstance(outcome, Paid), value, key=key, whole=True)
             return
         code = outcome.code if isinstance(outcome, Declined) else None
         data = {"amount": amount, "declineCode": code}

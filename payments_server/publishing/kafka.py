@@ -79,12 +79,22 @@ class EventPublisher:
         self._poller = threading.Thread(target=self._poll, name="kafka-events", daemon=True)
         self._poller.start()
 
-    def publish(self, order_id: OrderId, succeeded: bool, data: Mapping[str, object]) -> None:
+    def publish(
+        self,
+        order_id: OrderId,
+        succeeded: bool,
+        data: Mapping[str, object],
+        *,
+        key: str | None = None,
+        whole: bool = False,
+    ) -> None:
         """Queue the event of a decided payment ({orderId, status, amount, currency,
-        declineCode, occurredAt}); a full queue drops it, and says so."""
+        declineCode, occurredAt}, or `data` itself when `whole`: an API's own contract),
+        keyed by `key` (the order id by default); a full queue drops it, and says so."""
         topic = SUCCEEDED if succeeded else FAILED
-        data = {"status": "succeeded" if succeeded else "failed", **data,
-                "currency": self._currency}  # fmt: skip
+        if not whole:
+            data = {"status": "succeeded" if succeeded else "failed", **data,
+                    "currency": self._currency}  # fmt: skip
         now = self._clock()
         headers = [
             ("ce_specversion", b"1.0"),
@@ -95,10 +105,11 @@ class EventPublisher:
             ("ce_subject", str(order_id).encode()),
             ("content-type", b"application/json"),
         ]
-        value = jsonio.dumps({"orderId": order_id, **data, "occurredAt": format_time(now)})
+        body = data if whole else {"orderId": order_id, **data, "occurredAt": format_time(now)}
+        value = jsonio.dumps(body)
         try:
             self._producer.produce(
-                topic, key=str(order_id).encode(), value=value.encode(), headers=headers,
+                topic, key=(key or str(order_id)).encode(), value=value.encode(), headers=headers,
                 on_delivery=lambda error, message: self._delivered(order_id, topic, error),
             )  # fmt: skip
         except BufferError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -54,7 +55,9 @@ def test_each_decided_payment_is_an_event_keyed_by_its_order_in_cloudevents_bina
         activity = requests.get(gateway.url + "/activity?kind=event", timeout=5).json()
     by_key = {m.key(): m for m in succeeded}  # type: ignore[attr-defined]
     orders = (ticketing["orderId"], load["order_id"], psp["id"])
-    assert set(by_key) == {b"k-1", *(order.encode() for order in orders)}
+    # The ticketing service keys its own events by the payment id ("N" format).
+    payment_key = uuid.UUID(paid.json()["payment"]["id"]).hex.encode()
+    assert set(by_key) == {b"k-1", payment_key, load["order_id"].encode(), psp["id"].encode()}
     assert sorted(e["summary"] for e in activity["activity"]) == sorted([
         "payment-failed for order k-2: delivered",
         *(f"payment-succeeded for order {order}: delivered" for order in orders),
@@ -94,3 +97,43 @@ def test_a_broker_that_is_down_delays_events_and_never_a_payment() -> None:
             process.wait(10)
     warnings = [line for line in gateway.lines if "is not reachable" in line]
     assert len(warnings) == 1  # said once, not at every retry
+
+
+# The ticketing platform's event contract (its contracts/kafka), restated: each topic's
+# required fields, and every field it allows.
+SUCCEEDED_REQUIRED = {"paymentId", "orderId", "customerId", "amount", "currency",
+                      "paymentMethod", "processedAt", "status"}  # fmt: skip
+SUCCEEDED_ALLOWED = SUCCEEDED_REQUIRED | {"reservationId", "transactionId"}
+FAILED_REQUIRED = {"paymentId", "orderId", "customerId", "amount", "currency", "paymentMethod",
+                   "failureReason", "attemptedAt", "status"}  # fmt: skip
+FAILED_ALLOWED = FAILED_REQUIRED | {"reservationId", "errorCode", "errorMessage"}
+
+
+def test_the_ticketing_services_events_follow_its_contract_with_the_requests_values(
+    broker: str,
+) -> None:
+    reservation = "a1b2c3d4-0000-4000-8000-000000000001"
+    base = {"customerId": "6b29fc40-ca47-1067-b31d-00dd010662da", "reservationId": reservation,
+            "currency": "USD", "paymentMethod": "debit_card"}  # fmt: skip
+    with GatewayProcess("--kafka-bootstrap-servers", broker) as gateway:
+        url = gateway.url + "/ticketing/payments"
+        paid = requests.post(url, json={**base, "orderId": "11111111-0000-4000-8000-000000000001",
+                                        "amount": 40}, timeout=10).json()["payment"]  # fmt: skip
+        failed = requests.post(url, json={**base, "orderId": "11111111-0000-4000-8000-000000000002",
+                                          "amount": 40.13}, timeout=10).json()["payment"]  # fmt: skip
+        (succeeded_event,) = read(broker, "payment-succeeded", 1)
+        (failed_event,) = read(broker, "payment-failed", 1)
+    good = json.loads(succeeded_event.value())  # type: ignore[attr-defined]
+    assert SUCCEEDED_REQUIRED <= set(good) <= SUCCEEDED_ALLOWED
+    assert good["reservationId"] == reservation  # what Inventory and Catalog read
+    assert (good["paymentId"], good["orderId"], good["status"]) == (
+        paid["id"], paid["orderId"], "succeeded")  # fmt: skip
+    assert (good["amount"], good["paymentMethod"], good["currency"]) == (40, "debit_card", "USD")
+    assert good["transactionId"].startswith("txn_")
+    assert succeeded_event.key() == uuid.UUID(paid["id"]).hex.encode()  # type: ignore[attr-defined]
+    bad = json.loads(failed_event.value())  # type: ignore[attr-defined]
+    assert FAILED_REQUIRED <= set(bad) <= FAILED_ALLOWED
+    assert (bad["paymentId"], bad["reservationId"], bad["status"]) == (
+        failed["id"], reservation, "failed")  # fmt: skip
+    assert (bad["errorCode"], bad["errorMessage"], bad["failureReason"]) == (
+        "CARD_DECLINED", "Your card was declined", "card_declined")  # fmt: skip

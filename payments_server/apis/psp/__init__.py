@@ -56,9 +56,12 @@ class Psp(Surface):
         return worker
 
     def error(self, status: int, message: str, extra: Mapping[str, object]) -> Response:
-        """{"message", "type", "details"}, in the PSP's words; a path or a method it has no
-        route for is a 404 (its not-found handler answers both), the path as it sees it."""
-        if status in (404, 405) and message == HTTP_MESSAGES[status]:
-            status, message = 404, f'Resource "{request.path.removeprefix(BASE_URL)}" not found'
+        """{"message", "type", "details"}, in the PSP's words, the path as it sees it: its
+        not-found handler's for a path, its not-allowed middleware's for a method."""
+        path = request.path.removeprefix(BASE_URL)
+        if status == 404 and message == HTTP_MESSAGES[404]:
+            message = f'Resource "{path}" not found'
+        elif status == 405 and message == HTTP_MESSAGES[405]:
+            message = f'Method "{request.method}" is not allowed for resource "{path}"'
         kind = PSP_TYPES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_")
         return json_response({"message": message, "type": kind, "details": []}, status)

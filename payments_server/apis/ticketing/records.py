@@ -12,7 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ...core import jsonio
 from ...core.jsonio import format_time
 from ...core.ledger import Ledger
 
@@ -21,6 +20,30 @@ PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 KEPT = 10_000
 # The key of a ticketing payment on its order's state-file line.
 NOTE = "ticketing_payment"
+# The real simulator's failures (PaymentSimulatorService): a decline code's errorCode,
+# errorMessage and failureReason; any other code is a card declined with its own code.
+FAILURES = {
+    "card_declined": ("CARD_DECLINED", "Your card was declined", "card_declined"),
+    "insufficient_funds": (
+        "INSUFFICIENT_FUNDS",
+        "Insufficient funds on card",
+        "insufficient_funds",
+    ),
+    "processor_timeout": ("PROCESSOR_TIMEOUT", "Payment processor timeout", "timeout"),
+    "amount_too_large": ("AMOUNT_TOO_LARGE", "Amount exceeds maximum limit", "processor_error"),
+}
+
+
+def failure_of(code: str, detail: str | None = None) -> tuple[str, str, str]:
+    """errorCode, errorMessage and failureReason of a decline code."""
+    if code in FAILURES:
+        return FAILURES[code]
+    if code == "limit_exceeded":
+        why = "Payment over the limit" + ("" if detail is None else f": {detail}")
+        return "LIMIT_EXCEEDED", why, "processor_error"
+    return code.upper(), f"Your card was declined ({code})", "card_declined"
+
+
 # The controller's switch on the handler's error message: each class and its status.
 CLASSES = {
     "order_not_found": (404, "Order not found"),
@@ -51,18 +74,48 @@ class Payment:
     simulated_response: str | None = None
 
     def failed(self, code: str, at: datetime, detail: str | None = None) -> Payment:
-        """The payment failed with a decline `code` (the limit's `detail` for a limit)."""
-        if code == "insufficient_funds":
-            why = "insufficient funds in the account"
-        elif code == "limit_exceeded":
-            why = "over the limit" + ("" if detail is None else f": {detail}")
-        else:
-            why = f"declined ({code})"
+        """The payment failed with a decline `code`, in the real simulator's words: its
+        errorCode, errorMessage and failureReason (the limit's `detail` for a limit)."""
+        error_code, message, reason = failure_of(code, detail)
         return replace(
-            self, status=FAILED, processed_at=at, error_code=code,
-            error_message=f"Payment failed: {why}", failure_reason=why,
-            simulated_response=simulated_response("declined", decline_code=code),
+            self, status=FAILED, processed_at=at, error_code=error_code, error_message=message,
+            failure_reason=reason,
+            simulated_response=f"Failed - {error_code}: {message}",
         )  # fmt: skip
+
+    def succeeded(self, at: datetime) -> Payment:
+        """The payment succeeded at `at`, with a transaction id as the real simulator's."""
+        transaction = f"txn_{uuid.uuid5(self.id, 'transaction').hex[:16]}"
+        return replace(
+            self, status=SUCCEEDED, processed_at=at,
+            simulated_response=f"Success - TransactionId: {transaction}",
+        )  # fmt: skip
+
+    @property
+    def transaction_id(self) -> str | None:
+        """The simulator's transaction id of a succeeded payment."""
+        text = self.simulated_response or ""
+        prefix = "Success - TransactionId: "
+        return text.removeprefix(prefix) if text.startswith(prefix) else None
+
+    def event(self) -> tuple[str, dict[str, object]]:
+        """Its Kafka event as the real service publishes it (contracts/kafka): the key, the
+        payment id in the "N" format, and the value of payment-succeeded or -failed."""
+        common: dict[str, object] = {
+            "paymentId": str(self.id), "orderId": str(self.order_id),
+            "customerId": str(self.customer_id),
+            "reservationId": None if self.reservation_id is None else str(self.reservation_id),
+            "amount": self.amount, "currency": self.currency, "paymentMethod": self.payment_method,
+        }  # fmt: skip
+        at = format_time(self.processed_at or self.created_at)
+        if self.status == SUCCEEDED:
+            value = {**common, "transactionId": self.transaction_id, "processedAt": at,
+                     "status": "succeeded"}  # fmt: skip
+        else:
+            value = {**common, "errorCode": self.error_code, "errorMessage": self.error_message,
+                     "failureReason": self.failure_reason, "attemptedAt": at,
+                     "status": "failed"}  # fmt: skip
+        return self.id.hex, value
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Payment:
@@ -99,11 +152,6 @@ class Payment:
         }
 
 
-def simulated_response(outcome: str, **details: object) -> str:
-    """What the simulated gateway answered, as the text the entity stores."""
-    return jsonio.dumps({"gateway": "payments_server", "outcome": outcome, **details})
-
-
 class Payments:
     """The payments made through this API, by id; a pending one follows the ledger."""
 
@@ -135,14 +183,9 @@ class Payments:
             return payment
         # Decided since: as the ledger decided it.
         last = record.attempts[-1] if record.attempts else None
-        decided = replace(
-            payment,
-            status=SUCCEEDED if record.paid else FAILED,
-            processed_at=None if last is None else last.at,
-            error_code=None if record.paid or last is None else last.decline_code,
-            error_message=None if record.paid else "Payment failed: declined when decided",
-            simulated_response=simulated_response("paid" if record.paid else "declined"),
-        )
+        at = payment.created_at if last is None else last.at
+        code = "card_declined" if last is None else last.decline_code or "card_declined"
+        decided = payment.succeeded(at) if record.paid else payment.failed(code, at)
         with self._lock:
             self._kept[payment_id] = decided
         return decided
@@ -168,10 +211,7 @@ class Payments:
             datetime.fromisoformat(str(event["at"]).replace("Z", "+00:00")),
         )
         if outcome == "paid":
-            payment = replace(
-                payment, status=SUCCEEDED, processed_at=at,
-                simulated_response=simulated_response("paid"),
-            )  # fmt: skip
+            payment = payment.succeeded(at)
         elif outcome != "pending":
             code = event.get("decline_code") or str(outcome)
             if code in CLASSES:

@@ -4,23 +4,31 @@ POST /payments as its PaymentsController answers it, and the read side a client 
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from decimal import Decimal
 
 from flask import Blueprint, Response, g, request
 
 from ...core.money import Amount, AmountError, parse_amount
 from ...core.refusals import LimitExceededError, OrderAlreadyPaidError
-from ...flow.outcomes import Declined, Paid, Pending, Refused
+from ...core.simulation import Decline
+from ...flow.outcomes import Declined, Outcome, Paid, Pending, Refused
 from ..responses import json_response
 from ..web import about_order, account
 from .binding import EMPTY, GUID, PaymentRequest, bind
 from .problems import problem_details
-from .records import CLASSES, NOTE, PENDING, SUCCEEDED, Payment, Payments, simulated_response
+from .records import CLASSES, NOTE, PENDING, SUCCEEDED, Payment, Payments
 
 BASE_URL = "/ticketing"
 API = "ticketing"
 JSON_TYPES = ("application/json", "text/json", "application/*+json")
 REQUIRED = "Payment request is required"
+# What a request without paymentMethod pays with, as the real service defaults it.
+DEFAULT_METHOD = "credit_card"
+TEST_AMOUNTS = (
+    (Decimal("0.13"), "card_declined", "Your card was declined"),
+    (Decimal("0.66"), "insufficient_funds", "Insufficient funds on card"),
+    (Decimal("0.99"), "processor_timeout", "Payment processor timeout"),
+)
 
 bp = Blueprint(API, __name__)
 
@@ -56,22 +64,36 @@ def _pay(payment_request: PaymentRequest, amount: Amount, currency: str) -> Resp
     """Charge through the one flow (no store callback: this service's news go to Kafka)."""
     state = account()
     order_id = str(payment_request.order_id)
+    # The handler's step 0: an order paid here already answers its payment again.
+    done = [p for p in payments().for_order(payment_request.order_id) if p.status == SUCCEEDED]
+    if done:
+        return answer(200, True, done[0], None)
     record = Payment(
         uuid.uuid4(), payment_request.order_id, payment_request.customer_id,
         payment_request.reservation_id, amount.value, currency,
-        payment_request.payment_method or "", PENDING, state.clock.now(),
+        payment_request.payment_method or DEFAULT_METHOD, PENDING, state.clock.now(),
     )  # fmt: skip
+
+    def event(outcome: Outcome) -> tuple[str, dict[str, object]] | None:
+        # The contract's event (contracts/kafka), with the request's own values.
+        if isinstance(outcome, Paid):
+            return record.succeeded(state.clock.now()).event()
+        if isinstance(outcome, Declined) and outcome.code not in CLASSES:
+            return record.failed(outcome.code, record.created_at, _detail(outcome)).event()
+        return None
+
     # The request's record rides on the attempt's state-file line (NOTE), so that a
-    # restart knows the payment again (Payments.restore_order).
-    outcome = state.flow.charge(order_id, amount, note=lambda _attempt: {NOTE: record.to_json()})
+    # restart knows the payment again (Payments.restore_order). The service has no
+    # balance: the card pays, and its simulator's test amounts decide first.
+    outcome = state.flow.charge(
+        order_id, amount,
+        decide=lambda: test_amount(amount.value) or state.simulator.decide(order_id),
+        note=lambda _attempt: {NOTE: record.to_json()}, funded=False, event=event,
+    )  # fmt: skip
     if isinstance(outcome, Pending):
         return answer(200, True, payments().add(record), None)
     if isinstance(outcome, Paid):
-        paid = replace(
-            record, status=SUCCEEDED, processed_at=state.clock.now(),
-            simulated_response=simulated_response("paid"),
-        )  # fmt: skip
-        return answer(200, True, payments().add(paid), None)
+        return answer(200, True, payments().add(record.succeeded(state.clock.now())), None)
     if isinstance(outcome, Refused):
         paid_before = isinstance(outcome.reason, OrderAlreadyPaidError)
         why = "is already paid" if paid_before else "has a payment pending"
@@ -99,8 +121,6 @@ def _order_check(payment_request: PaymentRequest, currency: str) -> Amount | str
         amount = parse_amount(payment_request.amount)
     except AmountError as exc:
         return str(exc)
-    if not (payment_request.payment_method or "").strip():
-        return "PaymentMethod is required"
     own = account().settings.currency
     if currency != own:
         return f"currency {currency!r} is not the account's ({own}); a mock converts nothing"
@@ -128,13 +148,29 @@ def list_payments() -> Response:
 
 
 def _declined(record: Payment, outcome: Declined) -> Response:
-    reason, code = outcome.reason, outcome.code
+    code = outcome.code
     if code in CLASSES:
         status, label = CLASSES[code]
         return failed(status, f"{label} (simulation rule: {code})")
-    detail = reason.detail if isinstance(reason, LimitExceededError) else None
-    kept = payments().add(record.failed(code, record.created_at, detail))
-    return answer(422, False, kept, kept.error_message)
+    kept = payments().add(record.failed(code, record.created_at, _detail(outcome)))
+    return answer(422, False, kept, f"Payment failed: {kept.error_message}")
+
+
+def _detail(outcome: Declined) -> str | None:
+    reason = outcome.reason
+    return reason.detail if isinstance(reason, LimitExceededError) else None
+
+
+def test_amount(value: Decimal) -> Decline | None:
+    """The real simulator's test amounts: cents .13 a card declined, .66 insufficient funds,
+    .99 a processor timeout, and 999,999.99 or more too large."""
+    if value >= Decimal("999999.99"):
+        return Decline("amount_too_large", "Amount exceeds maximum limit")
+    cents = value % 1
+    for ending, code, why in TEST_AMOUNTS:
+        if cents == ending:
+            return Decline(code, why)
+    return None
 
 
 def answer(status: int, success: bool, payment: Payment | None, message: str | None) -> Response:

@@ -208,13 +208,14 @@ def test_malformed_json_is_the_express_parsers_bad_request(psp: FlaskClient) -> 
 
 
 def test_unknown_paths_and_methods_in_the_psps_shape(psp: FlaskClient) -> None:
-    # Its not-found handler answers an unknown path and an unknown method alike, with the
-    # path as the PSP sees it.
+    # Its not-found handler's and its not-allowed middleware's words, the path as the PSP
+    # sees it.
     assert psp.get("/psp/refunds").get_json() == {
         "message": 'Resource "/refunds" not found', "type": "not-found", "details": []}  # fmt: skip
     answer = psp.delete("/psp/payables")
-    assert (answer.status_code, answer.get_json()) == (404, {
-        "message": 'Resource "/payables" not found', "type": "not-found", "details": []})  # fmt: skip
+    assert (answer.status_code, answer.get_json()) == (405, {
+        "message": 'Method "DELETE" is not allowed for resource "/payables"',
+        "type": "method-not-allowed", "details": []})  # fmt: skip
 
 
 def test_a_decline_is_402_and_makes_no_transaction(make_client: MakeClient) -> None:
