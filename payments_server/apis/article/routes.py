@@ -3,12 +3,17 @@ how it went. Each is a thin adapter over the gateway's checkout sessions."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 from flask import Blueprint, Response, request
 
 from ...core.checkout_session import CheckoutSession, SessionState
 from ...core.jsonio import format_time
 from ...core.money import AmountError, parse_amount
-from ...core.transactions import ORDER_ID_RULE, as_order_id
+from ...core.refusals import OrderAlreadyPaidError
+from ...core.transactions import ORDER_ID_RULE, OrderId, as_order_id
+from ...flow.outcomes import REFERENCE
 from ..errors import ApiError
 from ..responses import json_response
 from ..web import account, json_object, url_field
@@ -49,15 +54,24 @@ def create_session() -> Response:
             400, f"'currency' must be {currency}, the account's (--currency), got {asked!r}:"
             " a mock converts nothing",
         )  # fmt: skip
-    session = state.checkout.create(
-        transaction_id, amount, EXPIRES_IN,
-        callback_url=url_field(body, "callback_url"), currency=currency, api=API,
-    )  # fmt: skip
+    callback_url = url_field(body, "callback_url")
+    # The transaction id is the shop's reference, not the gateway's order: a shop that
+    # starts again with a fresh database numbers its transactions from 1 again. A reference
+    # already paid is paid again under an order id of its own (1~2, 1~3, ...).
+    for order_id in _orders_for(transaction_id):
+        try:
+            session = state.checkout.create(
+                order_id, amount, EXPIRES_IN, callback_url=callback_url, currency=currency,
+                api=API, metadata={REFERENCE: transaction_id},
+            )  # fmt: skip
+            break
+        except OrderAlreadyPaidError:
+            continue
     return json_response(
         {
             "payment_url": f"{request.host_url}checkout/{session.id}",
             "session_id": session.id,
-            "transaction_id": session.order_id,
+            "transaction_id": transaction_id,
             "status": "pending",
             "expires_at": format_time(session.expires_at),
         }
@@ -67,10 +81,21 @@ def create_session() -> Response:
 @bp.get("/status/<path:transaction_id>")
 def status(transaction_id: str) -> Response:
     """How the transaction's newest payment stands: pending, success or failure."""
-    sessions = account().checkout.sessions.newest_first(transaction_id)
+    sessions = [
+        session
+        for session in account().checkout.sessions.newest_first()
+        if session.api == API and str(session.metadata.get(REFERENCE)) == transaction_id
+    ] or account().checkout.sessions.newest_first(transaction_id)
     if not sessions:
         raise ApiError(404, f"No transaction {transaction_id!r}: create-session opens one")
     return json_response({"status": status_of(sessions[0])})
+
+
+def _orders_for(transaction_id: OrderId) -> Iterator[OrderId]:
+    """The order ids a transaction may be paid under: its own, then 1~2, 1~3, ..."""
+    yield transaction_id
+    for again in itertools.count(2):
+        yield f"{transaction_id}~{again}"
 
 
 def status_of(session: CheckoutSession) -> str:
