@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -160,6 +161,30 @@ def test_a_refusing_gateway_is_a_502_from_the_store() -> None:
     refused = store.post("/shop/buy", data={"product_id": "2"})
     assert refused.status_code == 502
     assert refused.get_json()["gateway"]["message"] == "Order x has already been paid"
+
+
+@responses.activate
+def test_a_gateway_that_is_down_is_a_page_that_says_so_not_a_traceback() -> None:
+    responses.post(
+        "http://gateway.test/checkout/sessions",
+        body=requests.ConnectionError("Connection refused"),
+    )
+    store = _store_module().create_store(DEV_WEBHOOK_SECRET, "http://gateway.test").test_client()
+    down = store.post("/shop/buy", data={"product_id": "2"})
+    assert (down.status_code, down.mimetype) == (503, "text/html")
+    page = down.get_data(as_text=True)
+    assert "could not reach the payments gateway at <code>http://gateway.test</code>" in page
+    assert "--gateway-url" in page and "Traceback" not in page
+
+
+def test_new_order_sh_takes_the_stores_url_and_says_when_it_cannot_reach_it() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    done = subprocess.run(["bash", str(EXAMPLES / "new_order.sh"), url],
+                          check=False, capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith(f"new_order.sh: the store at {url} did not answer:")
 
 
 def test_the_example_store_passes_every_check_of_the_report_card() -> None:

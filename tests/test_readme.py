@@ -133,7 +133,7 @@ def test_the_store_snippet_verifies_callbacks_and_acts_once_per_event(
     assert forged.json() == {"error": "Message timestamp too old"}
 
 
-FAULT_SECTION = re.compile(r"### Webhook faults on purpose\n(.*?)\n### ", re.DOTALL)
+FAULT_SECTION = re.compile(r"## Webhook faults on purpose\n(.*?)\n## ", re.DOTALL)
 
 
 @pytest.mark.parametrize(

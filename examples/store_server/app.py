@@ -41,6 +41,12 @@ SHOP_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Example store</title></head><body><h1>Example store</h1><ul>{items}</ul></body></html>"""
 ITEM = """<li>{name}, {price} <form method="post" action="/shop/buy"><input type="hidden"
  name="product_id" value="{id}"><button type="submit">Pay {price}</button></form></li>"""
+GATEWAY_DOWN = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Payment unavailable</title></head><body><main><h1>Payment is unavailable</h1>
+<p>The store could not reach the payments gateway at <code>{url}</code> ({why}).</p>
+<p>Start it with <code>make run</code>, or give this store its address with
+<code>--gateway-url</code>, then try again.</p><p><a href="/shop">Back to the shop</a></p>
+</main></body></html>"""
 ORDER_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Order {order_id}</title></head><body>
 <h1>Order {order_id}: <span id="status">{status}</span></h1><p>Total {total}</p>
@@ -159,7 +165,20 @@ def _add_shop(
                 "status": "pending",
             }
         here = request.host_url.rstrip("/")
-        session = requests.post(
+        try:
+            session = _open_session(gateway_url, order_id, product, here)
+        except requests.RequestException as exc:
+            # The gateway is down or elsewhere: say so to the customer, not a traceback.
+            page = GATEWAY_DOWN.format(url=html.escape(gateway_url), why=html.escape(str(exc)))
+            return Response(page, status=503, mimetype="text/html")
+        if session.status_code != 201:
+            return answer({"error": "the gateway refused", "gateway": session.json()}, 502)
+        return Response(status=303, headers={"Location": session.json()["session"]["url"]})
+
+    def _open_session(
+        gateway_url: str, order_id: str, product: dict[str, Any], here: str
+    ) -> requests.Response:
+        return requests.post(
             f"{gateway_url}/checkout/sessions",
             data=simplejson.dumps({
                 "order_id": order_id,
@@ -171,9 +190,6 @@ def _add_shop(
             headers={"Content-Type": "application/json", "Idempotency-Key": order_id},
             timeout=10,
         )  # fmt: skip
-        if session.status_code != 201:
-            return answer({"error": "the gateway refused", "gateway": session.json()}, 502)
-        return Response(status=303, headers={"Location": session.json()["session"]["url"]})
 
     @app.get("/shop/orders/<order_id>")
     def order_page(order_id: str) -> Response:
