@@ -120,6 +120,7 @@ def _load(card: PrepaidCard, nonce: str, amount: Decimal) -> Response:
             decide=lambda: _decide(nonce, amount),
             note=lambda _attempt: {EVENT: load.to_event(card.id)},
             latency=False,  # waited before the card's lock, below
+            funded=False,  # Braintree charges the customer's card: the one account has no part
         )
 
     # The simulated latency before the card's lock: other loads of the card need not wait it.

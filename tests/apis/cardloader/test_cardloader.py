@@ -49,13 +49,14 @@ def test_a_client_token_is_base64_json_a_client_sdk_starts_from(client: FlaskCli
     assert client.post("/cardloader/tokens/", json={}).get_json() != answer.get_json()
 
 
-def test_a_load_goes_onto_the_card_and_comes_from_the_one_account(client: FlaskClient) -> None:
+def test_a_load_goes_onto_the_card_paid_by_the_customers_card(client: FlaskClient) -> None:
     assert load(client, 1) == (200, OK)
     assert load(client, 1, "fake-valid-nonce", "2.50") == (200, OK)
     shown = card(client, 1)
     assert (shown["id"], shown["balance"], shown["currency"]) == (1, "12.50", "USD")
     assert [entry["amount"] for entry in shown["loads"]] == ["2.50", "10.00"]  # type: ignore[attr-defined]
-    assert balance(client) == Decimal("49987.50")
+    # Braintree charges the customer's card, as at the real loader: not the one account.
+    assert balance(client) == Decimal(50000)
     order = shown["loads"][0]["order_id"]  # type: ignore[index]
     record = client.get(f"/payments/orders/{order}").get_json()
     assert (record["state"], record["amount"]) == ("paid", 2.5)
@@ -114,7 +115,7 @@ def test_the_compliance_limit_is_the_seeds_500_over_one_day(client: FlaskClient)
     assert load(client, 1, amount="5.00") == (200, OK)
     assert load(client, 2, amount="500.00") == (200, OK)  # another card has its own limit
     assert card(client, 1)["balance"] == "500.00"
-    assert balance(client) == Decimal(49000)
+    assert balance(client) == Decimal(50000)  # the customer's card pays
 
 
 def test_the_window_follows_the_clock(make_client: MakeClient) -> None:
@@ -220,16 +221,18 @@ def test_amounts_around_them_load(make_client: MakeClient, amount: str) -> None:
     assert load(make_client(card_load_limits=ROOMY), 5, amount=amount) == (200, OK)
 
 
-def test_the_gateways_simulation_and_funds_apply_as_processor_responses(
+def test_the_gateways_simulation_applies_as_processor_responses_and_not_its_funds(
     make_client: MakeClient,
 ) -> None:
     client = make_client(card_load_limits=ROOMY, initial_balance=Decimal(100))
-    assert load(client, 1, amount="100.01") == (400, error(("2001", "Insufficient Funds")))
+    client.put("/simulation", json={"rules": [{"next": 1, "decline_code": "insufficient_funds"}]})
+    assert load(client, 1) == (400, error(("2001", "Insufficient Funds")))
     client.put("/simulation", json={"rules": [{"next": 1, "decline_code": "stolen_card"}]})
     assert load(client, 1) == (400, error(("2013", "Processor Declined - Possible Stolen Card")))
-    client.put("/simulation", json={"limit_per_payment": 5})
-    assert load(client, 1) == (400, error(("2002", "Limit Exceeded")))
-    assert card(client, 1)["balance"] == "0.00" and balance(client) == Decimal(100)
+    assert card(client, 1)["balance"] == "0.00"
+    # More than the account holds loads: the customer's card pays (no account balance).
+    assert load(client, 1, amount="100.01") == (200, OK)
+    assert card(client, 1)["balance"] == "100.01" and balance(client) == Decimal(100)
 
 
 def test_a_declined_load_does_not_count_against_the_limit(make_client: MakeClient) -> None:
