@@ -99,6 +99,9 @@ class CheckoutSession:
     currency: str | None = None
     # The API it was opened through: the shape of its callback (flow/outcomes.py).
     api: str = DEFAULT_API
+    # The store's own name of the order, when the session pays it under another order id
+    # (the article's transaction id reused after its shop restarted); None: the order id.
+    reference: OrderId | None = None
 
     @property
     def open(self) -> bool:
@@ -146,6 +149,7 @@ def to_event(session: CheckoutSession) -> dict[str, Any]:
         "expires_at": session.expires_at.isoformat(),
         **{name: getattr(session, name) for name in TEXT_FIELDS},
         "api": session.api,
+        **({} if session.reference is None else {"reference": session.reference}),
         "metadata": dict(session.metadata),
         "attempts": [
             {
@@ -179,8 +183,10 @@ def _session(session_id: str, order_id: OrderId, event: dict[str, Any]) -> Check
     texts = {name: event.get(name) for name in TEXT_FIELDS}
     metadata, attempts = event.get("metadata"), event.get("attempts")
     api = event.get("api", DEFAULT_API)
+    reference = None if event.get("reference") is None else as_order_id(event["reference"])
     if (
-        not isinstance(api, str)
+        (event.get("reference") is not None and reference is None)
+        or not isinstance(api, str)
         or any(value is not None and not isinstance(value, str) for value in texts.values())
         or not isinstance(metadata, dict)
         or not isinstance(attempts, list)
@@ -200,6 +206,7 @@ def _session(session_id: str, order_id: OrderId, event: dict[str, Any]) -> Check
         state=state,
         attempts=tuple(_attempt(attempt) for attempt in attempts),
         api=api,
+        reference=reference,
         **texts,
     )
 

@@ -88,9 +88,6 @@ def callback_status(outcome: Outcome) -> str | None:
 # key that names the order and that word: the seed's is {"order_id", "status": "success" |
 # "failed"}; another API that opens sessions gives its own (Checkout.callback_shapes).
 DEFAULT_CALLBACK_SHAPE = ("order_id", "failed")
-# A session's metadata key for the store's own name of the order, when the gateway pays it
-# under another order id (the article's transaction id reused after its shop restarted).
-REFERENCE = "reference"
 
 
 def session_callback(
@@ -100,7 +97,7 @@ def session_callback(
     key, unpaid = shape
     status = "success" if session.state is SessionState.PAID else unpaid
     # The order as the store named it: a session may pay it under an order id of its own.
-    reference = session.metadata.get(REFERENCE, session.order_id)
+    reference = session.order_id if session.reference is None else session.reference
     return status, {key: reference, "status": status}
 
 

@@ -16,9 +16,11 @@ from payments_server.core.checkout_session import (
     CheckoutSession,
     SessionNotOpenError,
     SessionState,
+    from_event,
+    to_event,
 )
 from payments_server.core.clock import Clock
-from payments_server.core.money import parse_amount
+from payments_server.core.money import Amount, parse_amount
 from payments_server.core.scheduler import Scheduler
 from payments_server.core.session_store import SessionStore
 
@@ -175,3 +177,14 @@ def test_reset_forgets_every_session_and_nothing_expires_afterwards(
     frozen.reset()
     assert scheduler.upcoming() == [] and advance(scheduler, 86400) == []
     assert frozen.newest_first() == [] and expiries.sessions == []
+
+
+def test_a_sessions_reference_survives_its_state_file_line() -> None:
+    # The article's transaction id paid again under an order id of its own (42~2).
+    session = CheckoutSession(
+        "cs_1", "42~2", Amount(Decimal(5), 5), datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, 0, 15, tzinfo=UTC), api="article", reference=42,
+    )  # fmt: skip
+    again = from_event(to_event(session))
+    assert (again.order_id, again.reference, again.api) == ("42~2", 42, "article")
+    assert "reference" not in to_event(replace(session, reference=None))

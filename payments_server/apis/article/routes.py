@@ -13,7 +13,6 @@ from ...core.jsonio import format_time
 from ...core.money import AmountError, parse_amount
 from ...core.refusals import OrderAlreadyPaidError
 from ...core.transactions import ORDER_ID_RULE, OrderId, as_order_id
-from ...flow.outcomes import REFERENCE
 from ..errors import ApiError
 from ..responses import json_response
 from ..web import account, json_object, url_field
@@ -62,7 +61,7 @@ def create_session() -> Response:
         try:
             session = state.checkout.create(
                 order_id, amount, EXPIRES_IN, callback_url=callback_url, currency=currency,
-                api=API, metadata={REFERENCE: transaction_id},
+                api=API, reference=None if order_id == transaction_id else transaction_id,
             )  # fmt: skip
             break
         except OrderAlreadyPaidError:
@@ -84,8 +83,10 @@ def status(transaction_id: str) -> Response:
     sessions = [
         session
         for session in account().checkout.sessions.newest_first()
-        if session.api == API and str(session.metadata.get(REFERENCE)) == transaction_id
-    ] or account().checkout.sessions.newest_first(transaction_id)
+        if session.api == API
+        and str(session.order_id if session.reference is None else session.reference)
+        == transaction_id
+    ]
     if not sessions:
         raise ApiError(404, f"No transaction {transaction_id!r}: create-session opens one")
     return json_response({"status": status_of(sessions[0])})
