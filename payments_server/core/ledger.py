@@ -278,7 +278,10 @@ class Ledger(Replay, Refunds, PendingDecisions):
             self._write(event)
         if transaction is not None and funded:
             self._commit(transaction)
-        self._keep_order(self._record(order_id).attempted(attempt, transaction), pending)
+        record = self._record(order_id).attempted(attempt, transaction)
+        if transaction is not None and not funded:
+            record = replace(record, funded=False)
+        self._keep_order(record, pending)
 
     def _keep_order(self, record: OrderRecord, pending: PendingOrder | None) -> None:
         key = order_key(record.order_id)

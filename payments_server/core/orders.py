@@ -81,6 +81,9 @@ class OrderRecord:
     transaction: Transaction | None = None
     refunds: tuple[OrderRefund, ...] = ()
     pending: PendingOrder | None = None
+    # False when a card outside the account paid it (an API whose real system has no
+    # balance): the account has nothing of it to give back.
+    funded: bool = True
 
     @property
     def paid(self) -> bool:

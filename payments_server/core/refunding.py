@@ -15,7 +15,12 @@ from .jsonio import format_time
 from .limits import Limits, SpendingWindow
 from .money import Amount
 from .orders import OrderRecord, OrderRefund
-from .refusals import NothingToRefundError, OrderNotPaidError, RefundTooLargeError
+from .refusals import (
+    NothingToRefundError,
+    NotTheAccountsMoneyError,
+    OrderNotPaidError,
+    RefundTooLargeError,
+)
 from .transactions import OrderId, Refund, Transaction, order_key
 
 
@@ -47,6 +52,8 @@ class Refunds:
             record = self._orders[order_key(order_id)]
             if not record.paid:
                 raise OrderNotPaidError(record.order_id)
+            if not record.funded:
+                raise NotTheAccountsMoneyError(record.order_id)
             left = record.refundable
             if amount is None:
                 if left == 0:

@@ -131,6 +131,16 @@ class PaymentPendingError(Exception):
         self.order_id, self.amount, self.after_ms, self.due = order_id, amount, after_ms, due
 
 
+class NotTheAccountsMoneyError(RefusedError):
+    """A refund of an order a card outside the account paid: nothing of the account's."""
+
+    def __init__(self, order_id: OrderId) -> None:
+        super().__init__(
+            f"Order {order_id} was paid by a card outside the account: the account has"
+            " nothing of it to give back"
+        )
+
+
 class RefundOwnedElsewhereError(RefusedError):
     """The order was paid through an API that keeps its own record of the payment and has no
     refunds (a card load, a PSP transaction, a ticketing payment); a refund here would leave

@@ -7,6 +7,7 @@ payment; every derived number (balance_after) is recomputed and must match the f
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -80,7 +81,10 @@ class Replay:
             transaction = self._transaction(amount, order_id=order_id)
             _check_balance_after(event, transaction)
             self._commit(transaction)
-        self._keep_order(self._record(order_id).attempted(attempt, transaction), pending)
+        record = self._record(order_id).attempted(attempt, transaction)
+        if transaction is not None and event.get("funded") is False:
+            record = replace(record, funded=False)
+        self._keep_order(record, pending)
 
     def _replay_refund(self, event: dict[str, Any]) -> None:
         order_id = as_order_id(event.get("order_id"))

@@ -12,7 +12,7 @@ import pytest
 from payments_server import Settings
 from payments_server.account import Account
 from payments_server.core.money import Amount
-from payments_server.core.refusals import RefundOwnedElsewhereError
+from payments_server.core.refusals import NotTheAccountsMoneyError, RefundOwnedElsewhereError
 from payments_server.core.simulation import Decline, SimulationSettings
 from payments_server.flow.outcomes import Declined, Paid, Pending
 from payments_server.testing import StoreStub
@@ -104,5 +104,19 @@ def test_an_unfunded_charge_pays_the_order_and_leaves_the_account_as_it_was(
         restored = again.ledger.order("psp-1")
         assert restored is not None and restored.state == "paid"
         assert again.ledger.balance == Decimal(50000) and again.ledger.transactions() == []
+    finally:
+        again.close()
+
+
+def test_the_account_never_gives_back_what_a_card_outside_it_paid(account: Account) -> None:
+    # Whatever API paid it unfunded, even one that registered no refund check of its own.
+    account.flow.charge("card-paid", amount("40.00"), funded=False)
+    with pytest.raises(NotTheAccountsMoneyError, match="paid by a card outside the account"):
+        account.flow.refund("card-paid", None)
+    assert account.ledger.balance == Decimal(50000)
+    again = Account.from_settings(account.settings, user_agent="test")
+    try:
+        with pytest.raises(NotTheAccountsMoneyError):
+            again.flow.refund("card-paid", None)
     finally:
         again.close()
