@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         settings = Settings.from_sources(vars(args), os.environ if environ is None else environ)
     except ConfigError as exc:
         return _fail(str(exc))
-    configure_logging(settings.quiet)
+    configure_logging(settings.quiet, settings.log_level)
     try:
         serve(settings)
     except StartupError as exc:

@@ -85,6 +85,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # Pages elsewhere that a browser may send writes from, as scheme://host[:port].
     allowed_origins: tuple[str, ...] = ()
+    # How much is logged: debug, info, warning or error.
+    log_level: str = "info"
     # The PSP refuses a card past its expiry date (the real PSP checks no date).
     psp_refuse_expired_cards: bool = False
     # Where payment events go (host:port, comma-separated); None: no events.
@@ -173,6 +175,8 @@ CHECKS: tuple[tuple[str, Callable[[Settings], bool], str], ...] = (
      "must be granian (waitress is no longer offered: it could not hold the limits of"
      " docs/limits.md, slow headers and bodies among them)"),
     ("clock", lambda s: s.clock in CLOCK_MODES, "must be real or frozen"),
+    ("log_level", lambda s: s.log_level in ("debug", "info", "warning", "error"),
+     "must be debug, info, warning or error"),
     ("clock_start",
      lambda s: s.clock_start is None or EARLIEST <= s.clock_start < LATEST - ONE_YEAR,
      f"must be from {format_time(EARLIEST)} to a year before {format_time(LATEST)}"),

@@ -92,9 +92,13 @@ class _Writer(threading.Thread):
             pass  # stderr closed under us: nothing sensible left to tell anyone
 
 
-def configure_logging(quiet: bool) -> None:
-    """Log to stderr through the queue; --quiet silences the per-request and per-callback
-    success lines (warnings stay)."""
+LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+          "error": logging.ERROR}  # fmt: skip
+
+
+def configure_logging(quiet: bool, level_name: str = "info") -> None:
+    """Log to stderr through the queue at `level_name` (--log-level); --quiet silences the
+    per-request and per-callback success lines (warnings stay)."""
     global _writer  # noqa: PLW0603 -- one writer per process, as logging itself is
     stop_logging()
     # Nothing in FORMAT uses them, and each costs time in every record.
@@ -104,12 +108,13 @@ def configure_logging(quiet: bool) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.addHandler(_InProcessQueueHandler(records))
-    root.setLevel(logging.INFO)
+    chosen = LEVELS[level_name]
+    root.setLevel(chosen)
     _writer = _Writer(records, sys.stderr)
     _writer.start()
     # granian announces itself at INFO; our startup line says more.
     logging.getLogger("_granian").setLevel(logging.WARNING)
-    level = logging.WARNING if quiet else logging.INFO
+    level = max(logging.WARNING, chosen) if quiet else chosen
     logging.getLogger("payments_server.access").setLevel(level)
     logging.getLogger("payments_server.callbacks").setLevel(level)
 

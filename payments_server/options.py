@@ -285,6 +285,14 @@ OPTIONS = (
         parse_bool,
     ),
     Option(
+        "log_level",
+        "--log-level",
+        "LEVEL",
+        "debug, info, warning or error (default: info; debug adds the dashboard's own"
+        " requests, static files and event streams)",
+        lambda text: text.strip().lower(),
+    ),
+    Option(
         "quiet",
         "--quiet",
         "",

@@ -19,6 +19,26 @@ PATH_SAFE = "/:@!$&'()*+,;=-._~"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+def is_stream(environ: dict[str, Any]) -> bool:
+    """An event stream or a long poll: a request held open while its client watches."""
+    path = environ.get("PATH_INFO", "")
+    return path.endswith("/events") or (
+        path == "/callbacks" and "wait=" in environ.get("QUERY_STRING", "")
+    )
+
+
+def is_page_background(environ: dict[str, Any]) -> bool:
+    """What a page of the gateway's own asks for by itself (the dashboard's fetches, a
+    page's static files), not what a person asked for: logged at DEBUG, so that a short
+    run logs a line per request a user made."""
+    if environ.get("PATH_INFO", "").startswith("/ui/static/"):
+        return True
+    return (
+        environ.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+        and environ.get("HTTP_SEC_FETCH_MODE", "navigate") != "navigate"
+    )
+
+
 class AccessLog:
     """Wraps a WSGI app; the line is written once the body is ready (a streamed body: once
     it has been sent)."""
@@ -45,14 +65,15 @@ class AccessLog:
             if query:
                 suspect = SUSPECT.search(query.encode("latin-1", "replace"))
                 path += "?" + (redact_text(query) if suspect else query)
-            log.info(
-                '%s "%s %s" %s %.1f ms',
-                environ.get("REMOTE_ADDR", "-"),
-                environ.get("REQUEST_METHOD", "-"),
-                path,
-                status[0],
-                (time.perf_counter() - started) * 1000,
-            )
+            elapsed = (time.perf_counter() - started) * 1000
+            method, client = environ.get("REQUEST_METHOD", "-"), environ.get("REMOTE_ADDR", "-")
+            if is_stream(environ):
+                # A stream is open for as long as its client watches: not a slow request.
+                log.debug('%s stream "%s %s" %s open for %.1f s', client, method, path,
+                          status[0], elapsed / 1000)  # fmt: skip
+                return
+            level = logging.DEBUG if is_page_background(environ) else logging.INFO
+            log.log(level, '%s "%s %s" %s %.1f ms', client, method, path, status[0], elapsed)
 
         body = self.app(environ, recording_start_response)
         if isinstance(body, list):

@@ -58,7 +58,9 @@ class AttemptLog:
         said = attempt.body_text.strip()
         error = f"{attempt.error}: {said[:QUOTED]}" if said else attempt.error
         outcome = _what_next(delivery, attempt, kind, max_retries)
-        if not answered and not known:
+        if attempt.fault is not None:
+            level = logging.INFO  # sent wrong on purpose: the store's refusal is expected
+        elif not answered and not known:
             level = logging.WARNING
             outcome += "; later attempts while it cannot be reached are logged at INFO"
         elif answered and kind in (FIRST, RESEND):

@@ -33,3 +33,35 @@ def test_paths_are_logged_as_sent_with_control_characters_escaped(
     [line] = [r.getMessage() for r in caplog.records if r.name == "payments_server.access"]
     assert '"GET /payments/orders/caf%C3%A9%0Aforged%20line" 404 ' in line
     assert "\n" not in line
+
+
+def test_what_a_page_asks_for_by_itself_is_debug_and_what_a_person_asks_for_info(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Client(AccessLog(app))
+    fetch = {"HTTP_SEC_FETCH_SITE": "same-origin", "HTTP_SEC_FETCH_MODE": "cors"}
+    navigate = {"HTTP_SEC_FETCH_SITE": "none", "HTTP_SEC_FETCH_MODE": "navigate"}
+    with caplog.at_level(logging.DEBUG, logger="payments_server.access"):
+        client.get("/activity", buffered=True, environ_base=fetch)  # the dashboard's fetch
+        client.get("/ui/static/dashboard.css", buffered=True)  # a page's file
+        client.get("/dashboard", buffered=True, environ_base=navigate)  # a person opens it
+        client.post("/pay", json={"amount": 1, "recipient": "r"}, buffered=True)  # curl
+    levels = [(r.levelno, r.getMessage().split('"')[1]) for r in caplog.records]
+    assert levels == [
+        (logging.DEBUG, "GET /activity"),
+        (logging.DEBUG, "GET /ui/static/dashboard.css"),
+        (logging.INFO, "GET /dashboard"),
+        (logging.INFO, "POST /pay"),
+    ]
+
+
+def test_a_stream_is_logged_as_a_stream_with_its_lifetime(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Client(AccessLog(app))
+    with caplog.at_level(logging.DEBUG, logger="payments_server.access"):
+        client.get("/callbacks?wait=0.05", buffered=True)
+    [record] = [r for r in caplog.records if r.name == "payments_server.access"]
+    assert record.levelno == logging.DEBUG
+    assert ' stream "GET /callbacks?wait=0.05" 200 open for ' in record.getMessage()
+    assert record.getMessage().endswith(" s")

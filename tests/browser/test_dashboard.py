@@ -230,10 +230,13 @@ def test_the_signature_check_says_yes_for_the_right_secret_and_no_for_a_wrong_on
 
 @pytest.fixture
 def one_stream() -> Iterator[GatewayProcess]:
-    """A gateway on 4 threads: one stream at most, so who holds it shows from outside."""
+    """A gateway on 4 threads: one stream at most, so who holds it shows from outside (and
+    logging at debug, where a stream's end is a line)."""
     with (
         StoreStub() as store,
-        GatewayProcess("--callback-url", store.url, "--threads", "4") as gateway,
+        GatewayProcess(
+            "--callback-url", store.url, "--threads", "4", "--log-level", "debug"
+        ) as gateway,
     ):
         yield gateway
 
@@ -261,7 +264,7 @@ def test_a_hidden_tab_gives_its_stream_back_and_catches_up_when_shown(
     page = browser.current_window_handle
     assert requests.get(gateway.url + "/events", timeout=5).status_code == 503  # held
     browser.switch_to.new_window("tab")  # the dashboard's tab is hidden now
-    ended = '"GET /events" 200'  # the access log's line for a stream that has ended
+    ended = 'stream "GET /events" 200 open for'  # the access log's line for an ended stream
     deadline = time.monotonic() + 10
     for attempt in itertools.count():
         # Notices make the server write, and so see that the stream was closed.
