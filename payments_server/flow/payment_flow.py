@@ -12,8 +12,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from ..callbacks.deliveries import Delivery
@@ -33,8 +34,8 @@ from ..core.refusals import (
     RefundOwnedElsewhereError,
 )
 from ..core.scheduler import Scheduler
-from ..core.simulation import Decline, Simulator
-from ..core.transactions import OrderId, order_key
+from ..core.simulation import Decline, HoldPending, SimulationSettings, Simulator
+from ..core.transactions import OrderId, Transaction, order_key
 from .outcomes import Declined, Outcome, Paid, Pending, Refused, callback_status
 
 # An API's own Kafka event of a decided payment: its key and value, or None for the
@@ -46,6 +47,15 @@ log = logging.getLogger("payments_server.flow")
 DECISION = "pending_payment"  # the scheduler's kind for a pending payment's decision
 REFUND_STATUS = "refunded"
 DECLINES = (PaymentDeclinedError, InsufficientFundsError, LimitExceededError)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """The account as an API shows it."""
+
+    account_id: str
+    holder: str
+    balance: Decimal
 
 
 class Publisher(Protocol):
@@ -123,6 +133,45 @@ class PaymentFlow:
             self.wait_latency()
         decision = decide or (lambda: self.simulator.decide(order_id))
         return self.charge_order(order_id, amount, decision, note, funded=funded, event=event)
+
+    def decision_for(self, order_id: OrderId) -> Decline | HoldPending | None:
+        """The simulation's decision for an order's payment: declined, held pending, or
+        None (go on)."""
+        return self.simulator.decide(order_id)
+
+    # What the APIs read of the account and set of its simulation, so that none of them
+    # reaches the ledger or the simulator itself.
+
+    def summary(self) -> AccountSummary:
+        """The account: its id, holder and balance."""
+        ledger = self.ledger
+        return AccountSummary(ledger.account_id, ledger.holder, ledger.balance)
+
+    def transactions(self) -> list[Transaction]:
+        """Every transaction of the account, oldest first."""
+        return self.ledger.transactions()
+
+    def transactions_page(self, offset: int, limit: int) -> tuple[list[Transaction], int]:
+        """A page of the account's transactions, and how many there are."""
+        return self.ledger.transactions_page(offset, limit)
+
+    def orders(
+        self, state: str | None = None, limit: int = 100, offset: int = 0
+    ) -> tuple[list[OrderRecord], int]:
+        """Orders newest first (of those in `state`), a page of them, and how many."""
+        return self.ledger.orders(state, limit, offset)
+
+    def order(self, order_id: OrderId) -> OrderRecord | None:
+        """An order's payment history, if it has one."""
+        return self.ledger.order(order_id)
+
+    def simulation(self) -> SimulationSettings:
+        """The simulation in force."""
+        return self.simulator.settings
+
+    def configure(self, settings: SimulationSettings) -> None:
+        """Put new simulation settings in force."""
+        self.simulator.configure(settings)
 
     def simulated_decline(self) -> Decline | None:
         """The simulation's decision for a payment decided at once (never left pending): a

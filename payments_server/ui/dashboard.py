@@ -46,14 +46,15 @@ def dashboard() -> Response:
     settings = state.settings
     if not settings.dashboard:
         raise ApiError(404, "The dashboard is turned off (--no-dashboard)")
+    summary = state.flow.summary()
     body = render_template(
         "dashboard.html",
-        holder=state.ledger.holder,
-        account_id=state.ledger.account_id,
-        balance=format_balance(state.ledger.balance),
+        holder=summary.holder,
+        account_id=summary.account_id,
+        balance=format_balance(summary.balance),
         callback_url=settings.callback_url,
         development_secret=settings.webhook_secret == DEV_WEBHOOK_SECRET,
-        simulation=state.simulator.settings,
+        simulation=state.flow.simulation(),
         activity_size=state.activity.size,
         clock_real=state.clock.real,
         clock_frozen=state.clock.frozen,

@@ -23,7 +23,7 @@ def orders() -> Response:
     if state is not None and state not in STATES:
         raise ApiError(400, f"'state' must be one of {', '.join(STATES)}, got {state!r}")
     limit, offset = page_limit(), page_offset()
-    records, total = account().ledger.orders(state, limit, offset)
+    records, total = account().flow.orders(state, limit, offset)
     return json_response(
         {"status": "success", "orders": [record.to_json() for record in records], "total": total}
     )
@@ -33,7 +33,7 @@ def orders() -> Response:
 def order(order_id: str) -> Response:
     """Show what happened to an order: its attempts, its transaction, its latest callback."""
     state = account()
-    record = state.ledger.order(order_id)
+    record = state.flow.order(order_id)
     if record is None:
         raise OrderNotFoundError(order_id)
     deliveries = state.callbacks.deliveries(order_id=order_key(order_id))

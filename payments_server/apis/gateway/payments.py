@@ -1,4 +1,4 @@
-"""The payment routes: parse the request, call the ledger and the callbacks, shape the JSON."""
+"""The payment routes: parse the request, call the flow, shape the JSON."""
 
 from __future__ import annotations
 
@@ -34,13 +34,13 @@ PAY_FIELDS_REQUIRED = "Both 'amount' and 'recipient' fields are required"
 @bp.get("/balance")
 def balance() -> Response:
     """Show the account and its balance."""
-    ledger = account().ledger
+    summary = account().flow.summary()
     return json_response(
         {
             "status": "success",
-            "account_id": ledger.account_id,
-            "holder": ledger.holder,
-            "balance": format_balance(ledger.balance),
+            "account_id": summary.account_id,
+            "holder": summary.holder,
+            "balance": format_balance(summary.balance),
         }
     )
 
@@ -106,16 +106,16 @@ def pay_order() -> Response:
 @bp.get("/transactions")
 def transactions() -> Response:
     """List successful payments, oldest first: all of them, or a page with ?limit=&offset=."""
-    ledger = account().ledger
-    head = {"status": "success", "account_id": ledger.account_id}
+    flow = account().flow
+    head = {"status": "success", "account_id": flow.summary().account_id}
     if "limit" not in request.args and "offset" not in request.args:
         # The whole history can be long: each transaction writes its own JSON.
-        listed = ",".join(t.json_text() for t in ledger.transactions())
+        listed = ",".join(t.json_text() for t in flow.transactions())
         text = f'{jsonio.dumps(head)[:-1]},"transactions":[{listed}]}}\n'
         return BufferedResponse(text, mimetype=MIMETYPE)
     limit = page_limit()
     offset = int_arg("offset", 0, 0, None)
-    page, total = ledger.transactions_page(offset, limit)
+    page, total = flow.transactions_page(offset, limit)
     return json_response(
         {
             **head,

@@ -31,11 +31,9 @@ def replace() -> Response:
         settings = SimulationSettings.from_json(body)
     except SimulationError as exc:
         raise ApiError(400, str(exc)) from None
-    account().simulator.configure(settings)
+    account().flow.configure(settings)
     return _settings_response()
 
 
 def _settings_response() -> Response:
-    return json_response(
-        {"status": "success", "simulation": account().simulator.settings.to_json()}
-    )
+    return json_response({"status": "success", "simulation": account().flow.simulation().to_json()})

@@ -35,7 +35,7 @@ class Ticketing(Surface):
 
     def new_state(self, account: Account) -> ApiState:
         """The payments made here; a refund of one is refused where the account is."""
-        payments = Payments(account.ledger)
+        payments = Payments(account.flow.order)
 
         def refund_owner(order_id: OrderId) -> str | None:
             try:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from ...core.jsonio import format_time
-from ...core.ledger import Ledger
+from ...core.orders import OrderRecord
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 # How many payments are kept for lookups, the oldest dropped first.
@@ -155,8 +155,8 @@ class Payment:
 class Payments:
     """The payments made through this API, by id; a pending one follows the ledger."""
 
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
+    def __init__(self, order_of: Callable[[str], OrderRecord | None]) -> None:
+        self._order_of = order_of
         self._lock = threading.Lock()
         self._kept: OrderedDict[uuid.UUID, Payment] = OrderedDict()
 
@@ -174,7 +174,7 @@ class Payments:
             payment = self._kept.get(payment_id)
         if payment is None:
             return None
-        record = self._ledger.order(str(payment.order_id))
+        record = self._order_of(str(payment.order_id))
         if record is None:
             with self._lock:
                 self._kept.pop(payment_id, None)

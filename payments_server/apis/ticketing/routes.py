@@ -87,7 +87,7 @@ def _pay(payment_request: PaymentRequest, amount: Amount, currency: str) -> Resp
     # balance: the card pays, and its simulator's test amounts decide first.
     outcome = state.flow.charge(
         order_id, amount,
-        decide=lambda: test_amount(amount.value) or state.simulator.decide(order_id),
+        decide=lambda: test_amount(amount.value) or state.flow.decision_for(order_id),
         note=lambda _attempt: {NOTE: record.to_json()}, funded=False, event=event,
     )  # fmt: skip
     if isinstance(outcome, Pending):
