@@ -60,13 +60,22 @@ class EventBus:
         with self._changed:
             return self._after(seq)
 
-    def wait(self, seq: int, timeout: float) -> list[Notice] | None:
+    def wait(
+        self, seq: int, timeout: float, stop: threading.Event | None = None
+    ) -> list[Notice] | None:
         """Notices after `seq` as soon as there are any, or [] after `timeout` seconds, once
-        closed or woken; None as in since()."""
+        closed, woken, or `stop` is set (looked at under the lock, so a stop set just before
+        the wait began is not missed); None as in since()."""
         with self._changed:
             wakes = self._wakes
             self._changed.wait_for(
-                lambda: self._closed or self._last > seq or self._wakes != wakes, timeout
+                lambda: (
+                    self._closed
+                    or self._last > seq
+                    or self._wakes != wakes
+                    or (stop is not None and stop.is_set())
+                ),
+                timeout,
             )
             return self._after(seq)
 

@@ -63,3 +63,15 @@ def test_stream_slots_refuse_past_the_cap_and_free_on_release() -> None:
     slots.release()
     assert slots.acquire()
     assert slots.open == 2
+
+
+def test_a_stop_set_before_the_wait_began_ends_it_at_once() -> None:
+    # A client that left just before its stream began to wait: the wait must not last
+    # until the next heartbeat.
+    bus = EventBus()
+    gone = threading.Event()
+    gone.set()
+    bus.wake()  # the wake came first, and is not what the wait sees
+    started = time.monotonic()
+    assert bus.wait(0, timeout=30, stop=gone) == []
+    assert time.monotonic() - started < 5

@@ -61,7 +61,7 @@ def session_stream(
         if not session.open:
             return
         while True:
-            notices = bus.wait(seen, HEARTBEAT_S)
+            notices = bus.wait(seen, HEARTBEAT_S, gone)
             if bus.closed or gone.is_set():
                 return
             if notices is None or any(
@@ -117,7 +117,8 @@ def notice_stream(
         seen = missed[-1].seq if missed else last_event_id
     deadline = time.monotonic() + lifetime
     while (left := deadline - time.monotonic()) > 0:
-        notices = bus.wait(seen, min(HEARTBEAT_S, left))
+        # `gone` is part of the wait: a client that left just before it began ends it too.
+        notices = bus.wait(seen, min(HEARTBEAT_S, left), gone)
         if bus.closed or gone.is_set():
             return
         if notices is None:
