@@ -49,7 +49,11 @@ def text(browser: webdriver.Chrome, element_id: str) -> str:
 
 def wait_for(browser: webdriver.Chrome, condition: Callable[[webdriver.Chrome], object]) -> None:
     try:
-        WebDriverWait(browser, 10).until(condition)
+        # The live views redraw their rows on every change: a row read as it is replaced
+        # is stale, and the condition is looked at again.
+        WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+            condition
+        )
     except TimeoutException:
         # What the page showed, and what its scripts said, to see why.
         raise AssertionError(
@@ -458,8 +462,12 @@ def test_the_store_check_button_grades_the_callback_url_and_shows_the_fixes(
         browser = dashboard(gateway, make_browser)
         browser.find_element(By.ID, "store-check").click()
         wait_for(browser, lambda b: "The store failed" in text(b, "store-check-report"))
+        summary = browser.find_element(By.CSS_SELECTOR, "#store-check-report .result").text
         marks = {e.text.split(" ", 1)[1]: e.text.split(" ", 1)[0] for e in
                  browser.find_elements(By.CSS_SELECTOR, "#store-check-report .check strong")}  # fmt: skip
+    # How many ran, failed and were skipped, and how to run the rest, in words.
+    assert summary.startswith("The store failed 4 of the 5 checks that ran. 7 more need an order")
+    assert "--new-order" not in summary and "check-store" in summary
     assert marks["bad-signature-is-refused"] == "FAIL"
     assert marks["missing-signature-is-refused"] == "FAIL"
     assert marks["signed-success-is-accepted"] == "SKIP"

@@ -346,8 +346,15 @@
         report = await api("GET", "/store-check");
       }
       const marks = { true: "PASS", false: "FAIL", null: "SKIP" };
-      box.replaceChildren(el("p", { class: "result " + (report.passed ? "good" : "bad"),
-        text: report.passed ? "Every check that ran passed." : "The store failed " + report.checks.filter((c) => c.passed === false).length + " check(s)." }),
+      const ran = report.checks.filter((c) => c.passed !== null).length;
+      const failed = report.checks.filter((c) => c.passed === false).length;
+      const skipped = report.checks.length - ran;
+      // How many ran, how many failed, and what the skipped ones need, in the page's words.
+      const summary = (failed ? "The store failed " + failed + " of the " + ran + " checks that ran."
+        : "The store passed all " + ran + " checks that ran.")
+        + (skipped ? " " + skipped + " more need an order to pay: run them from a terminal with"
+          + " check-store and a command that makes one (docs/check-store.md)." : "");
+      box.replaceChildren(el("p", { class: "result " + (report.passed ? "good" : "bad"), text: summary }),
         el("ul", { class: "checks" }, ...report.checks.map((c) => el("li", { class: "check " + marks[c.passed] },
           el("strong", { text: marks[c.passed] + " " + c.name }), " " + c.why,
           ...(c.passed === false ? [el("details", {}, el("summary", { text: "fix: " + c.fix }),
