@@ -112,7 +112,8 @@ class Account:
         )
         flow = PaymentFlow(
             ledger, callbacks, simulator, scheduler,
-            refund_callbacks=settings.refund_callbacks, publisher=publisher,
+            refund_callbacks=settings.refund_callbacks, publisher=publisher, journal=journal,
+            activity=activity,
         )  # fmt: skip
         gateway = cls(
             settings=settings,

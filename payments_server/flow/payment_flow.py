@@ -19,6 +19,8 @@ from typing import Protocol
 
 from ..callbacks.deliveries import Delivery
 from ..callbacks.dispatcher import CallbackDispatcher
+from ..core.activity import ActivityLog
+from ..core.journal import Journal
 from ..core.ledger import DeclineCheck, Ledger, Note
 from ..core.money import Amount, format_balance
 from ..core.orders import OrderRecord
@@ -33,7 +35,7 @@ from ..core.refusals import (
     PaymentPendingError,
     RefundOwnedElsewhereError,
 )
-from ..core.scheduler import Scheduler
+from ..core.scheduler import Due, Scheduler
 from ..core.simulation import Decline, HoldPending, SimulationSettings, Simulator
 from ..core.transactions import OrderId, Transaction, order_key
 from .outcomes import Declined, Outcome, Paid, Pending, Refused, callback_status
@@ -86,8 +88,12 @@ class PaymentFlow:
         *,
         refund_callbacks: bool = False,
         publisher: Publisher | None = None,
+        journal: Journal | None = None,
+        activity: ActivityLog | None = None,
     ) -> None:
         self.ledger = ledger
+        self.journal = journal
+        self.activity = activity
         self.callbacks = callbacks
         self.simulator = simulator
         self.scheduler = scheduler
@@ -172,6 +178,47 @@ class PaymentFlow:
     def configure(self, settings: SimulationSettings) -> None:
         """Put new simulation settings in force."""
         self.simulator.configure(settings)
+
+    # The clock, its timers and the record of what happened, as operations for the APIs:
+    # none of them reaches the scheduler or the state file itself.
+
+    def now(self) -> datetime:
+        """The gateway's time now."""
+        return self.scheduler.clock.now()
+
+    def later(self, kind: str, key: str, at: datetime, run: Callable[[], None]) -> None:
+        """Run `run()` at `at` on the clock, instead of any job of the same kind and key."""
+        self.scheduler.schedule(kind, key, at, run)
+
+    def forget_timers(self, kind: str) -> None:
+        """Forget every timer of a kind (a reset)."""
+        self.scheduler.clear(kind)
+
+    def set_clock_frozen(self, frozen: bool) -> None:
+        """Stop the clock where it is, or let it run again; the timers look again."""
+        if frozen:
+            self.scheduler.clock.freeze()
+        else:
+            self.scheduler.clock.unfreeze()
+        self.scheduler.wake()
+
+    def advance_clock(self, to: datetime) -> list[Due]:
+        """Move the clock to `to`, running what falls due on the way; the jobs that ran."""
+        return self.scheduler.advance(to)
+
+    def upcoming(self, limit: int) -> list[Due]:
+        """The next timers to run, soonest first."""
+        return self.scheduler.upcoming(limit)
+
+    def record(self, event: dict[str, object]) -> None:
+        """An API's own line in the state file, if there is one; raises JournalError."""
+        if self.journal is not None:
+            self.journal.append(event)
+
+    def note(self, kind: str, summary: str, order_id: OrderId | None, outcome: str) -> None:
+        """An entry in the activity log."""
+        if self.activity is not None:
+            self.activity.add(kind, summary, order_id, outcome)
 
     def simulated_decline(self) -> Decline | None:
         """The simulation's decision for a payment decided at once (never left pending): a

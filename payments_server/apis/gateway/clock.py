@@ -47,11 +47,7 @@ def set_frozen() -> Response:
     if set(body) != {"frozen"} or not isinstance(frozen, bool):
         raise ApiError(400, 'Body must be {"frozen": true} or {"frozen": false}')
     state = account()
-    if frozen:
-        state.clock.freeze()
-    else:
-        state.clock.unfreeze()
-    state.scheduler.wake()
+    state.flow.set_clock_frozen(frozen)
     state.events.publish("clock")
     return _clock_response()
 
@@ -62,7 +58,7 @@ def advance() -> Response:
     callbacks included; answer once they have run."""
     state = account()
     target = _target(json_object(), state.clock.now())
-    ran = state.scheduler.advance(target)
+    ran = state.flow.advance_clock(target)
     state.events.publish("clock")
     return _clock_response(ran)
 
@@ -123,5 +119,5 @@ def _clock_response(ran: list[Due] | None = None) -> Response:
     }
     if ran is not None:
         body["ran"] = [due.to_json() for due in ran]
-    body["scheduled"] = [due.to_json() for due in state.scheduler.upcoming(SHOWN_UPCOMING)]
+    body["scheduled"] = [due.to_json() for due in state.flow.upcoming(SHOWN_UPCOMING)]
     return json_response(body)

@@ -42,7 +42,7 @@ class Psp(Surface):
     def new_state(self, account: Account) -> ApiState:
         """The book and its worker; a PSP transaction is refunded only here, which has no
         refunds (the real PSP has none)."""
-        worker = PayoutWorker(PspBook(), account.scheduler, account.journal, account.activity)
+        worker = PayoutWorker(PspBook(), account.flow)
 
         def refund_owner(order_id: OrderId) -> str | None:
             if isinstance(order_id, str) and worker.book.knows(order_id):

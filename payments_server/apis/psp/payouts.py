@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ...core.activity import ActivityLog
-from ...core.journal import Journal, JournalError
+from ...core.journal import JournalError
 from ...core.jsonio import format_time
-from ...core.scheduler import Scheduler
+from ...flow.payment_flow import PaymentFlow
 from .payables import (
     PAYABLE_EVENT,
     SETTLED_EVENT,
@@ -41,14 +40,10 @@ class PayoutWorker:
     def __init__(
         self,
         book: PspBook,
-        scheduler: Scheduler,
-        journal: Journal | None,
-        activity: ActivityLog | None = None,
+        flow: PaymentFlow,
     ) -> None:
         self.book = book
-        self._scheduler = scheduler
-        self._journal = journal
-        self._activity = activity
+        self._flow = flow
         self._queue: queue.Queue[PspTransaction | threading.Event] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -81,7 +76,7 @@ class PayoutWorker:
 
     def reset(self) -> None:
         """Forget the book and every settlement to come."""
-        self._scheduler.clear(SETTLEMENT)
+        self._flow.forget_timers(SETTLEMENT)
         self.book.reset()
 
     def _work(self) -> None:
@@ -100,27 +95,27 @@ class PayoutWorker:
         # Made already, or forgotten by a reset since it was queued: nothing to do.
         if self.book.has_payable(transaction.id) or not self.book.knows(transaction.id):
             return
-        payable = payable_for(transaction, str(uuid.uuid4()), self._scheduler.clock.now())
+        payable = payable_for(transaction, str(uuid.uuid4()), self._flow.now())
         self._write({"event": PAYABLE_EVENT, "payable": payable.to_json()})
         self.book.add_payable(payable)
         if payable.status == WAITING_FUNDS:
             self._schedule(payable)
 
     def _schedule(self, payable: Payable) -> None:
-        self._scheduler.schedule(
+        self._flow.later(
             SETTLEMENT, payable.id, payable.payment_date, lambda: self._settle(payable.id)
         )
 
     def _settle(self, payable_id: str) -> None:
-        at = self._scheduler.clock.now()
+        at = self._flow.now()
         try:
             self._write({"event": SETTLED_EVENT, "payable_id": payable_id, "at": format_time(at)})
         except JournalError:
             log.exception("payable %s was not settled", payable_id)
             return
         settled = self.book.settle(payable_id, at)
-        if settled is not None and self._activity is not None:
-            self._activity.add(
+        if settled is not None:
+            self._flow.note(
                 "decision",
                 f"payable {payable_id} paid out: {settled.receivable_amount} cents to merchant"
                 f" {settled.customer_id}",
@@ -129,8 +124,7 @@ class PayoutWorker:
             )
 
     def _write(self, event: dict[str, object]) -> None:
-        if self._journal is not None:
-            self._journal.append(event)
+        self._flow.record(event)
 
     def restore(self, event: Mapping[str, Any]) -> bool:
         """Apply a payable or a settlement read back from the state file; False for a line
