@@ -14,21 +14,25 @@ from typing import Any
 from .activity import ActivityLog
 from .clock import real_now
 from .journal import Journal
+from .jsonio import format_time
 from .limits import LimitExceededError, Limits, SpendingWindow
 from .money import Amount
-from .orders import AttemptOutcome, OrderAttempt, OrderRecord, PendingOrder
-from .pending import PendingDecisions
-from .refunding import Refunds
+from .orders import AttemptOutcome, OrderAttempt, OrderRecord, OrderRefund, PendingOrder
 from .refusals import (  # re-exported: the refusals are the ledger's answers
     InsufficientFundsError,
+    NothingToRefundError,
+    NotPendingError,
+    NotTheAccountsMoneyError,
     OrderAlreadyPaidError,
+    OrderNotPaidError,
     OrderPendingError,
     PaymentDeclinedError,
     PaymentPendingError,
+    RefundTooLargeError,
 )
 from .replay import Replay
 from .simulation import Decline, HoldPending
-from .transactions import OrderId, Transaction, order_key
+from .transactions import OrderId, Refund, Transaction, order_key
 
 # Asked, under the account lock, whether a payment is declined (or left pending), or None.
 DeclineCheck = Callable[[], Decline | HoldPending | str | None]
@@ -43,7 +47,7 @@ def _as_decline(answer: Decline | HoldPending | str | None) -> Decline | None:
     return Decline(answer, "declined") if isinstance(answer, str) else answer
 
 
-class Ledger(Replay, Refunds, PendingDecisions):
+class Ledger(Replay):
     """One in-memory bank account. Every check-and-change happens under its lock."""
 
     def __init__(
@@ -187,6 +191,68 @@ class Ledger(Replay, Refunds, PendingDecisions):
                 self._decided(what, order_id, amount, "paid")
                 return paid
             return self._charge(order_id, amount, at, note)
+
+    def refund(self, order_id: OrderId, amount: Amount | None = None) -> OrderRecord:
+        """Give back `amount` (default: all that is left) of a paid order's payment.
+
+        Raises KeyError (no such order), OrderNotPaidError, NothingToRefundError or
+        RefundTooLargeError; then nothing changed.
+        """
+        with self._lock:
+            record = self._orders[order_key(order_id)]
+            if not record.paid:
+                raise OrderNotPaidError(record.order_id)
+            if not record.funded:
+                raise NotTheAccountsMoneyError(record.order_id)
+            left = record.refundable
+            if amount is None:
+                if left == 0:
+                    raise NothingToRefundError(record.order_id)
+                amount = Amount(left, left)
+            if amount.value > left:
+                raise RefundTooLargeError(record.order_id, amount, left)
+            refund = Refund(amount.sent, self._balance + amount.value, None, record.order_id)
+            at = self._clock()
+            self._write(
+                {"event": "refund", "order_id": record.order_id, "amount": amount.sent,
+                 "at": format_time(at), "balance_after": refund.balance_after}
+            )  # fmt: skip
+            self._commit(refund)
+            self._window.add(self._limits(), -amount.value)  # the day counts payments net
+            record = self._orders[order_key(order_id)] = record.with_refund(OrderRefund(at, refund))
+            self._decided(f"order {record.order_id}", record.order_id, amount, "refunded")
+            return record
+
+    def decide(
+        self, order_id: OrderId, then: str | None = None, *, when_due: bool = False
+    ) -> OrderRecord:
+        """Decide a pending order payment now, as planned or as `then` ("paid" or
+        "declined"): the same checks as a payment, at this moment. With `when_due`, only
+        if its time has come (a timer for an earlier pending payment of the order does not).
+
+        Raises KeyError (no such order) or NotPendingError; for a decided payment, whatever
+        pay_order() raises for that outcome.
+        """
+        with self._lock:
+            record, at = self._orders[order_key(order_id)], self._clock()
+            if record.pending is None or (when_due and record.pending.due > at):
+                raise NotPendingError(record.order_id)
+            wait = record.pending
+            if (then or wait.then) == "declined":
+                attempt = OrderAttempt(at, wait.amount, AttemptOutcome.DECLINED, wait.decline_code)
+                self._attempt(record.order_id, attempt)
+                reason = Decline(wait.decline_code, "the pending payment was declined")
+                self._decided(f"order {record.order_id}", record.order_id, wait.amount,
+                              "declined", reason)  # fmt: skip
+                raise PaymentDeclinedError(wait.decline_code)
+            self._charge(record.order_id, wait.amount, at)
+            return self._orders[order_key(order_id)]
+
+    def pending_orders(self) -> list[tuple[OrderId, datetime]]:
+        """Every pending order payment and when it is due to be decided."""
+        with self._lock:
+            records = [self._orders[key] for key in self._waiting]
+        return [(r.order_id, r.pending.due) for r in records if r.pending]
 
     def _charge(
         self, order_id: OrderId, amount: Amount, at: datetime, note: Note | None = None

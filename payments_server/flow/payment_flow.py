@@ -17,7 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from ..callbacks.deliveries import Delivery
+from ..callbacks.client import Attempt
+from ..callbacks.deliveries import Delivery, State
 from ..callbacks.dispatcher import CallbackDispatcher
 from ..core.activity import ActivityLog
 from ..core.journal import Journal
@@ -286,6 +287,32 @@ class PaymentFlow:
             # A bug or a URL nobody could send to: the money has moved all the same.
             log.exception("the %s callback for order %s could not be sent", status, order_id)
             return None
+
+    def deliveries(
+        self, order_id: str | None = None, state: State | None = None
+    ) -> list[Delivery]:
+        """The callbacks sent (or being sent), of one order or in one state, oldest first."""
+        return self.callbacks.deliveries(order_id, state)
+
+    def delivery(self, delivery_id: str) -> Delivery:
+        """One callback and its attempts; raises KeyError if there is none of that id."""
+        return self.callbacks.get(delivery_id)
+
+    def callback_counts(self) -> dict[str, int]:
+        """How many callbacks are in each state."""
+        return self.callbacks.counts()
+
+    def resend(self, delivery_id: str) -> tuple[Attempt, Delivery]:
+        """Send a callback again now, as a new attempt; raises KeyError if there is none."""
+        return self.callbacks.resend(delivery_id)
+
+    def retry_now(self, delivery_id: str) -> tuple[Attempt, Delivery]:
+        """Bring a callback's next scheduled retry forward to now."""
+        return self.callbacks.retry_now(delivery_id)
+
+    def sent_headers(self, delivery: Delivery, attempt: Attempt) -> tuple[str, dict[str, str]]:
+        """The URL and the headers an attempt of a callback was sent with."""
+        return self.callbacks.sent_headers(delivery, attempt)
 
     def decide(
         self, order_id: OrderId, then: str | None = None, *, when_due: bool = False

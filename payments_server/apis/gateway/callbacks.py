@@ -46,7 +46,7 @@ def callbacks() -> Response:
     bus = state.events
     # Taken before looking, so a delivery logged just after the look still wakes us.
     seen = bus.last
-    deliveries = state.callbacks.deliveries(order_id, wanted)
+    deliveries = state.flow.deliveries(order_id, wanted)
     # Waiting ends at a callback the store has been sent: one still in its first attempt
     # would tell a test nothing yet. A waiting request holds a server thread, as a stream
     # does: it takes a stream slot, and without one it answers at once with what there is.
@@ -58,7 +58,7 @@ def callbacks() -> Response:
                 if bus.closed:
                     break
                 seen = bus.last
-                deliveries = state.callbacks.deliveries(order_id, wanted)
+                deliveries = state.flow.deliveries(order_id, wanted)
         finally:
             state.streams.release()
     return json_response(
@@ -66,7 +66,7 @@ def callbacks() -> Response:
             "status": "success",
             "callbacks": [delivery.to_json() for delivery in deliveries[offset:stop]],
             "total": len(deliveries),
-            "counts": state.callbacks.counts(),
+            "counts": state.flow.callback_counts(),
         }
     )
 
@@ -86,13 +86,13 @@ def callback(delivery_id: str) -> Response:
 def retry_callback(delivery_id: str) -> Response:
     """Send a callback again now, with the same webhook-id, and report this attempt."""
     _delivery(delivery_id)
-    return _attempted(delivery_id, *account().callbacks.resend(delivery_id))
+    return _attempted(delivery_id, *account().flow.resend(delivery_id))
 
 
 @bp.post("/callbacks/<delivery_id>/retry-now")
 def retry_now(delivery_id: str) -> Response:
     """Make a pending callback's next scheduled retry now; it counts as that retry."""
-    attempt, delivery = account().callbacks.retry_now(delivery_id)
+    attempt, delivery = account().flow.retry_now(delivery_id)
     return _attempted(delivery_id, attempt, delivery)
 
 
@@ -123,7 +123,7 @@ def verify_callback(delivery_id: str) -> Response:
             404, f"Callback {delivery_id} has no attempt {number}; it has {count} (1 to {count})"
         )
     attempt = delivery.attempts[number - 1]
-    _, headers = account().callbacks.sent_headers(delivery, attempt)
+    _, headers = account().flow.sent_headers(delivery, attempt)
     sent = headers["webhook-signature"]
     what = "The signature" if "signature" in given else "The signature this secret makes"
     candidate: str | None = given.get("signature", "").strip()
@@ -155,11 +155,11 @@ def _sent_any(deliveries: list[Delivery]) -> bool:
 
 
 def _delivery(delivery_id: str) -> Delivery:
-    return account().callbacks.get(delivery_id)
+    return account().flow.delivery(delivery_id)
 
 
 def _sent(delivery: Delivery, attempt: Attempt) -> dict[str, object]:
-    url, headers = account().callbacks.sent_headers(delivery, attempt)
+    url, headers = account().flow.sent_headers(delivery, attempt)
     body = delivery.callback.body
     replay = {
         name: value for name, value in headers.items() if name not in ("Host", "Content-Length")

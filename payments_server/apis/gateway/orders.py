@@ -36,6 +36,6 @@ def order(order_id: str) -> Response:
     record = state.flow.order(order_id)
     if record is None:
         raise OrderNotFoundError(order_id)
-    deliveries = state.callbacks.deliveries(order_id=order_key(order_id))
+    deliveries = state.flow.deliveries(order_id=order_key(order_id))
     callback = {"id": deliveries[0].id, "state": deliveries[0].state.value} if deliveries else None
     return json_response({"status": "success", **record.to_json(), "callback": callback})

@@ -39,7 +39,7 @@ def describe(state: Account, session: CheckoutSession, page_url: str) -> dict[st
     callback_state = None
     if session.callback_id is not None:
         try:
-            callback_state = state.callbacks.get(session.callback_id).state.value
+            callback_state = state.flow.delivery(session.callback_id).state.value
         except LookupError:
             callback_state = None  # the log has let it go
     return session.to_json(page_url, callback_state)
