@@ -6,13 +6,16 @@ from collections.abc import Sequence
 
 from flask import Flask
 
-from .account import Account
+from .account import Account, stream_slots
 from .apis import register_apis
+from .apis.namespace_routing import NAMESPACES_KEY
 from .apis.registry import SURFACES
 from .apis.responses import BufferedResponse
 from .apis.surface import Surface
 from .apis.web import EXTENSION_KEY
 from .config import Settings
+from .namespaces import Namespaces
+from .publishing.kafka import EventPublisher
 from .ui import register_ui
 
 __version__ = "0.1.0"
@@ -31,12 +34,49 @@ def create_app(settings: Settings | None = None, surfaces: Sequence[Surface] = S
     app = Flask(__name__)
     app.response_class = BufferedResponse
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions[EXTENSION_KEY] = Account.from_settings(
-        settings, user_agent=f"payments_server/{__version__}", surfaces=surfaces
-    )
+    namespaces = _namespaces(settings, surfaces)
+    app.extensions[EXTENSION_KEY] = namespaces.default
+    app.extensions[NAMESPACES_KEY] = namespaces
     register_apis(app, surfaces)
     register_ui(app)
     return app
 
 
-__all__ = ["Settings", "Surface", "__version__", "create_app"]
+def close_app(app: Flask) -> int:
+    """Close an app made by create_app(): every namespace's timers, connections and state
+    file, and its Kafka client; return how many callbacks were still pending."""
+    namespaces: Namespaces = app.extensions[NAMESPACES_KEY]
+    return namespaces.close()
+
+
+def _namespaces(settings: Settings, surfaces: Sequence[Surface]) -> Namespaces:
+    """The default account and every namespace kept beside the state file, sharing one
+    Kafka client and one cap on open streams."""
+    publisher = (
+        None
+        if settings.kafka_bootstrap_servers is None
+        else EventPublisher(settings.kafka_bootstrap_servers, currency=settings.currency)
+    )
+    streams = stream_slots(settings)
+    agent = f"payments_server/{__version__}"
+
+    def make(chosen: Settings, namespace: str | None) -> Account:
+        return Account.from_settings(
+            chosen, agent, surfaces, namespace=namespace, publisher=publisher, streams=streams
+        )
+
+    try:
+        namespaces = Namespaces(make(settings, None), make, publisher)
+    except BaseException:
+        if publisher is not None:
+            publisher.close()
+        raise
+    try:
+        namespaces.restore()
+    except BaseException:
+        namespaces.close()
+        raise
+    return namespaces
+
+
+__all__ = ["Settings", "Surface", "__version__", "close_app", "create_app"]

@@ -55,10 +55,19 @@ class Account:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, user_agent: str, surfaces: Sequence[Surface] = ()
+        cls,
+        settings: Settings,
+        user_agent: str,
+        surfaces: Sequence[Surface] = (),
+        *,
+        namespace: str | None = None,
+        publisher: EventPublisher | None = None,
+        streams: StreamSlots | None = None,
     ) -> Account:
         """Build every part from the settings, and each API's own state; with a state file,
-        replay it.
+        replay it. The gateway's parts every account shares (its Kafka client, its cap on
+        open streams) are passed in; `namespace` names a namespace's account (None: the
+        default's), and its callbacks and events say so.
 
         Raises JournalError if the file is damaged (a torn last line, from a crash, is
         dropped with a warning).
@@ -96,6 +105,7 @@ class Account:
                 signer=Signer(settings.webhook_secret),
                 pool_size=settings.threads,
                 clock=clock.now,
+                namespace=namespace,
             ),
             RetryPolicy(settings.callback_schedule, settings.callback_retries),
             settings.callback_log_size,
@@ -103,17 +113,13 @@ class Account:
             faults=simulator.callback_fault,
             scheduler=scheduler,
         )
-        publisher = (
-            None
-            if settings.kafka_bootstrap_servers is None
-            else EventPublisher(
-                settings.kafka_bootstrap_servers, activity, clock.now, currency=settings.currency
-            )
-        )
         flow = PaymentFlow(
             ledger, callbacks, simulator, scheduler,
-            refund_callbacks=settings.refund_callbacks, publisher=publisher, journal=journal,
-            activity=activity,
+            refund_callbacks=settings.refund_callbacks,
+            publisher=None if publisher is None else publisher.for_account(
+                activity, clock.now, namespace
+            ),
+            journal=journal, activity=activity,
         )  # fmt: skip
         gateway = cls(
             settings=settings,
@@ -123,9 +129,7 @@ class Account:
             idempotency=IdempotencyStore(clock=clock.timestamp, journal=journal),
             checkout=Checkout(flow, events, scheduler, journal),
             events=events,
-            # Each open stream holds a server thread: a quarter of them at most, so that
-            # payments always find one (docs/performance.md, "streams held").
-            streams=StreamSlots(max(1, settings.threads // 4)),
+            streams=streams or stream_slots(settings),
             activity=activity,
             flow=flow,
             scheduler=scheduler,
@@ -199,11 +203,16 @@ class Account:
 
     def close(self) -> int:
         """Stop retrying, release connections and the state file; return how many callbacks
-        were pending."""
+        were pending. The shared parts (the Kafka client) are the gateway's to close."""
         if self.journal is not None:
             self.journal.close()
         self.scheduler.close()
         self.events.close()
-        if isinstance(self.flow.publisher, EventPublisher):
-            self.flow.publisher.close()
         return self.callbacks.close()
+
+
+def stream_slots(settings: Settings) -> StreamSlots:
+    """The cap on open event streams, shared by every account of a gateway: each holds a
+    server thread, so a quarter of them at most, and payments always find one
+    (docs/performance.md, "streams held")."""
+    return StreamSlots(max(1, settings.threads // 4))

@@ -30,6 +30,8 @@ MAX_RETRIES = 100
 MAX_RETRY_STEP = 86_400.0
 MAX_LOG_SIZE = 1_000_000
 MAX_ACTIVITY_SIZE = 100_000
+MAX_NAMESPACES = 1_000_000
+ONE_YEAR_S = 366 * 86_400
 SERVER_NAMES = ("granian",)
 CLOCK_MODES = ("real", "frozen")
 
@@ -91,6 +93,10 @@ class Settings:
     psp_refuse_expired_cards: bool = False
     # Where payment events go (host:port, comma-separated); None: no events.
     kafka_bootstrap_servers: str | None = None
+    # Namespaces besides the default at once, and the seconds one may stay unused on the
+    # gateway's clock before it is deleted (0: never).
+    max_namespaces: int = 10_000
+    namespace_idle: int = 86_400
 
     def __post_init__(self) -> None:
         # Amounts first: given in code as an int, each becomes a Decimal, so the ledger only
@@ -196,6 +202,10 @@ CHECKS: tuple[tuple[str, Callable[[Settings], bool], str], ...] = (
      f"must be a number of seconds from 0.1 to {MAX_WAIT_S}"),
     ("max_connections", lambda s: 16 <= s.max_connections <= MAX_CONNECTIONS,
      f"must be a whole number from 16 to {MAX_CONNECTIONS}"),
+    ("max_namespaces", lambda s: 0 <= s.max_namespaces <= MAX_NAMESPACES,
+     f"must be from 0 to {MAX_NAMESPACES}"),
+    ("namespace_idle", lambda s: 0 <= s.namespace_idle <= ONE_YEAR_S,
+     f"must be from 0 (never) to {ONE_YEAR_S} seconds"),
     ("stream_lifetime", lambda s: _seconds(s.stream_lifetime, 1, 60),
      "must be a number of seconds from 1 to 60"),
 )  # fmt: skip

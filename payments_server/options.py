@@ -176,6 +176,22 @@ OPTIONS = (
         parse_bool,
     ),
     Option(
+        "max_namespaces",
+        "--max-namespaces",
+        "N",
+        "namespaces (/ns/<name>/, or the Payments-Namespace header) at once besides the"
+        " default; past it a new one is refused with 503 (default: 10000)",
+        parse_int,
+    ),
+    Option(
+        "namespace_idle",
+        "--namespace-idle",
+        "SECONDS",
+        "a namespace unused this long on the gateway's clock is deleted, 0 for never"
+        " (default: 86400)",
+        parse_int,
+    ),
+    Option(
         "stream_lifetime",
         "--stream-lifetime",
         "SECONDS",

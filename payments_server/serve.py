@@ -15,9 +15,10 @@ import socket
 import threading
 from types import FrameType
 
-from . import __version__, create_app
+from . import __version__, close_app, create_app
 from .account import Account
 from .apis.accesslog import AccessLog
+from .apis.namespace_routing import NAMESPACES_KEY
 from .apis.web import EXTENSION_KEY, LARGEST_BODY
 from .callbacks.signing import DEV_WEBHOOK_SECRET
 from .config import Settings
@@ -26,6 +27,7 @@ from .core.jsonio import format_time
 from .core.money import format_balance
 from .http_servers import SERVERS, ServerLimits
 from .logs import stop_logging
+from .namespaces import Namespaces
 from .publishing.kafka import KafkaUnavailableError
 
 log = logging.getLogger("payments_server")
@@ -58,10 +60,11 @@ def serve(settings: Settings) -> None:
         except (JournalError, KafkaUnavailableError) as exc:
             raise StartupError(str(exc)) from None
         gateway: Account = app.extensions[EXTENSION_KEY]
+        namespaces: Namespaces = app.extensions[NAMESPACES_KEY]
         try:
             listener = _bind(settings)
         except StartupError:
-            gateway.close()
+            close_app(app)
             raise
         # --quiet drops the per-request lines, and with them the wrapper that times them.
         wsgi = app if settings.quiet else AccessLog(app)
@@ -69,12 +72,13 @@ def serve(settings: Settings) -> None:
         # Open event streams end as soon as a stop is asked for, so they never hold it up.
         def close_streams() -> None:
             stopping.wait()
-            gateway.events.close()
+            for account in namespaces.accounts():
+                account.events.close()
 
         threading.Thread(target=close_streams, name="close-streams", daemon=True).start()
         limits = ServerLimits(
             settings.threads, settings.header_timeout, settings.body_timeout,
-            settings.max_connections, LARGEST_BODY, gateway.events.wake,
+            settings.max_connections, LARGEST_BODY, namespaces.wake,
         )  # fmt: skip
         _allow_descriptors(settings.max_connections)
         with listener:
@@ -82,7 +86,7 @@ def serve(settings: Settings) -> None:
             # in the backlog until the server takes it.
             _announce(settings, gateway)
             SERVERS[settings.server](wsgi, listener, limits, stopping)
-        _report_stop(gateway.close())
+        _report_stop(close_app(app))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -11,8 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from helpers import MakeClient
-from payments_server import Settings, create_app
-from payments_server.apis.web import EXTENSION_KEY
+from payments_server import Settings, close_app, create_app
 from payments_server.testing import StoreStub
 
 # The longest tests, slowest first (about 130, 60, 15, 14 and 10 s on 2 cores). `make test`
@@ -77,7 +76,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     """A fresh gateway app."""
     app = create_app(settings)
     yield app
-    app.extensions[EXTENSION_KEY].close()
+    close_app(app)
 
 
 @pytest.fixture
@@ -99,4 +98,4 @@ def make_client(store: StoreStub) -> Iterator[MakeClient]:
 
     yield build
     for app in apps:
-        app.extensions[EXTENSION_KEY].close()
+        close_app(app)

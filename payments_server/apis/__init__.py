@@ -9,6 +9,7 @@ from flask import Flask, Response, request
 
 from .errors import HTTP_MESSAGES, ApiError, register_error_handlers
 from .guard import guard
+from .namespace_routing import NamespacePrefix, enter_namespace
 from .recorder import record_request
 from .surface import SURFACES_KEY, Surface
 from .web import BODY_PROBLEM
@@ -18,6 +19,8 @@ from .web import account as current_gateway
 def register_apis(app: Flask, surfaces: Sequence[Surface]) -> None:
     """Register every API surface, the activity recorder and the error handlers."""
     app.extensions[SURFACES_KEY] = tuple(surfaces)
+    app.wsgi_app = NamespacePrefix(app.wsgi_app)  # type: ignore[method-assign]
+    app.before_request(enter_namespace)
     app.before_request(_refuse_unread_body)
     app.before_request(guard)
     for surface in surfaces:

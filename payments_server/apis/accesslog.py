@@ -60,7 +60,9 @@ class AccessLog:
         def write_line() -> None:
             # PATH_INFO holds the decoded bytes as latin-1; quoting them again gives the path
             # as the client wrote it, and keeps control characters from breaking the line.
-            path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe=PATH_SAFE)
+            # A namespace's prefix was moved to SCRIPT_NAME: the line shows the path as sent.
+            sent = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+            path = quote(sent.encode("latin-1"), safe=PATH_SAFE)
             query = environ.get("QUERY_STRING", "")
             if query:
                 suspect = SUSPECT.search(query.encode("latin-1", "replace"))

@@ -17,7 +17,11 @@ from .web import account
 NOT_RECORDED = frozenset({"callbacks.verify_callback"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Request headers that say something about the payment, replayed by copy-as-curl.
-KEPT_HEADERS = (("Content-Type", "CONTENT_TYPE"), ("Idempotency-Key", "HTTP_IDEMPOTENCY_KEY"))
+KEPT_HEADERS = (
+    ("Content-Type", "CONTENT_TYPE"),
+    ("Idempotency-Key", "HTTP_IDEMPOTENCY_KEY"),
+    ("Payments-Namespace", "HTTP_PAYMENTS_NAMESPACE"),
+)
 MAX_SHOWN = 4096
 
 
@@ -26,6 +30,8 @@ def record_request(response: Response) -> Response:
     # The areas each API keeps (Surface.recorded); pages (which carry card numbers) never.
     if request.method not in WRITES or request.endpoint in NOT_RECORDED:
         return response
+    if g.get("namespace_refused"):
+        return response  # no namespace's: the name was refused
     surface = surface_for(request.path)
     if request.blueprint not in surface.recorded():
         return response
@@ -36,7 +42,11 @@ def record_request(response: Response) -> Response:
     path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
     if query and SUSPECT.search(query.encode("latin-1", "replace")):
         query = redact_text(query)
-    origin = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+    # The namespace's prefix (SCRIPT_NAME) belongs to the URL a copied command sends to.
+    origin = (
+        f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        + environ.get("SCRIPT_NAME", "")
+    )
     headers = {name: environ[key] for name, key in KEPT_HEADERS if key in environ}
     # Card data is masked now, not when shown: the log must never hold a number.
     body = redact_body(g.get("raw_body", b""))

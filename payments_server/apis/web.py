@@ -37,8 +37,10 @@ MAX_PAGE = 1000
 
 
 def account() -> Account:
-    """The state of the app handling this request."""
-    return current_app.extensions[EXTENSION_KEY]
+    """The account of the namespace this request is in (apis/namespace_routing.py): the
+    app's own, the default namespace's, unless the request named another."""
+    chosen: Account | None = g.get("account")
+    return current_app.extensions[EXTENSION_KEY] if chosen is None else chosen
 
 
 def raw_body() -> bytes:

@@ -26,6 +26,8 @@ STALE_BY_S = 600
 UNSENDABLE = "the callback URL has characters a request cannot carry (percent-encode them)"
 # The statuses whose Retry-After header says when to come back.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
+# Names the namespace a callback comes from; a default-namespace callback has none.
+NAMESPACE_HEADER = "Payments-Namespace"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +125,12 @@ class StoreNotifier:
         pool_size: int = 16,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         real: Callable[[], datetime] = lambda: datetime.now(UTC),
+        namespace: str | None = None,
     ) -> None:
         self.url = url
+        self.namespace = namespace
+        # A namespace's callbacks say whose they are, so one store can serve several.
+        self._namespaced = {} if namespace is None else {NAMESPACE_HEADER: namespace}
         self._clock = clock
         self._real = real
         self.timeout = timeout
@@ -209,7 +215,7 @@ class StoreNotifier:
 
     def _signed(self, callback: Callback, stamp: int, fault: str | None) -> dict[str, str]:
         stamp -= STALE_BY_S if fault == STALE_TIMESTAMP else 0
-        headers = self._signer.headers(callback.id, stamp, callback.body)
+        headers = {**self._namespaced, **self._signer.headers(callback.id, stamp, callback.body)}
         if fault == BAD_SIGNATURE:
             # A real signature of other bytes: well formed, and wrong for this body.
             headers["webhook-signature"] = self._signer.signature(
@@ -225,6 +231,7 @@ class StoreNotifier:
             sibling = self._siblings.pop(url, None) or StoreNotifier(
                 url, self.timeout, self._user_agent, self._signer,
                 pool_size=self._pool_size, clock=self._clock, real=self._real,
+                namespace=self.namespace,
             )  # fmt: skip
             self._siblings[url] = sibling
             evicted = self._siblings.popitem(last=False)[1] if len(self._siblings) > 64 else None

@@ -61,7 +61,7 @@ class CallbackDispatcher:
         self._scheduler = scheduler or Scheduler(Clock())
         self._clock = self._scheduler.clock
         self._activity = activity
-        self._attempt_log = AttemptLog()
+        self._attempt_log = AttemptLog(notifier.namespace)
         self._faults = faults
         self.policy = policy
         self._rng = rng or random.Random()

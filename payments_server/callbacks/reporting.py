@@ -27,7 +27,9 @@ class AttemptLog:
     its retries are INFO, the last saying that the gateway gave up.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, namespace: str | None = None) -> None:
+        # A namespace's lines say whose they are: many share one terminal.
+        self._whose = "" if namespace is None else f" in namespace {namespace}"
         self._lock = threading.Lock()
         self._unreachable: set[str] = set()
 
@@ -47,7 +49,10 @@ class AttemptLog:
         if attempt.delivered and not log.isEnabledFor(logging.INFO):
             return  # --quiet: the line would be dropped, so it is not even written out
         callback = delivery.callback
-        what = f"callback {callback.id} order {callback.order_id} {callback.status} to {url}"
+        what = (
+            f"callback {callback.id}{self._whose} order {callback.order_id} {callback.status}"
+            f" to {url}"
+        )
         if kind != FIRST:
             what += f" ({kind})"
         if attempt.fault is not None:

@@ -288,9 +288,7 @@ class PaymentFlow:
             log.exception("the %s callback for order %s could not be sent", status, order_id)
             return None
 
-    def deliveries(
-        self, order_id: str | None = None, state: State | None = None
-    ) -> list[Delivery]:
+    def deliveries(self, order_id: str | None = None, state: State | None = None) -> list[Delivery]:
         """The callbacks sent (or being sent), of one order or in one state, oldest first."""
         return self.callbacks.deliveries(order_id, state)
 

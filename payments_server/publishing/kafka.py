@@ -14,6 +14,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,8 @@ TOPICS = (SUCCEEDED, FAILED)
 SOURCE = "payments_server"
 # Events that may wait for the broker at once; beyond, an event is dropped and said so.
 QUEUE_BOUND = 10_000
+# The header naming the namespace an event's payment was made in (none for the default).
+NAMESPACE_HEADER = "payments-namespace"
 
 
 class KafkaUnavailableError(Exception):
@@ -39,13 +42,7 @@ class EventPublisher:
     """Publishes payment events to Kafka from a client of its own; never raises."""
 
     def __init__(
-        self,
-        bootstrap_servers: str,
-        activity: ActivityLog,
-        clock: Callable[[], datetime],
-        *,
-        currency: str = "USD",
-        bound: int = QUEUE_BOUND,
+        self, bootstrap_servers: str, *, currency: str = "USD", bound: int = QUEUE_BOUND
     ) -> None:
         try:
             kafka: Any = importlib.import_module("confluent_kafka")
@@ -55,8 +52,6 @@ class EventPublisher:
             ) from None
         self.bootstrap_servers = bootstrap_servers
         self._currency = currency
-        self._activity = activity
-        self._clock = clock
         self._reachable: bool | None = None
         quiet = logging.getLogger("payments_server.kafka.client")
         quiet.propagate = False  # librdkafka's own lines: error_cb says it once instead
@@ -79,11 +74,19 @@ class EventPublisher:
         self._poller = threading.Thread(target=self._poll, name="kafka-events", daemon=True)
         self._poller.start()
 
+    def for_account(
+        self, activity: ActivityLog, clock: Callable[[], datetime], namespace: str | None = None
+    ) -> AccountEvents:
+        """This client as one account publishes through it: its clock stamps the events,
+        its activity log hears of their delivery, and its namespace is a header."""
+        return AccountEvents(self, activity, clock, namespace)
+
     def publish(
         self,
         order_id: OrderId,
         succeeded: bool,
         data: Mapping[str, object],
+        account: AccountEvents,
         *,
         key: str | None = None,
         whole: bool = False,
@@ -95,7 +98,7 @@ class EventPublisher:
         if not whole:
             data = {"status": "succeeded" if succeeded else "failed", **data,
                     "currency": self._currency}  # fmt: skip
-        now = self._clock()
+        now = account.clock()
         headers = [
             ("ce_specversion", b"1.0"),
             ("ce_id", str(uuid.uuid4()).encode()),
@@ -105,17 +108,23 @@ class EventPublisher:
             ("ce_subject", str(order_id).encode()),
             ("content-type", b"application/json"),
         ]
+        if account.namespace is not None:
+            headers.append((NAMESPACE_HEADER, account.namespace.encode()))
         body = data if whole else {"orderId": order_id, **data, "occurredAt": format_time(now)}
         value = jsonio.dumps(body)
         try:
             self._producer.produce(
                 topic, key=(key or str(order_id)).encode(), value=value.encode(), headers=headers,
-                on_delivery=lambda error, message: self._delivered(order_id, topic, error),
+                on_delivery=lambda error, message: self._delivered(
+                    order_id, topic, error, account.activity
+                ),
             )  # fmt: skip
         except BufferError:
-            self._note(order_id, topic, "dropped: the queue for the broker is full")
+            self._note(
+                order_id, topic, "dropped: the queue for the broker is full", account.activity
+            )
         except Exception as exc:
-            self._note(order_id, topic, f"not queued: {exc}")
+            self._note(order_id, topic, f"not queued: {exc}", account.activity)
 
     def close(self, timeout: float = 5.0) -> int:
         """Deliver what waits, for up to `timeout` seconds; return how many were lost."""
@@ -130,19 +139,21 @@ class EventPublisher:
         while not self._stopping.is_set():
             self._producer.poll(0.2)
 
-    def _delivered(self, order_id: OrderId, topic: str, error: object) -> None:
+    def _delivered(
+        self, order_id: OrderId, topic: str, error: object, activity: ActivityLog
+    ) -> None:
         if error is None:
             if self._reachable is False:
                 log.info("Kafka at %s is reachable again", self.bootstrap_servers)
             self._reachable = True
-            self._activity.add("event", f"{topic} for order {order_id}: delivered", order_id,
-                               "delivered", {"topic": topic})  # fmt: skip
+            activity.add("event", f"{topic} for order {order_id}: delivered", order_id,
+                         "delivered", {"topic": topic})  # fmt: skip
             return
-        self._note(order_id, topic, f"not delivered: {error}")
+        self._note(order_id, topic, f"not delivered: {error}", activity)
 
-    def _note(self, order_id: OrderId, topic: str, what: str) -> None:
+    def _note(self, order_id: OrderId, topic: str, what: str, activity: ActivityLog) -> None:
         log.warning("%s event for order %s %s", topic, order_id, what)
-        self._activity.add("event", f"{topic} for order {order_id}: {what}", order_id,
+        activity.add("event", f"{topic} for order {order_id}: {what}", order_id,
                            "not_delivered", {"topic": topic})  # fmt: skip
 
     def _error(self, error: Any) -> None:
@@ -158,3 +169,25 @@ class EventPublisher:
 
 # librdkafka's codes for "no broker can be reached".
 _DOWN_CODES = frozenset({-187, -195})  # _ALL_BROKERS_DOWN, _TRANSPORT
+
+
+@dataclass(frozen=True, slots=True)
+class AccountEvents:
+    """One account's view of the gateway's Kafka client: the flow's Publisher."""
+
+    client: EventPublisher
+    activity: ActivityLog
+    clock: Callable[[], datetime]
+    namespace: str | None = None
+
+    def publish(
+        self,
+        order_id: OrderId,
+        succeeded: bool,
+        data: Mapping[str, object],
+        *,
+        key: str | None = None,
+        whole: bool = False,
+    ) -> None:
+        """Queue one payment's event, stamped by this account's clock; never raises."""
+        self.client.publish(order_id, succeeded, data, self, key=key, whole=whole)

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, got_request_exception
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .. import create_app
+from .. import close_app, create_app
 from ..account import Account
 from ..apis.web import EXTENSION_KEY
 from ..config import Settings
@@ -100,7 +100,7 @@ class GatewayServer:
             self._server.shutdown()
             self._thread.join()
         self._server.server_close()
-        self.gateway.close()
+        close_app(self.app)
         got_request_exception.disconnect(self._record_error, self.app)
         self.check()
 

@@ -70,7 +70,7 @@ def pay(session_id: str) -> Response:
     if session is None:
         return _missing(session_id)
     if not session.open:
-        return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+        return redirect(f"{request.script_root}/checkout/{session_id}", 303)  # type: ignore[return-value]
     form = request.form
     try:
         card = read_card(
@@ -85,7 +85,7 @@ def pay(session_id: str) -> Response:
         account().checkout.hold_for_authentication(
             session_id, Card(card.brand, card.last4), card.decline_code
         )
-        return redirect(f"/checkout/{session_id}/authenticate", 303)  # type: ignore[return-value]
+        return redirect(f"{request.script_root}/checkout/{session_id}/authenticate", 303)  # type: ignore[return-value]
     return _charge(session_id, Card(card.brand, card.last4), card.decline_code)
 
 
@@ -97,7 +97,7 @@ def authenticate_page(session_id: str) -> Response:
         return _missing(session_id)
     held = account().checkout.held(session_id)
     if held is None or not session.open:
-        return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+        return redirect(f"{request.script_root}/checkout/{session_id}", 303)  # type: ignore[return-value]
     body = render_template(
         "authenticate.html", session=session, card=held[0],
         currency=session.currency or account().settings.currency,
@@ -110,7 +110,7 @@ def authenticate(session_id: str) -> Response:
     """Pay after a completed authentication; decline after a failed one."""
     held = account().checkout.release(session_id)
     if held is None:
-        return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+        return redirect(f"{request.script_root}/checkout/{session_id}", 303)  # type: ignore[return-value]
     card, decline_code = held
     failed = request.form.get("action") != "complete"
     return _charge(session_id, card, AUTHENTICATION_FAILED if failed else decline_code)
@@ -124,8 +124,8 @@ def cancel(session_id: str) -> Response:
     except KeyError:
         return _missing(session_id)
     except SessionNotOpenError:
-        return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
-    return redirect(session.cancel_url or f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+        return redirect(f"{request.script_root}/checkout/{session_id}", 303)  # type: ignore[return-value]
+    return redirect(session.cancel_url or f"{request.script_root}/checkout/{session_id}", 303)  # type: ignore[return-value]
 
 
 def _charge(session_id: str, card: Card, decline_code: str | None) -> Response:
@@ -136,7 +136,7 @@ def _charge(session_id: str, card: Card, decline_code: str | None) -> Response:
     except KeyError:
         return _missing(session_id)
     except SessionNotOpenError:
-        return redirect(f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+        return redirect(f"{request.script_root}/checkout/{session_id}", 303)  # type: ignore[return-value]
     if session.state.value == "paid":
-        return redirect(session.success_url or f"/checkout/{session_id}", 303)  # type: ignore[return-value]
+        return redirect(session.success_url or f"{request.script_root}/checkout/{session_id}", 303)  # type: ignore[return-value]
     return _page(session)

@@ -14,11 +14,11 @@ import pytest
 from flask import Blueprint, Response
 from kafka_broker import need_kafka_client, read, running_broker
 
-from payments_server import Settings, Surface, create_app
+from payments_server import Settings, Surface, close_app, create_app
 from payments_server.apis.registry import SURFACES
 from payments_server.apis.responses import json_response
 from payments_server.apis.surface import ApiState
-from payments_server.apis.web import EXTENSION_KEY, about_order, account, json_object
+from payments_server.apis.web import about_order, account, json_object
 from payments_server.core.money import Amount
 from payments_server.flow.outcomes import Paid
 from payments_server.testing import StoreStub
@@ -127,7 +127,7 @@ def test_a_sixth_api_is_one_surface_and_gets_everything_the_others_have(
         assert any(e["kind"] == "decision" for e in entries)
         assert client.get("/", headers={"Accept": "text/html"}).status_code == 200
     finally:
-        app.extensions[EXTENSION_KEY].close()
+        close_app(app)
     # Its event on the broker, keyed by its order.
     (event,) = read(broker, "payment-succeeded", 1)
     assert event.key() == b"toy-r1"  # type: ignore[attr-defined]
@@ -141,4 +141,4 @@ def test_a_sixth_api_is_one_surface_and_gets_everything_the_others_have(
         assert client.get("/toy/purchases").json == {}
         assert client.get("/balance").json["balance"] == 50000.0
     finally:
-        again.extensions[EXTENSION_KEY].close()
+        close_app(again)

@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from helpers import StartGateway
-from payments_server.apis.web import EXTENSION_KEY
+from payments_server import close_app
 from payments_server.testing import StoreStub
 
 FUTURE = f"12/{(datetime.now(UTC).year + 2) % 100:02d}"
@@ -133,7 +133,7 @@ def test_an_open_session_still_expires_on_time_after_a_restart(
     first = open_gateway()
     overdue = create(first, order_id="late")
     soon = create(first, order_id="soon")
-    first.application.extensions[EXTENSION_KEY].close()
+    close_app(first.application)
     now = datetime.now(UTC)
     due = now + timedelta(seconds=1.5)
     _shift_expiry(state_file, {overdue["id"]: now - timedelta(minutes=5), soon["id"]: due})

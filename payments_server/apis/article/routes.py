@@ -68,7 +68,7 @@ def create_session() -> Response:
             continue
     return json_response(
         {
-            "payment_url": f"{request.host_url}checkout/{session.id}",
+            "payment_url": f"{request.url_root}checkout/{session.id}",
             "session_id": session.id,
             "transaction_id": transaction_id,
             "status": "pending",

@@ -59,7 +59,7 @@ def client_token() -> Response:
         "authorizationFingerprint": secrets.token_hex(32),
         "environment": "sandbox",
         "merchantId": "payments_server",
-        "clientApiUrl": request.host_url.rstrip("/") + BASE_URL,
+        "clientApiUrl": request.url_root.rstrip("/") + BASE_URL,
     }
     encoded = base64.b64encode(dumps(token).encode()).decode()
     return json_response({"client_token": encoded})

@@ -13,6 +13,7 @@ from . import (
     callbacks,
     checkout,
     clock,
+    namespaces,
     orders,
     payments,
     refunds,
@@ -23,7 +24,7 @@ from . import (
 from .query import refuse_unknown_query_parameters
 
 BLUEPRINTS = (payments, orders, refunds, callbacks, simulation, checkout, activity, clock, spec,
-              store_check)  # fmt: skip
+              store_check, namespaces)  # fmt: skip
 # The areas whose writes the activity log keeps: the payment's, not the clock's or a look.
 RECORDED = frozenset({"payments", "refunds", "callbacks", "simulation", "checkout"})
 # Checking a signature changes nothing, and its body may hold the store's secret: the

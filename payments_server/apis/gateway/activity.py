@@ -67,8 +67,8 @@ def index() -> Response:
             "name": package_name,
             # The document's version is the package's (tests/apis/gateway/test_spec.py).
             "version": spec()["info"]["version"],  # type: ignore[index]
-            "dashboard": f"{request.host_url}dashboard" if settings.dashboard else None,
-            "openapi": f"{request.host_url}openapi.json",
-            "apis": [surface.to_json(request.host_url) for surface in surfaces()],
+            "dashboard": f"{request.url_root}dashboard" if settings.dashboard else None,
+            "openapi": f"{request.url_root}openapi.json",
+            "apis": [surface.to_json(request.url_root) for surface in surfaces()],
         }
     )

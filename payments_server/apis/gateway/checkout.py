@@ -38,7 +38,7 @@ MAX_METADATA_VALUE = 500
 
 def session_json(session: CheckoutSession) -> dict[str, object]:
     """The session object, its page URL on the host the client used."""
-    return describe(account(), session, f"{request.host_url}checkout/{session.id}")
+    return describe(account(), session, f"{request.url_root}checkout/{session.id}")
 
 
 def found(session_id: str) -> CheckoutSession:
@@ -169,6 +169,6 @@ def events(session_id: str) -> Response:
     least every 15 s; the stream ends once the session is final."""
     found(session_id)
     state = account()
-    page_url = f"{request.host_url}checkout/{session_id}"
+    page_url = f"{request.url_root}checkout/{session_id}"
     stream = session_stream(state, session_id, page_url, client_gone(request.environ))
     return stream_response(state, stream, "GET /checkout/sessions/<id>")

@@ -28,7 +28,7 @@
   }
 
   if (summary.dataset.state !== "open" || !window.EventSource) return;
-  const events = new EventSource("/checkout/sessions/" + encodeURIComponent(id) + "/events");
+  const events = new EventSource((document.body.dataset.base || "") + "/checkout/sessions/" + encodeURIComponent(id) + "/events");
   // Once this page sends a form, the answer decides where the customer goes: the stream
   // must not reload the page under it when the payment it made ends the session.
   document.querySelectorAll("form").forEach(function (form) {

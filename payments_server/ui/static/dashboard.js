@@ -25,6 +25,9 @@
     return node;
   }
 
+  // The namespace's prefix (/ns/<name>), empty for the default: every call stays in it.
+  const base = document.body.dataset.base || "";
+
   async function api(method, path, body) {
     const options = { method, headers: { Accept: "application/json" } };
     if (body !== undefined) {
@@ -32,7 +35,7 @@
       // A string is sent as it is: amounts keep the digits typed.
       options.body = typeof body === "string" ? body : JSON.stringify(body);
     }
-    const response = await fetch(path, options);
+    const response = await fetch(base + path, options);
     const data = await response.json();
     data.httpStatus = response.status;
     return data;
@@ -48,7 +51,7 @@
 
   function connect() {
     if (source || document.hidden) return;
-    source = new EventSource("/events");
+    source = new EventSource(base + "/events");
     source.addEventListener("open", () => { stopPolling(); setConnection("Live: following GET /events"); });
     source.addEventListener("message", (event) => {
       const notice = JSON.parse(event.data);
@@ -261,7 +264,7 @@
     if (refunds.length) box.append(el("h3", { text: "Refunds" }), el("ul", {}, ...refunds.map((r) =>
       el("li", { text: when(r.at) + " refunded " + money(r.amount) }))));
     (sessions.sessions || []).forEach((s) => box.append(el("h3", { text: "Checkout session" }),
-      el("p", {}, el("a", { href: "/checkout/" + encodeURIComponent(s.id), text: s.id }),
+      el("p", {}, el("a", { href: base + "/checkout/" + encodeURIComponent(s.id), text: s.id }),
         " " + s.state + ", " + money(s.amount) + (s.currency ? " " + s.currency : ""))));
     if (record.state === "pending") {
       box.append(el("p", { class: "pending", text: "The payment is pending: decide it now." }),
@@ -526,7 +529,7 @@
   async function loadSessions() {
     const data = await api("GET", "/checkout/sessions");
     $("sessions-table").tBodies[0].replaceChildren(...data.sessions.map((s) => el("tr", { "data-id": s.id },
-      el("td", {}, el("a", { href: "/checkout/" + encodeURIComponent(s.id), text: s.id })),
+      el("td", {}, el("a", { href: base + "/checkout/" + encodeURIComponent(s.id), text: s.id })),
       el("td", {}, orderButton(s.order_id)), el("td", { class: "amount", text: money(s.amount) + (s.currency ? " " + s.currency : "") }),
       el("td", { class: "api", text: s.api }),
       el("td", { class: "state", text: s.state }), el("td", { text: when(s.expires_at) }),
