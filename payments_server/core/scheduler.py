@@ -136,9 +136,7 @@ class Scheduler:
             job = _Job(Due(at, kind, key), next(self._seq), run, waits_on_io)
             self._jobs[(kind, key)] = job
             heapq.heappush(self._heap, (at, job.seq, kind, key))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
-                self._thread.start()
+            self._start_thread()
             self._lock.notify_all()
 
     def cancel(self, kind: str, key: str, at: datetime | None = None) -> bool:
@@ -195,6 +193,7 @@ class Scheduler:
     def wake(self) -> None:
         """Look at the clock again (it was frozen, unfrozen or moved)."""
         with self._lock:
+            self._start_thread()
             self._lock.notify_all()
 
     def close(self) -> None:
@@ -223,12 +222,20 @@ class Scheduler:
                 return job
             return None
 
+    def _start_thread(self) -> None:
+        """Start the thread that hands out due jobs, if there is work for it (under the
+        lock). It ends when there is none: a namespace's idle scheduler holds no thread."""
+        if self._thread is None and not self._closed and self._jobs and not self.clock.frozen:
+            self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+            self._thread.start()
+
     def _run(self) -> None:
         while True:
             # A free slot first: while every slot is busy, due jobs wait in due order.
             self._slots.acquire()
             job = self._next()
             if job is None:
+                self._slots.release()
                 return
             threading.Thread(
                 target=self._run_one, args=(job,), name="scheduled", daemon=True
@@ -241,19 +248,21 @@ class Scheduler:
             self._slots.release()
 
     def _next(self) -> _Job | None:
-        """Wait for the next job due on a running clock and take it; None once closed."""
+        """Wait for the next job due on a running clock and take it; None once closed, or
+        when nothing is scheduled or the clock is frozen (the thread ends then; schedule()
+        and wake() start another when there is work again)."""
         with self._lock:
             while not self._closed:
-                if self._paused or self.clock.frozen:
+                if self._paused:
                     self._lock.wait()
                     continue
-                job = self._take(self.clock.now())
+                job = None if self.clock.frozen else self._take(self.clock.now())
                 if job is not None:
                     return job
-                if not self._heap:
-                    self._lock.wait()
-                    continue
+                if self.clock.frozen or not self._jobs:
+                    break
                 self._lock.wait(max((self._heap[0][0] - self.clock.now()).total_seconds(), 0))
+            self._thread = None
             return None
 
     @staticmethod

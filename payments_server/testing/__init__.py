@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from .check_store import check_store
 from .gateway_clock import GatewayClock
+from .gateway_namespace import GatewayNamespace, NamespaceClock
 from .gateway_server import GatewayServer, GatewayServerError
 from .store_stub import CONFIRM_PATH, ReceivedCallback, StoreStub
 
 __all__ = [
     "CONFIRM_PATH",
     "GatewayClock",
+    "GatewayNamespace",
     "GatewayServer",
     "GatewayServerError",
+    "NamespaceClock",
     "ReceivedCallback",
     "StoreStub",
     "check_store",

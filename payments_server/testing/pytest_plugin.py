@@ -2,17 +2,81 @@
 
 `payments_gateway` is a live gateway and `store_stub` the store it calls back; both live
 for the whole run and are returned to the start before each test that uses them.
+`payments_namespace` is a fresh namespace per test on one gateway that every xdist worker
+shares (or the one $PAYMENTS_GATEWAY_URL names), so tests run in parallel without meeting.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .gateway_namespace import GatewayNamespace, namespace_name_for
 from .gateway_server import GatewayServer
+from .shared_gateway import ENVIRONMENT, shared_gateway_url, stop_shared_gateway
 from .store_stub import StoreStub
+
+# The folder, named by the run's main process, where the shared gateway's URL is written.
+_SHARED_FOLDER = "payments_gateway_folder"
+_FOLDER_KEY = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, in the main process, for each worker: where the shared gateway will be."""
+    config = node.config
+    if _FOLDER_KEY not in config.stash:
+        config.stash[_FOLDER_KEY] = Path(tempfile.mkdtemp(prefix="payments-gateway-"))
+    node.workerinput[_SHARED_FOLDER] = str(config.stash[_FOLDER_KEY])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """In the main process, once every worker is done: stop the shared gateway."""
+    folder = config.stash.get(_FOLDER_KEY, None)
+    if folder is not None:
+        stop_shared_gateway(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def payments_gateway_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of the gateway `payments_namespace` makes namespaces on: $PAYMENTS_GATEWAY_URL
+    if set (a CI service: nothing is started), else one gateway for the whole run, shared
+    by every xdist worker (started by the first that needs it, stopped when the run ends).
+    """
+    external = os.environ.get(ENVIRONMENT)
+    if external:
+        yield external.rstrip("/")
+        return
+    folder = getattr(request.config, "workerinput", {}).get(_SHARED_FOLDER)
+    if folder is not None:
+        yield shared_gateway_url(Path(folder))
+        return
+    with GatewayServer(max_namespaces=100_000) as server:  # one process: in this one
+        yield server.url
+
+
+@pytest.fixture
+def payments_namespace(
+    payments_gateway_url: str, store_stub: StoreStub, request: pytest.FixtureRequest
+) -> Iterator[GatewayNamespace]:
+    """A namespace of its own for this test: an account, orders, rules, clock and callbacks
+    no other test sees, its callbacks going to `store_stub`; deleted afterwards.
+
+    Point the store's client at `payments_namespace.base_url` (every API is under it), move
+    time with `payments_namespace.clock.advance(seconds)`. Made in about a millisecond.
+    """
+    space = GatewayNamespace.create(
+        payments_gateway_url, namespace_name_for(request.node.name), callback_url=store_stub.url
+    )
+    yield space
+    space.delete()
 
 
 @pytest.fixture(scope="session")

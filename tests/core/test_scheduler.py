@@ -147,6 +147,43 @@ def test_a_frozen_clock_runs_nothing_until_unfrozen_or_advanced(scheduler: Sched
     assert done.wait(5)
 
 
+def scheduler_threads() -> int:
+    return sum(thread.name == "scheduler" for thread in threading.enumerate())
+
+
+def wait_for_threads(count: int, timeout: float = 5.0) -> int:
+    """The number of scheduler threads once it is `count`, or after `timeout`."""
+    deadline = threading.Event()
+    timer = threading.Timer(timeout, deadline.set)
+    timer.start()
+    try:
+        while scheduler_threads() != count and not deadline.is_set():
+            deadline.wait(0.01)
+    finally:
+        timer.cancel()
+    return scheduler_threads()
+
+
+def test_a_scheduler_with_nothing_to_run_holds_no_thread() -> None:
+    """A namespace's timers cost a thread only while something waits on a running clock."""
+    before = scheduler_threads()
+    scheduler = Scheduler(Clock())
+    try:
+        done = threading.Event()
+        scheduler.schedule("t", "k", scheduler.clock.now() + timedelta(milliseconds=10), done.set)
+        assert done.wait(5)
+        assert wait_for_threads(before) == before
+        again = threading.Event()
+        scheduler.schedule("t", "k", scheduler.clock.now(), again.set)
+        assert again.wait(5)
+        scheduler.clock.freeze()
+        scheduler.schedule("t", "later", scheduler.clock.now() + timedelta(hours=1), again.set)
+        assert wait_for_threads(before) == before  # frozen: only an advance runs it
+        assert [due.key for due in scheduler.upcoming()] == ["later"]
+    finally:
+        scheduler.close()
+
+
 def test_nothing_runs_after_close() -> None:
     scheduler = Scheduler(Clock(frozen=True))
     seen: list[str] = []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from helpers import MakeClient
+from payments_server import Settings, close_app, create_app
 from payments_server.testing import StoreStub
 
 ORDER = {"order_id": "1", "amount": 10}
@@ -172,3 +174,34 @@ def test_callbacks_say_their_namespace(client: FlaskClient, store: StoreStub) ->
     assert len(listed) == 1
     detail = client.get(f"/ns/team-a/callbacks/{listed[0]['id']}").get_json()
     assert detail["callback"]["attempts"][0]["request"]["headers"]["Payments-Namespace"] == "team-a"
+
+
+def test_a_restart_brings_every_namespace_back_from_its_own_journal(
+    tmp_path: Path, store: StoreStub
+) -> None:
+    state = tmp_path / "gateway.jsonl"
+    settings = Settings(callback_url=store.url, state_file=str(state))
+    app = create_app(settings)
+    client = app.test_client()
+    client.post("/namespaces", json={"name": "kept", "balance": 300})
+    client.post("/ns/kept/payments/orders", json=ORDER)
+    client.post("/ns/other/payments/orders", json={**ORDER, "amount": 7})
+    client.post("/ns/gone/payments/orders", json=ORDER)
+    client.delete("/namespaces/gone")
+    client.post("/ns/other/reset", json={"balance": 70})
+    close_app(app)
+    assert sorted(path.name for path in (tmp_path / "gateway.jsonl.namespaces").iterdir()) == [
+        "kept.json", "kept.jsonl", "other.json", "other.jsonl",
+    ]  # fmt: skip
+
+    again = create_app(settings)
+    try:
+        client = again.test_client()
+        names = [space["name"] for space in client.get("/namespaces").get_json()["namespaces"]]
+        assert names == ["default", "kept", "other"]
+        assert balance(client, "/ns/kept") == 290.0 and balance(client, "/ns/other") == 70.0
+        assert client.post("/ns/kept/payments/orders", json=ORDER).status_code == 409
+        assert client.post("/ns/kept/reset").get_json()["balance"] == 300.0
+        assert balance(client) == 50000.0
+    finally:
+        close_app(again)
