@@ -22,11 +22,16 @@ pytestmark = pytest.mark.filterwarnings("ignore:The Query.get:DeprecationWarning
 
 
 @pytest.fixture
-def live(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[GatewayProcess, ModuleType, str]]:
-    """The gateway (its clock frozen) and the article's store, each on a free port."""
+def live(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[tuple[GatewayProcess, ModuleType, str]]:
+    """The gateway (its clock frozen) and the article's store, each on a free port; the
+    store's base URL is the namespace's (request.param) if one is asked for."""
+    namespace = getattr(request, "param", "")
     port = free_port()
     store_url = f"http://127.0.0.1:{port}"
     with GatewayProcess("--clock", "frozen") as gateway:
+        gateway.url += namespace  # every call of these tests, the store's own too
         monkeypatch.setenv("GATEWAY_URL", gateway.url + "/article")
         monkeypatch.setenv("STORE_URL", store_url)
         spec = importlib.util.spec_from_file_location("article_store", APP)
@@ -63,6 +68,7 @@ def stored_status(store_url: str, transaction_id: int) -> str:
     return requests.get(url, timeout=5).json()["status"]  # type: ignore[no-any-return]
 
 
+@pytest.mark.parametrize("live", ["", "/ns/shop-7"], indirect=True, ids=["default", "namespace"])
 def test_the_articles_store_pays_through_the_page_and_hears_success(
     live: tuple[GatewayProcess, ModuleType, str],
 ) -> None:
@@ -82,6 +88,10 @@ def test_the_articles_store_pays_through_the_page_and_hears_success(
     assert stored_status(store_url, 1) == "success"
     assert store.FULFILLED == ["o-1"]
     assert requests.get(gateway.url + "/balance", timeout=5).json()["balance"] == 49975.0
+    root, in_namespace, _ = gateway.url.partition("/ns/")
+    if in_namespace:  # the gateway's own account saw nothing of it
+        assert requests.get(root + "/balance", timeout=5).json()["balance"] == 50000.0
+        assert requests.get(root + "/callbacks", timeout=5).json()["callbacks"] == []
 
 
 def test_an_abandoned_payment_fails_after_15_minutes_by_callback_and_by_the_status_job(

@@ -137,3 +137,23 @@ def test_the_ticketing_services_events_follow_its_contract_with_the_requests_val
         failed["id"], reservation, "failed")  # fmt: skip
     assert (bad["errorCode"], bad["errorMessage"], bad["failureReason"]) == (
         "CARD_DECLINED", "Your card was declined", "card_declined")  # fmt: skip
+
+
+def test_an_event_of_a_namespace_says_its_namespace_and_a_defaults_says_none(
+    broker: str,
+) -> None:
+    with GatewayProcess("--kafka-bootstrap-servers", broker, "--clock", "frozen") as gateway:
+        root = gateway.url
+        gateway.url = root + "/ns/team-k"
+        assert pay(gateway, "same", 1) == 200
+        gateway.url = root
+        assert pay(gateway, "same", 2) == 200
+        events = read(broker, "payment-succeeded", 2)
+        in_namespace = requests.get(root + "/ns/team-k/activity?kind=event", timeout=5).json()
+    by_amount = {json.loads(m.value())["amount"]: dict(m.headers()) for m in events}  # type: ignore[attr-defined]
+    assert by_amount[1]["payments-namespace"] == b"team-k"
+    assert "payments-namespace" not in by_amount[2]
+    # The namespace's own activity log hears of its event's delivery, and of no other.
+    assert [e["summary"] for e in in_namespace["activity"]] == [
+        "payment-succeeded for order same: delivered"
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 
 from gateway_process import GatewayProcess
@@ -24,8 +25,11 @@ def post(base: str, body: dict) -> requests.Response:  # type: ignore[type-arg]
     )
 
 
-def test_the_services_client_pays_reads_back_and_meets_each_answer() -> None:
+@pytest.mark.parametrize("namespace", ["", "/ns/ticketing-ci"], ids=["default", "namespace"])
+def test_the_services_client_pays_reads_back_and_meets_each_answer(namespace: str) -> None:
     with GatewayProcess() as gateway:
+        root = gateway.url
+        gateway.url += namespace  # the service's base URL, and every call below
         base = gateway.url + "/ticketing"
         paid = post(base, REQUEST)
         assert (paid.status_code, paid.headers["Content-Type"]) == (
@@ -50,6 +54,8 @@ def test_the_services_client_pays_reads_back_and_meets_each_answer() -> None:
                   "errorMessage": "Unauthorized (simulation rule: unauthorized)"})  # fmt: skip
         balance = requests.get(gateway.url + "/balance", timeout=5).json()["balance"]
         order = requests.get(f"{gateway.url}/payments/orders/{ORDER}", timeout=5).json()
+        elsewhere = requests.get(f"{root}/payments/orders/{ORDER}", timeout=5).status_code
+    assert elsewhere == (404 if namespace else 200)
     # The service has no balance: the card pays and the one account is as it was, while
     # the order is paid in the one flow.
     assert balance == 50000.0 and order["state"] == "paid"
