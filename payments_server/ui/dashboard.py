@@ -3,18 +3,24 @@ JSON API, as a script would. The page has no endpoint of its own besides itself.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from itertools import islice
+
+from flask import Blueprint, Response, redirect, render_template, request
 
 from ..apis.errors import ApiError
 from ..apis.gateway.activity import index
+from ..apis.namespace_routing import PREFIX, namespace_name, namespaces
 from ..apis.responses import json_response
 from ..apis.web import account
 from ..callbacks.signing import DEV_WEBHOOK_SECRET
 from ..core.jsonio import format_time
 from ..core.money import format_balance
+from ..core.namespace_names import DEFAULT, NamespaceError, check_name
 from .security import secure
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
+# The namespace picker lists this many (by name); GET /namespaces lists them all.
+SHOWN_NAMESPACES = 200
 bp.after_request(secure)
 
 
@@ -46,7 +52,11 @@ def dashboard() -> Response:
     settings = state.settings
     if not settings.dashboard:
         raise ApiError(404, "The dashboard is turned off (--no-dashboard)")
+    chosen = request.args.get("namespace")
+    if chosen is not None:
+        return _to_namespace(chosen)
     summary = state.flow.summary()
+    every = namespaces()
     body = render_template(
         "dashboard.html",
         holder=summary.holder,
@@ -59,7 +69,21 @@ def dashboard() -> Response:
         clock_real=state.clock.real,
         clock_frozen=state.clock.frozen,
         clock_now=format_time(state.clock.now()),
+        namespace=namespace_name(),
+        namespaces=[space.name for space in islice(every, SHOWN_NAMESPACES)],
+        namespaces_more=max(0, len(every) - SHOWN_NAMESPACES),
     )
     response = Response(body, mimetype="text/html")
     response.vary.add("Accept")
     return response
+
+
+def _to_namespace(name: str) -> Response:
+    """The picker's choice: that namespace's dashboard (made on first use, as any request
+    makes it); 400 for a name that is not one."""
+    try:
+        check_name(name)
+    except NamespaceError as exc:
+        raise ApiError(exc.status, exc.message) from None
+    where = "/dashboard" if name == DEFAULT else f"{PREFIX}{name}/dashboard"
+    return redirect(where, 303)  # type: ignore[return-value]

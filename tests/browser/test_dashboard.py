@@ -472,3 +472,28 @@ def test_the_store_check_button_grades_the_callback_url_and_shows_the_fixes(
     assert marks["missing-signature-is-refused"] == "FAIL"
     assert marks["signed-success-is-accepted"] == "SKIP"
     assert len(marks) == 12
+
+
+def test_the_namespace_picker_opens_a_namespaces_dashboard_which_shows_only_its_own(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, _ = live
+    requests.post(gateway.url + "/ns/team-a/payments/orders",
+                  json={"order_id": "a-1", "amount": 5}, timeout=5)  # fmt: skip
+    browser = dashboard(gateway, make_browser)
+    names = browser.find_elements(By.CSS_SELECTOR, "#namespace-names option")
+    assert [o.get_attribute("value") for o in names] == ["default", "team-a"]
+    picker = browser.find_element(By.ID, "namespace-picker")
+    assert picker.get_attribute("value") == "default"
+    picker.clear()
+    picker.send_keys("team-a")
+    browser.find_element(By.XPATH, "//form[@id='namespace-form']//button").click()
+    wait_for(browser, lambda b: b.current_url == gateway.url + "/ns/team-a/dashboard")
+    wait_for(browser, lambda b: text(b, "connection").startswith("Live"))
+    wait_for(browser, lambda b: text(b, "balance") == "49995.00")
+    pay(gateway, "in-default", 1)
+    requests.post(gateway.url + "/ns/team-a/payments/orders",
+                  json={"order_id": "a-2", "amount": 7}, timeout=5)  # fmt: skip
+    wait_for(browser, lambda b: text(b, "balance") == "49988.00")
+    shown = " ".join(summaries(browser))
+    assert "order a-2: paid" in shown and "in-default" not in shown
