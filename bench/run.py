@@ -284,6 +284,15 @@ def flat_costs(payments: int) -> dict[str, float]:
     return json.loads(out)
 
 
+def namespace_costs(count: int) -> dict[str, float]:
+    """bench/namespaces.py in a process of its own, so its memory reading is its own."""
+    out = subprocess.run(
+        [PYTHON, str(BENCH / "namespaces.py"), "--namespaces", str(count)],
+        capture_output=True, text=True, check=True, cwd=BENCH,
+    ).stdout  # fmt: skip
+    return json.loads(out)
+
+
 def ratio(
     name: str, numerator: float, denominator: float, target: float, higher: bool = True
 ) -> str:
@@ -304,6 +313,7 @@ class Extras:
     streams: dict[str, tuple[int, dict[int, float]]]
     flat: dict[str, float]
     payments: int
+    namespaces: dict[str, float]
 
 
 def report(results: Results, extras: Extras) -> None:
@@ -329,6 +339,11 @@ def report(results: Results, extras: Extras) -> None:
     print(f"\nflat costs, in-process ({extras.payments:,} payments)")
     for name, value in extras.flat.items():
         print(f"  {name:<58} {value:>12.3f}")
+    spaces = extras.namespaces
+    print(f"\nnamespaces, in-process ({spaces['namespaces']:,.0f} idle ones made)")
+    for name in ("first_request_ms", "bytes_per_idle_namespace", "namespaces_per_gb",
+                 "payments_per_s_one_namespace", "payments_per_s_among_many"):  # fmt: skip
+        print(f"  {name:<58} {spaces[name]:>12.3f}")
     flat = extras.flat
     lines = []
     for name, target in ((QUIET, 4), (MAKE_RUN, 3)):
@@ -352,6 +367,11 @@ def report(results: Results, extras: Extras) -> None:
               flat["page_ms_small"], 1.5, False),
         ratio("GET /transactions of 100,000 / json.dumps of it", flat["list_100k_ms"],
               flat["json_dumps_100k_ms"], 1.5, False),
+        ratio("payments/s among 10,000 namespaces / in the only one",
+              spaces["payments_per_s_among_many"], spaces["payments_per_s_one_namespace"], 0.9),
+        ratio("a namespace's first request ms / 2", spaces["first_request_ms"], 2, 1, False),
+        ratio("bytes per idle namespace / 100 KB", spaces["bytes_per_idle_namespace"],
+              100_000, 1, False),
     ]  # fmt: skip
     print("\nratios\n" + "\n".join(lines))
 
@@ -386,6 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         streams={"granian": streams_held("granian", THREADS)},
         flat=flat_costs(args.payments),
         payments=args.payments,
+        namespaces=namespace_costs(1_000 if args.smoke else 10_000),
     )  # fmt: skip
     report(results, extras)
     failures = sum(load.failures for load in results.values())
