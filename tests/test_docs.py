@@ -24,7 +24,7 @@ SEED_AS_RANDOM = re.compile(
 EXTERNAL = re.compile(r'<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)="(?:https?:)?//[^"]*"')
 # Each page with examples, and how the gateway its examples run against is started.
 PAGES = {"clock.md": ("--clock", "frozen"), "article.md": (), "ticketing.md": (),
-         "cardloader.md": (),
+         "cardloader.md": (), "namespaces.md": ("--clock", "frozen"),
          "psp.md": ("--clock-start", "2020-07-19T22:26:23.693Z", "--clock", "frozen")}  # fmt: skip
 
 
@@ -48,6 +48,13 @@ def test_the_clock_pages_store_test_passes_in_a_project_that_only_installed_the_
     [recipe] = PYTHON.findall((DOCS / "clock.md").read_text())
     pytester.makepyfile(test_clock=recipe)
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_the_namespaces_pages_store_test_passes_under_xdist(pytester: pytest.Pytester) -> None:
+    [recipe] = PYTHON.findall((DOCS / "namespaces.md").read_text())
+    pytester.makepyfile(test_spaces=recipe)
+    lean = ("-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio")
+    pytester.runpytest_subprocess("-n", "2", *lean).assert_outcomes(passed=1)
 
 
 def test_the_clock_page_shows_every_clock_operation() -> None:
