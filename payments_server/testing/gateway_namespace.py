@@ -50,15 +50,16 @@ class GatewayNamespace:
         callback_url: str | None = None,
         balance: Decimal | int | str | None = None,
     ) -> GatewayNamespace:
-        """Make the namespace on the gateway (POST /namespaces); raise AssertionError
-        with the gateway's answer if it refuses."""
+        """Make the namespace on the gateway (PUT /namespaces/<name>, which a proxy in front
+        of replicas routes to the right one); raise AssertionError with the gateway's
+        answer if it refuses."""
         made = cls(gateway_url, name)
-        body: dict[str, Any] = {"name": name}
+        body: dict[str, Any] = {}
         if callback_url is not None:
             body["callback_url"] = callback_url
         if balance is not None:
             body["balance"] = Decimal(str(balance))
-        _call("POST", f"{made.gateway_url}/namespaces", body, expect=201)
+        _call("PUT", f"{made.gateway_url}/namespaces/{name}", body, expect=201)
         return made
 
     @property

@@ -13,7 +13,7 @@ from ...core.namespace_names import NamespaceError, NamespaceOptions
 from ..errors import ApiError
 from ..namespace_routing import namespaces
 from ..responses import json_response
-from ..web import json_object, url_field
+from ..web import json_object, optional_json_object, url_field
 
 bp = Blueprint("namespaces", __name__)
 
@@ -32,12 +32,29 @@ def listed() -> Response:
 def create() -> Response:
     """Make a namespace: {"name", "balance"?, "callback_url"?}; 201 with it."""
     body = json_object()
-    unknown = sorted(set(body) - FIELDS)
-    if unknown:
-        raise ApiError(400, f"Unknown field {unknown[0]!r}; a namespace takes {sorted(FIELDS)}")
+    _refuse_unknown(body, FIELDS)
     name = body.get("name")
     if not isinstance(name, str):
         raise ApiError(400, "'name' is required: 1 to 64 letters, digits, '-' or '_'")
+    return _create(name, body)
+
+
+@bp.put("/namespaces/<name>")
+def put(name: str) -> Response:
+    """Make a namespace named in the path, {"balance"?, "callback_url"?}: behind a proxy
+    that routes by namespace (docs/scaling.md) it reaches the replica that will own it."""
+    body = optional_json_object() or {}
+    _refuse_unknown(body, FIELDS - {"name"})
+    return _create(name, body)
+
+
+def _refuse_unknown(body: dict[str, object], fields: frozenset[str]) -> None:
+    unknown = sorted(set(body) - fields)
+    if unknown:
+        raise ApiError(400, f"Unknown field {unknown[0]!r}; a namespace takes {sorted(fields)}")
+
+
+def _create(name: str, body: dict[str, object]) -> Response:
     balance = None
     if body.get("balance") is not None:
         try:

@@ -205,3 +205,16 @@ def test_a_restart_brings_every_namespace_back_from_its_own_journal(
         assert balance(client) == 50000.0
     finally:
         close_app(again)
+
+
+def test_put_makes_a_namespace_named_in_the_path(client: FlaskClient) -> None:
+    made = client.put("/namespaces/by-path", json={"balance": 12})
+    assert made.status_code == 201 and made.get_json()["balance"] == 12.0
+    assert client.put("/namespaces/plain").get_json()["initial_balance"] == 50000.0
+    assert client.put("/namespaces/by-path").status_code == 409
+    bad = client.put("/namespaces/by.path", json={})
+    assert bad.get_json()["message"].startswith("Namespace must be 1 to 64")
+    named = client.put("/namespaces/x", json={"name": "y"})
+    assert named.get_json()["message"] == (
+        "Unknown field 'name'; a namespace takes ['balance', 'callback_url']"
+    )
