@@ -32,6 +32,8 @@ log = logging.getLogger("payments_server.psp")
 SETTLEMENT = "psp_settlement"  # the scheduler's kind for a payable's payment date
 # How long a read waits for the worker to make the payables of transactions made before it.
 DRAIN_WAIT = 1.0
+# How long the worker waits for more work before its thread ends (another starts on demand).
+IDLE_END = 5.0
 
 
 class PayoutWorker:
@@ -48,22 +50,30 @@ class PayoutWorker:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
+    @property
+    def working(self) -> bool:
+        """True while a thread works for this book (it ends after IDLE_END idle)."""
+        with self._start_lock:
+            return self._thread is not None
+
     def enqueue(self, transaction: PspTransaction) -> None:
         """Have the transaction's payable made soon, off the caller's thread."""
         with self._start_lock:
+            # Queued under the lock: the worker ends only while it holds the lock and the
+            # queue is empty, so nothing queued is ever left without a worker.
+            self._queue.put(transaction)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name="psp-payables", daemon=True)
                 self._thread.start()
-        self._queue.put(transaction)
 
     def drain(self, timeout: float = DRAIN_WAIT) -> bool:
         """Wait until every transaction queued so far has its payable (at most `timeout`
         seconds); True if none is left."""
+        done = threading.Event()
         with self._start_lock:
             if self._thread is None:
                 return True
-        done = threading.Event()
-        self._queue.put(done)  # everything queued before it has been worked on when it is set
+            self._queue.put(done)  # everything queued before it is worked on when it is set
         return done.wait(timeout)
 
     def resume(self) -> None:
@@ -81,7 +91,15 @@ class PayoutWorker:
 
     def _work(self) -> None:
         while True:
-            transaction = self._queue.get()
+            try:
+                transaction = self._queue.get(timeout=IDLE_END)
+            except queue.Empty:
+                with self._start_lock:
+                    if self._queue.empty():
+                        # Idle: a namespace that stopped using the PSP holds no thread.
+                        self._thread = None
+                        return
+                continue
             if isinstance(transaction, threading.Event):
                 transaction.set()
                 continue

@@ -4,6 +4,7 @@ made by a worker, settlement on the clock, and a card number that never comes ba
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 from decimal import Decimal
 
@@ -11,6 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from helpers import MakeClient
+from payments_server.apis.psp import payouts
+from payments_server.apis.web import EXTENSION_KEY
 
 # The seed's own request (its card expired in 10/25: the tests' clock starts in 2020).
 SEED_BODY = {"description": "Lightsaber", "amount": "2500", "payment_method": "credit_card",
@@ -269,3 +272,23 @@ def test_a_payable_made_today_is_paid_out_by_advancing_the_clock_30_days(
     assert [p["status"] for p in listed(client, "payables")] == ["paid"]
     assert listed(client, "transactions")[0]["status"] == "paid"
     assert payable["transaction_id"] == transaction["id"]
+
+
+def test_the_payables_worker_ends_when_idle_and_a_new_one_starts_on_demand(
+    psp: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A namespace that stopped using the PSP holds no thread for it."""
+    monkeypatch.setattr(payouts, "IDLE_END", 0.02)
+    worker = psp.application.extensions[EXTENSION_KEY].apis["psp"]
+    assert not worker.working
+    assert create(psp)[0] == 201
+    assert len(listed(psp, "payables")) == 1  # a worker made it
+    deadline = threading.Event()
+    timer = threading.Timer(5, deadline.set)
+    timer.start()
+    while worker.working and not deadline.is_set():
+        deadline.wait(0.01)
+    timer.cancel()
+    assert not worker.working
+    assert create(psp)[0] == 201
+    assert len(listed(psp, "payables")) == 2
