@@ -195,8 +195,8 @@ OPTIONS = (
         "stream_lifetime",
         "--stream-lifetime",
         "SECONDS",
-        "seconds an open GET /events stream lasts before the browser reconnects, 1 to 60"
-        " (default: 60)",
+        "seconds an open event stream (GET /events, a checkout session's) lasts before the"
+        " browser reconnects, 1 to 60 (default: 60)",
         parse_float,
     ),
     Option(

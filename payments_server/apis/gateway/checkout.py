@@ -170,5 +170,7 @@ def events(session_id: str) -> Response:
     found(session_id)
     state = account()
     page_url = f"{request.url_root}checkout/{session_id}"
-    stream = session_stream(state, session_id, page_url, client_gone(request.environ))
+    stream = session_stream(
+        state, session_id, page_url, client_gone(request.environ), state.settings.stream_lifetime
+    )
     return stream_response(state, stream, "GET /checkout/sessions/<id>")

@@ -46,12 +46,15 @@ def describe(state: Account, session: CheckoutSession, page_url: str) -> dict[st
 
 
 def session_stream(
-    state: Account, session_id: str, page_url: str, gone: threading.Event
+    state: Account, session_id: str, page_url: str, gone: threading.Event, lifetime: float
 ) -> Iterator[bytes]:
     """The session at once, then again whenever it changes; ends when it is final, when
-    it is forgotten (a reset), when the client has `gone`, or when the gateway stops."""
+    it is forgotten (a reset), when the client has `gone`, when the gateway stops, or
+    after `lifetime` seconds (--stream-lifetime: the page's EventSource comes back for the
+    session as it is then, so no stream holds a slot for a session's whole life)."""
     bus = state.events
     seen = bus.last
+    deadline = time.monotonic() + lifetime
     while True:
         session = state.checkout.sessions.get(session_id)
         if session is None:
@@ -61,7 +64,10 @@ def session_stream(
         if not session.open:
             return
         while True:
-            notices = bus.wait(seen, HEARTBEAT_S, gone)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            notices = bus.wait(seen, min(HEARTBEAT_S, left), gone)
             if bus.closed or gone.is_set():
                 return
             if notices is None or any(

@@ -71,6 +71,17 @@ def test_a_stream_ends_itself_after_its_lifetime(make_client: MakeClient) -> Non
     assert body.startswith(b"retry: 2000\n\nevent: hello\n")
 
 
+def test_an_open_sessions_stream_ends_after_its_lifetime_too(make_client: MakeClient) -> None:
+    """A checkout page's stream holds a slot for a minute at most, not the session's life;
+    its EventSource comes back for the session as it is then."""
+    client = make_client(stream_lifetime=1)
+    made = client.post("/checkout/sessions", json={"order_id": "s-1", "amount": 5}).get_json()
+    started = time.monotonic()
+    body = client.get(f"/checkout/sessions/{made['session']['id']}/events").get_data()
+    assert 0.9 < time.monotonic() - started < 3
+    assert body.startswith(b"event: session\n") and body.count(b"event: session") == 1
+
+
 def test_beyond_the_cap_streams_are_refused_and_long_polls_answer_at_once(
     make_client: MakeClient,
 ) -> None:
