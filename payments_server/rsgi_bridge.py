@@ -26,6 +26,7 @@ from urllib.parse import quote
 from granian.rsgi import ProtocolClosed as RSGIProtocolClosed
 
 from .apis.accesslog import PATH_SAFE
+from .apis.api_faults import TRANSPORT_FAULT
 from .apis.web import BODY_PROBLEM, DISCONNECTED
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -76,7 +77,9 @@ class Bridge:
         answered = loop.create_future()
         self._pool.submit(self._answer, loop, answered, scope, proto, body, problem)
         stream = await answered
-        if stream is not None:
+        if isinstance(stream, _Broken):
+            await stream.send(proto)
+        elif stream is not None:
             await self._stream(proto, *stream)
 
     def _answer(
@@ -90,7 +93,7 @@ class Bridge:
     ) -> None:
         """Run the app on a pool thread and send its answer from here if it is in memory;
         a stream is handed back to the event loop (through `answered`)."""
-        stream = None
+        stream: _Broken | tuple[int, list[tuple[str, str]], Any, threading.Event] | None = None
         try:
             environ = _environ(scope, scope.headers, body)
             disconnected = threading.Event()
@@ -101,7 +104,11 @@ class Bridge:
             if problem is not None:
                 # Bytes of the body may still come: they must not be read as a next request.
                 sent.append(("connection", "close"))
-            if isinstance(chunks, list):
+            broken = environ.get(TRANSPORT_FAULT)
+            if isinstance(chunks, list) and broken is not None:
+                kind, delay_ms = broken
+                stream = _Broken(kind, delay_ms, status, sent, b"".join(chunks))
+            elif isinstance(chunks, list):
                 proto.response_bytes(status, sent, b"".join(chunks))
             else:
                 stream = (status, sent, chunks, disconnected)
@@ -186,6 +193,33 @@ class Bridge:
             watcher.remove_done_callback(left)
             watcher.cancel()
             await loop.run_in_executor(self._pool, _close, stream.body)
+
+
+class _Broken:
+    """An answer broken on the wire on purpose (an API fault): its status line and headers
+    (Content-Length saying the whole body), then half the body (truncate), half, a pause
+    and the rest (stall), or its first byte only (reset, empty). granian can neither close
+    a connection without an answer nor send a reset, and an answer it sends no body byte
+    of it ends as complete (Content-Length: 0): one byte is the least it can break."""
+
+    def __init__(
+        self, kind: str, delay_ms: int, status: int, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        self.kind, self.delay_ms, self.status, self.body = kind, delay_ms, status, body
+        self.headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        self.headers.append(("content-length", str(len(body))))
+
+    async def send(self, proto: Any) -> None:
+        """Send what the fault lets through, then end the answer short (or late)."""
+        transport = proto.response_stream(self.status, self.headers)
+        half = len(self.body) // 2 if self.kind in ("truncate", "stall") else 1
+        try:
+            await transport.send_bytes(self.body[:half])
+            if self.kind == "stall":
+                await asyncio.sleep(self.delay_ms / 1000)
+                await transport.send_bytes(self.body[half:])
+        except Exception:
+            return  # the client left meanwhile: nothing more to break
 
 
 class _Stream:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from flask import Flask, Response, request
 
+from .api_faults import lose_the_answer, meet_api_fault
 from .errors import HTTP_MESSAGES, ApiError, register_error_handlers
 from .guard import guard
 from .namespace_routing import NamespacePrefix, enter_namespace
@@ -23,10 +24,13 @@ def register_apis(app: Flask, surfaces: Sequence[Surface]) -> None:
     app.before_request(enter_namespace)
     app.before_request(_refuse_unread_body)
     app.before_request(guard)
+    app.before_request(meet_api_fault)
     for surface in surfaces:
         surface.register(app)
     app.after_request(record_request)
     app.after_request(_no_sniffing)
+    # Registered last, so it runs first: the recorder keeps the answer the client got.
+    app.after_request(lose_the_answer)
     register_error_handlers(app)
 
 

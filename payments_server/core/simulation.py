@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from .api_faults import ApiFault, ApiFaultError, ApiFaultPicker, FaultHit, parse_api_faults
 from .faults import CallbackFault, FaultError, parse_faults
 from .jsonio import as_integer, as_rate
 from .limits import Limits
@@ -30,7 +31,7 @@ MAX_LATENCY_MS = 60_000
 MAX_RULES = 1_000
 FIELDS = (
     "decline_rate", "seed", "decline_code", "latency_ms", "rules",
-    "limit_per_payment", "limit_per_day", "callback_faults", "pending_rate",
+    "limit_per_payment", "limit_per_day", "callback_faults", "pending_rate", "api_faults",
 )  # fmt: skip
 
 
@@ -59,6 +60,7 @@ class SimulationSettings:
     limit_per_day: Decimal | None = None
     callback_faults: tuple[CallbackFault, ...] = ()
     pending_rate: float = 0.0
+    api_faults: tuple[ApiFault, ...] = ()
     # When these settings were made: a day limit counts from then.
     made_at: float = field(default_factory=time.monotonic, compare=False)
 
@@ -85,6 +87,8 @@ class SimulationSettings:
             "limit_per_day": self.limit_per_day,
             "callback_faults": [fault.to_json() for fault in self.callback_faults],
             "pending_rate": self.pending_rate,
+            # Shown once set: a gateway that never had any answers as it always has.
+            **({"api_faults": [f.to_json() for f in self.api_faults]} if self.api_faults else {}),
         }
 
     @classmethod
@@ -115,6 +119,7 @@ class SimulationSettings:
             limit_per_day=_limit(body.get("limit_per_day"), "limit_per_day"),
             callback_faults=_faults(body.get("callback_faults", [])),
             pending_rate=_rate(body.get("pending_rate", 0), "pending_rate"),
+            api_faults=_api_faults(body.get("api_faults", [])),
         )
 
 
@@ -128,6 +133,13 @@ def _faults(value: object) -> tuple[CallbackFault, ...]:
     try:
         return parse_faults(value)
     except FaultError as exc:
+        raise SimulationError(str(exc)) from None
+
+
+def _api_faults(value: object) -> tuple[ApiFault, ...]:
+    try:
+        return parse_api_faults(value)
+    except ApiFaultError as exc:
         raise SimulationError(str(exc)) from None
 
 
@@ -154,6 +166,7 @@ class Simulator:
         self._settings = SimulationSettings()
         self._rng = random.Random()
         self._fault_rng = random.Random()
+        self._api_faults = ApiFaultPicker(())
         self.configure(settings or SimulationSettings())
 
     @property
@@ -173,6 +186,7 @@ class Simulator:
             self._rng = random.Random(settings.seed)
             # Its own sequence: faults drawn do not change which payments are declined.
             self._fault_rng = random.Random(settings.seed)
+            self._api_faults = ApiFaultPicker(settings.api_faults)
 
     def decline(self, order_id: OrderId | None = None) -> str | None:
         """The decline code for this payment, or None to let it through to the account."""
@@ -234,6 +248,16 @@ class Simulator:
                 if fault.rate is not None and self._fault_rng.random() < fault.rate:
                     return fault
             return None
+
+    def api_fault(self, method: str, path: str, order_id: OrderId | None) -> FaultHit | None:
+        """The API fault a request to this route (about this order) meets, if any."""
+        if not self._settings.api_faults:  # the common case takes no lock
+            return None
+        with self._lock:
+            hit = self._api_faults.pick(method, path, order_id)
+            if hit is not None and hit.fault.count is not None:
+                self._settings = replace(self._settings, api_faults=self._api_faults.faults)
+            return hit
 
     def _use_one(self, index: int, count: int) -> None:
         # A count rule that has declined its last payment is removed.

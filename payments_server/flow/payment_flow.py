@@ -21,6 +21,7 @@ from ..callbacks.client import Attempt
 from ..callbacks.deliveries import Delivery, State
 from ..callbacks.dispatcher import CallbackDispatcher
 from ..core.activity import ActivityLog
+from ..core.api_faults import FaultHit
 from ..core.journal import Journal
 from ..core.ledger import DeclineCheck, Ledger, Note
 from ..core.money import Amount, format_balance
@@ -220,6 +221,11 @@ class PaymentFlow:
         """An entry in the activity log."""
         if self.activity is not None:
             self.activity.add(kind, summary, order_id, outcome)
+
+    def api_fault(self, method: str, path: str, order_id: OrderId | None) -> FaultHit | None:
+        """The API fault (PUT /simulation "api_faults") a request meets, if any; noted in
+        the activity log by whoever applies it."""
+        return self.simulator.api_fault(method, path, order_id)
 
     def simulated_decline(self) -> Decline | None:
         """The simulation's decision for a payment decided at once (never left pending): a

@@ -199,7 +199,8 @@ RULE_SHAPE = "must be " + rules.RULE_SHAPE
          f"'rules[0].decline_code' must be one of {CODES}"),
         ({"decline_rat": 0.5},
          "'decline_rat' is not a simulation setting; use decline_rate, seed, decline_code,"
-         " latency_ms, rules, limit_per_payment, limit_per_day, callback_faults, pending_rate"),
+         " latency_ms, rules, limit_per_payment, limit_per_day, callback_faults, pending_rate,"
+         " api_faults"),
         ({"limit_per_day": 0}, "'limit_per_day' must be a positive number or null"),
         ({"limit_per_payment": "500"}, "'limit_per_payment' must be a positive number or null"),
         ({"limit_per_payment": Decimal("1.001")},

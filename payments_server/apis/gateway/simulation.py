@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from ...core.simulation import SimulationError, SimulationSettings
+from ..api_faults import documented_path
 from ..errors import ApiError
 from ..responses import json_response
 from ..web import LARGEST_BODY, account, json_object
@@ -31,8 +32,23 @@ def replace() -> Response:
         settings = SimulationSettings.from_json(body)
     except SimulationError as exc:
         raise ApiError(400, str(exc)) from None
+    routes = _routes()
+    for index, fault in enumerate(settings.api_faults):
+        if fault.route not in routes:
+            raise ApiError(400, f"'api_faults[{index}].route' is not a route of the gateway,"
+                           f" got {fault.route!r}; see GET /openapi.json")  # fmt: skip
     account().flow.configure(settings)
     return _settings_response()
+
+
+def _routes() -> frozenset[str]:
+    """Every "METHOD /path" the app answers, paths as the documents write them."""
+    return frozenset(
+        f"{method} {documented_path(rule.rule)}"
+        for rule in current_app.url_map.iter_rules()
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS") and rule.endpoint != "static"
+    )
 
 
 def _settings_response() -> Response:
