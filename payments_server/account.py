@@ -88,6 +88,7 @@ class Account:
                 latency_ms=settings.latency_ms,
                 limit_per_payment=settings.limit_per_payment,
                 limit_per_day=settings.limit_per_day,
+                api_faults=settings.api_faults,
             )
         )
         ledger = Ledger(

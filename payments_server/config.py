@@ -13,6 +13,7 @@ from .callbacks.deliveries import DEFAULT_LOG_SIZE
 from .callbacks.retries import DEFAULT_SCHEDULE
 from .callbacks.signing import DEV_WEBHOOK_SECRET, SecretError, decode_secret
 from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
+from .core.api_faults import ApiFault
 from .core.checkout_session import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from .core.clock import EARLIEST, LATEST, ONE_YEAR
 from .core.jsonio import format_time
@@ -96,6 +97,8 @@ class Settings:
     # Namespaces besides the default at once, and the seconds one may stay unused on the
     # gateway's clock before it is deleted (0: never).
     max_namespaces: int = 10_000
+    # The gateway's own failures on purpose from the start (PUT /simulation "api_faults").
+    api_faults: tuple[ApiFault, ...] = ()
     namespace_idle: int = 86_400
 
     def __post_init__(self) -> None:

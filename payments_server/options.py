@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from .apis.cardloader.prepaid_cards import DEFAULT_LIMITS, parse_limits
 from .callbacks.deliveries import DEFAULT_LOG_SIZE
 from .callbacks.retries import DEFAULT_SCHEDULE
+from .core import jsonio
 from .core.activity import DEFAULT_SIZE as DEFAULT_ACTIVITY_SIZE
+from .core.api_faults import ApiFault, parse_api_faults
 from .core.simulation import MAX_LATENCY_MS
 from .parsing import (
     format_schedule,
@@ -24,6 +26,14 @@ from .parsing import (
 __all__ = ["DEFAULT_CALLBACK_URL", "OPTIONS", "OPTION_BY_FIELD", "SWITCHES", "format_schedule"]
 
 DEFAULT_CALLBACK_URL = "http://localhost:8000/payments/confirm"
+
+
+def parse_api_faults_text(text: str) -> tuple[ApiFault, ...]:
+    """--api-faults: a JSON list of API faults; ValueError says what is wrong."""
+    try:
+        return parse_api_faults(jsonio.loads(text))
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("'api_faults", "'")) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +184,15 @@ OPTIONS = (
         "",
         "do not serve the dashboard page at / and /dashboard (the JSON API stays)",
         parse_bool,
+    ),
+    Option(
+        "api_faults",
+        "--api-faults",
+        "JSON",
+        "the gateway's own failures on purpose from the start: PUT /simulation's"
+        ' "api_faults" list, such as \'[{"route": "POST /payments/orders", "fault":'
+        ' "status", "status": 503, "rate": 0.1, "seed": 1}]\' (docs/test-controls.md)',
+        parse_api_faults_text,
     ),
     Option(
         "max_namespaces",

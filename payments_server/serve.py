@@ -147,6 +147,12 @@ def _announce(settings: Settings, gateway: Account) -> None:
             "the clock is frozen at %s: nothing falls due until POST /clock/advance",
             format_time(gateway.clock.now()),
         )
+    if settings.api_faults:
+        log.warning(
+            "%d API %s on (--api-faults): the gateway fails on purpose; GET /simulation"
+            " shows them, PUT /simulation {} turns them off",
+            len(settings.api_faults), "fault" if len(settings.api_faults) == 1 else "faults",
+        )  # fmt: skip
     if settings.dashboard:
         log.info(
             "dashboard at %s/ (every payment, decision and callback, live)",

