@@ -466,12 +466,12 @@ def test_the_store_check_button_grades_the_callback_url_and_shows_the_fixes(
         marks = {e.text.split(" ", 1)[1]: e.text.split(" ", 1)[0] for e in
                  browser.find_elements(By.CSS_SELECTOR, "#store-check-report .check strong")}  # fmt: skip
     # How many ran, failed and were skipped, and how to run the rest, in words.
-    assert summary.startswith("The store failed 4 of the 5 checks that ran. 7 more need an order")
+    assert summary.startswith("The store failed 4 of the 5 checks that ran. 8 more need an order")
     assert "--new-order" not in summary and "check-store" in summary
     assert marks["bad-signature-is-refused"] == "FAIL"
     assert marks["missing-signature-is-refused"] == "FAIL"
     assert marks["signed-success-is-accepted"] == "SKIP"
-    assert len(marks) == 12
+    assert len(marks) == 13
 
 
 def test_the_namespace_picker_opens_a_namespaces_dashboard_which_shows_only_its_own(

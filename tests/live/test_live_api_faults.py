@@ -145,16 +145,18 @@ def test_wire_faults_cut_stall_and_close_the_answer(
     call = CALLS[surface]
     faults({"route": call.route, "fault": "truncate", "count": 1},
            {"route": call.route, "fault": "stall", "delay_ms": 300, "count": 1},
-           {"route": call.route, "fault": "reset", "count": 1})  # fmt: skip
+           {"route": call.route, "fault": "reset", "count": 1},
+           {"route": call.route, "fault": "empty", "count": 1})  # fmt: skip
     before = held(gateway, call)
     head, body, _ = raw(gateway, call)  # truncate
     assert head.split(b" ")[1] in (b"200", b"201") and 0 < len(body) < content_length(head)
     head, body, took = raw(gateway, call)  # stall: all of it, late
     assert len(body) == content_length(head) and took >= 0.29
-    head, body, _ = raw(gateway, call)  # reset: the head and a byte, then closed
-    assert len(body) == 1 < content_length(head)
+    for _ in ("reset", "empty"):  # the head and a byte, then closed
+        head, body, _ = raw(gateway, call)
+        assert len(body) == 1 < content_length(head)
     # The requests were served: the client only lost (part of) their answers.
-    assert held(gateway, call) == before + 3
+    assert held(gateway, call) == before + 4
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         faults({"route": call.route, "fault": "truncate", "count": 1})
         send(gateway, call)
@@ -173,6 +175,25 @@ def test_a_hold_outlasts_the_clients_timeout_and_the_request_still_happens(
     while held(gateway, call) == before and time.monotonic() < deadline:
         time.sleep(0.05)  # the held request finishes on the server after the client left
     assert held(gateway, call) == before + 1
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_every_api_can_lose_an_answer_after_carrying_it_out_and_slow_down(
+    gateway: GatewayProcess, faults: Callable[..., None], surface: str
+) -> None:
+    call = CALLS[surface]
+    faults({"route": call.route, "fault": "lost_answer", "status": 504, "count": 1},
+           {"route": call.route, "fault": "latency", "count": 1,
+            "delay_ms": {"distribution": "uniform", "min_ms": 200, "max_ms": 250}})  # fmt: skip
+    before = held(gateway, call)
+    lost = send(gateway, call)
+    assert lost.status_code == 504
+    assert call.message(lost.json()).startswith("On purpose (an API fault): the request was")
+    assert held(gateway, call) == before + 1  # carried out all the same
+    started = time.monotonic()
+    assert send(gateway, call).status_code in (200, 201)
+    assert time.monotonic() - started >= 0.2
+    assert held(gateway, call) == before + 2
 
 
 def test_a_lost_answer_is_answered_on_a_retry_with_the_same_key_and_charged_once(
