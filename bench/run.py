@@ -275,20 +275,12 @@ def _balance_ms(port: int) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def flat_costs(payments: int) -> dict[str, float]:
-    """bench/flat.py in a process of its own, so its memory reading is its own."""
+def in_own_process(script: str, *args: str) -> dict[str, float]:
+    """A bench/ script's JSON figures, run in a process of its own, so that its memory
+    reading is its own."""
     out = subprocess.run(
-        [PYTHON, str(BENCH / "flat.py"), "--payments", str(payments)],
-        capture_output=True, text=True, check=True, cwd=ROOT,
-    ).stdout  # fmt: skip
-    return json.loads(out)
-
-
-def namespace_costs(count: int) -> dict[str, float]:
-    """bench/namespaces.py in a process of its own, so its memory reading is its own."""
-    out = subprocess.run(
-        [PYTHON, str(BENCH / "namespaces.py"), "--namespaces", str(count)],
-        capture_output=True, text=True, check=True, cwd=BENCH,
+        [PYTHON, str(BENCH / script), *args], capture_output=True, text=True, check=True,
+        cwd=BENCH,
     ).stdout  # fmt: skip
     return json.loads(out)
 
@@ -367,7 +359,7 @@ def report(results: Results, extras: Extras) -> None:
               flat["page_ms_small"], 1.5, False),
         ratio("GET /transactions of 100,000 / json.dumps of it", flat["list_100k_ms"],
               flat["json_dumps_100k_ms"], 1.5, False),
-        ratio("payments/s among 10,000 namespaces / in the only one",
+        ratio(f"payments/s among {spaces['namespaces']:,.0f} namespaces / in the only one",
               spaces["payments_per_s_among_many"], spaces["payments_per_s_one_namespace"], 0.9),
         ratio("a namespace's first request ms / 2", spaces["first_request_ms"], 2, 1, False),
         ratio("bytes per idle namespace / 100 KB", spaces["bytes_per_idle_namespace"],
@@ -404,9 +396,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     extras = Extras(
         startup={"granian": startup_ms((), runs)},
         streams={"granian": streams_held("granian", THREADS)},
-        flat=flat_costs(args.payments),
+        flat=in_own_process("flat.py", "--payments", str(args.payments)),
         payments=args.payments,
-        namespaces=namespace_costs(1_000 if args.smoke else 10_000),
+        namespaces=in_own_process(
+            "namespaces.py", "--namespaces", str(1_000 if args.smoke else 10_000)
+        ),
     )  # fmt: skip
     report(results, extras)
     failures = sum(load.failures for load in results.values())

@@ -46,6 +46,9 @@ from .outcomes import Declined, Outcome, Paid, Pending, Refused, callback_status
 # gateway's event.
 EventOf = Callable[[Outcome], tuple[str, Mapping[str, object]] | None]
 
+# Due is what advance_clock() and upcoming() return: the surfaces read it from here.
+__all__ = ["AccountSummary", "Due", "EventOf", "PaymentFlow", "Publisher"]
+
 log = logging.getLogger("payments_server.flow")
 
 DECISION = "pending_payment"  # the scheduler's kind for a pending payment's decision

@@ -11,7 +11,7 @@ from flask import Blueprint, Response
 
 from ...core.clock import LATEST, ClockRangeError
 from ...core.jsonio import format_time
-from ...core.scheduler import Due
+from ...flow.payment_flow import Due
 from ..errors import ApiError
 from ..responses import json_response
 from ..web import account, json_object
