@@ -256,3 +256,14 @@ def test_every_event_of_a_session_stream_and_its_data_conform(
 )  # fmt: skip
 def test_the_legacy_shapes_admit_no_extra_keys(schema: str, body: dict[str, Any]) -> None:
     assert not _validator({"$ref": f"#/components/schemas/{schema}"}).is_valid(body)
+
+
+def test_an_order_another_api_declined_in_its_own_words_conforms(client: FlaskClient) -> None:
+    """The ticketing service declines 999999.99 as amount_too_large, its own code; the
+    gateway's order list shows it, and the document allows it (a fuzz run found this)."""
+    client.post("/ticketing/payments", json={
+        "orderId": "9c5b94b1-35ad-49bb-b118-8e8fc24abf80",
+        "customerId": "6b29fc40-ca47-1067-b31d-00dd010662da", "amount": 999999.99,
+        "paymentMethod": "credit_card"})  # fmt: skip
+    body = conforms(client.get("/payments/orders"), "/payments/orders", "GET")
+    assert body["orders"][0]["attempts"][0]["decline_code"] == "amount_too_large"
