@@ -99,15 +99,19 @@ def test_the_pending_rate_leaves_order_payments_pending_but_never_a_generic_paym
 def test_a_pending_payment_survives_a_restart_and_is_still_decided_on_time(
     make_client: MakeClient, store: StoreStub, tmp_path: Path
 ) -> None:
+    # On a frozen clock: the restart takes what it takes, and the payment is decided when
+    # the clock says, not while the second gateway starts on a busy machine.
     state = str(tmp_path / "account.jsonl")
-    first = make_client(state_file=state, callback_retries=0)
+    first = make_client(state_file=state, callback_retries=0, clock="frozen")
     rules(first, {"next": 1, "outcome": "pending", "decide_after_ms": 600})
     assert first.post("/payments/orders", json={"order_id": "r", "amount": 7}).status_code == 202
     first.application.extensions["payments_server"].close()
-    second = make_client(state_file=state, callback_retries=0)
+    second = make_client(state_file=state, callback_retries=0, clock="frozen")
     assert second.get("/payments/orders/r").get_json()["state"] == "pending"
     listed = second.get("/payments/orders?state=pending").get_json()
     assert ([o["order_id"] for o in listed["orders"]], listed["total"]) == (["r"], 1)
+    assert advance(second, 0.5) == []
+    assert advance(second, 0.2) == ["r"]
     (callback,) = store.wait_for(1)
     assert callback.json == {"order_id": "r", "status": "success"}
     wait_for_state(second, "r", "paid")
