@@ -8,6 +8,7 @@ from flask import Flask
 
 from .account import Account, stream_slots
 from .apis import register_apis
+from .apis.flask_app import GatewayFlask
 from .apis.namespace_routing import NAMESPACES_KEY
 from .apis.registry import SURFACES
 from .apis.responses import BufferedResponse
@@ -31,7 +32,7 @@ def create_app(settings: Settings | None = None, surfaces: Sequence[Surface] = S
     file is damaged (a torn last line, from a crash, is dropped with a warning).
     """
     settings = settings or Settings()
-    app = Flask(__name__)
+    app = GatewayFlask(__name__)
     app.response_class = BufferedResponse
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     namespaces = _namespaces(settings, surfaces)

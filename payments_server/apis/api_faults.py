@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -22,6 +22,9 @@ from ..core.api_faults import FaultHit
 from ..core.transactions import OrderId, as_order_id
 from .errors import failure
 from .web import account, raw_body
+
+if TYPE_CHECKING:
+    from ..account import Account
 
 # In the environ: (what breaks, ms to wait first), for the server to carry out.
 TRANSPORT_FAULT = "payments_server.transport_fault"
@@ -43,9 +46,9 @@ def documented_path(rule: str) -> str:
     return _CONVERTER.sub(r"{\1}", rule)
 
 
-def meet_api_fault() -> Response | None:
-    """Before each request: apply the API fault it meets, if any."""
-    state = account()
+def meet_api_fault(state: Account) -> Response | None:
+    """Apply the API fault the request meets, if any (run before each request, with the
+    account of its namespace)."""
     if not state.flow.simulation().api_faults or request.url_rule is None:
         return None  # the common case: one attribute read
     order_id = _order_named()

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from typing import TYPE_CHECKING, Any
 
 from flask import request
 
 from .errors import ApiError
-from .web import account
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def guard() -> None:
-    """Before each request: refuse a Host the gateway does not answer to, and a write a
-    browser sends from another origin."""
-    settings = account().settings
+def guard(environ: dict[str, Any], settings: Settings) -> None:
+    """Refuse a Host the gateway does not answer to, and a write a browser sends from
+    another origin (run before each request, with its WSGI environ and its settings)."""
     # Read from the WSGI environ: on every request, werkzeug's header views cost more.
-    environ = request.environ
     host = environ.get("HTTP_HOST") or request.host
     if not _answers_to(host, settings.host, settings.allowed_hosts):
         raise ApiError(

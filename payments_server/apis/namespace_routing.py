@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, g, request
+from flask import current_app, g
 
 from ..core.namespace_names import DEFAULT, NamespaceError, check_name
 from .errors import ApiError
+from .web import EXTENSION_KEY
 
 if TYPE_CHECKING:
-    # Only the type: the app composes the namespaces, the API only asks them.
+    # Only the types: the app composes the namespaces, the API only asks them.
+    from ..account import Account
     from ..namespaces import Namespaces
 
 PREFIX = "/ns/"
@@ -56,18 +58,21 @@ def namespace_name() -> str:
     return str(g.get("namespace", DEFAULT))
 
 
-def enter_namespace() -> None:
-    """Before each request: find its namespace's account (made on first use), or refuse
-    the request in its API's shape (400 for a bad name, 503 past --max-namespaces)."""
-    environ = request.environ
+def enter_namespace(environ: dict[str, Any]) -> Account:
+    """Find the account of the request's namespace (made on first use) and keep it for
+    web.account(), or refuse the request in its API's shape (400 for a bad name, 503 past
+    --max-namespaces)."""
     name = environ.get(ENVIRON_KEY)
     if name is None:
         name = environ.get("HTTP_PAYMENTS_NAMESPACE")
-        if name is None:
-            return
-    try:
-        g.account = namespaces().account(check_name(name))
-    except NamespaceError as exc:
-        g.namespace_refused = True
-        raise ApiError(exc.status, exc.message) from None
-    g.namespace = name
+    if name is None:
+        chosen: Account = current_app.extensions[EXTENSION_KEY]
+    else:
+        try:
+            chosen = namespaces().account(check_name(name))
+        except NamespaceError as exc:
+            g.namespace_refused = True
+            raise ApiError(exc.status, exc.message) from None
+        g.namespace = name
+    g.account = chosen
+    return chosen

@@ -29,7 +29,8 @@ LARGEST_BODY = 4 * 1024 * 1024
 # Set in the environ by the server (rsgi_bridge) when it could not read the body: 408 (not
 # in time) or 413 (too large). The app answers it in each API's shape, changing nothing.
 BODY_PROBLEM = "payments_server.body_problem"
-# A threading.Event in the environ, set by the server when the client has gone.
+# In the environ: a callable giving a threading.Event the server sets when the client has
+# gone (made when first asked for: most requests never ask).
 DISCONNECTED = "payments_server.disconnected"
 # Every list answers a page: this many items unless ?limit= says otherwise, up to MAX_PAGE.
 PAGE = 100
@@ -39,8 +40,11 @@ MAX_PAGE = 1000
 def account() -> Account:
     """The account of the namespace this request is in (apis/namespace_routing.py): the
     app's own, the default namespace's, unless the request named another."""
-    chosen: Account | None = g.get("account")
-    return current_app.extensions[EXTENSION_KEY] if chosen is None else chosen
+    try:
+        chosen: Account = g.account  # kept by enter_namespace(), once per request
+    except AttributeError:  # before it ran, or outside a request's hooks
+        chosen = current_app.extensions[EXTENSION_KEY]
+    return chosen
 
 
 def raw_body() -> bytes:
