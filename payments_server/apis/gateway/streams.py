@@ -24,8 +24,8 @@ HEARTBEAT_S = 15.0
 def client_gone(environ: dict[str, Any]) -> threading.Event:
     """Set when the client of this request has left, if the server says so (granian);
     otherwise an event never set, and the stream ends at its next write."""
-    gone = environ.get(DISCONNECTED)
-    return gone if isinstance(gone, threading.Event) else threading.Event()
+    departure = environ.get(DISCONNECTED)
+    return departure() if callable(departure) else threading.Event()
 
 
 def sse(data: object, event: str | None = None, id: int | None = None) -> bytes:
