@@ -103,6 +103,9 @@ def configure_logging(quiet: bool, level_name: str = "info") -> None:
     stop_logging()
     # Nothing in FORMAT uses them, and each costs time in every record.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    # Nor the caller's file and line, found by walking the stack on every record (the
+    # logging documentation's "Optimization" section names this switch).
+    logging._srcfile = None
     records: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
     root = logging.getLogger()
     for handler in list(root.handlers):
