@@ -20,7 +20,7 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from granian.rsgi import ProtocolClosed as RSGIProtocolClosed
@@ -79,26 +79,28 @@ class Bridge:
             log.info("client left during the body of %s %s", scope.method, _path(scope))
             return
         loop = asyncio.get_running_loop()
-        answered = loop.create_future()
-        self._pool.call(self._answer, loop, answered, scope, proto, body, problem)
-        stream = await answered
-        if isinstance(stream, _Broken):
-            await stream.send(proto)
-        elif stream is not None:
-            await self._stream(proto, *stream)
+        answered: asyncio.Future[_Answer] = loop.create_future()
+        self._pool.call(self._answer, loop, answered, scope, body, problem)
+        answer = await answered
+        # Sent from here, granian's loop, where its protocol object is meant to be used.
+        if isinstance(answer, _InMemory):
+            proto.response_bytes(answer.status, answer.headers, answer.body)
+        elif isinstance(answer, _Broken):
+            await answer.send(proto)
+        elif answer is not None:
+            await self._stream(proto, answer)
 
     def _answer(
         self,
         loop: asyncio.AbstractEventLoop,
-        answered: asyncio.Future[Any],
+        answered: asyncio.Future[_Answer],
         scope: Any,
-        proto: Any,
         body: bytes,
         problem: int | None,
     ) -> None:
-        """Run the app on a pool thread and send its answer from here if it is in memory;
-        a stream is handed back to the event loop (through `answered`)."""
-        stream: _Broken | tuple[int, list[tuple[str, str]], Any, threading.Event] | None = None
+        """Run the app on a pool thread and hand its answer to the event loop (through
+        `answered`): in memory, broken on purpose, or a stream; None if it failed."""
+        answer: _Answer = None
         try:
             environ = _environ(scope, scope.headers, body)
             departure = _Departure()
@@ -112,16 +114,16 @@ class Bridge:
             broken = environ.get(TRANSPORT_FAULT)
             if isinstance(chunks, list) and broken is not None:
                 kind, delay_ms = broken
-                stream = _Broken(kind, delay_ms, status, sent, b"".join(chunks))
+                answer = _Broken(kind, delay_ms, status, sent, b"".join(chunks))
             elif isinstance(chunks, list):
-                proto.response_bytes(status, sent, b"".join(chunks))
+                answer = _InMemory(status, sent, b"".join(chunks))
             else:
-                stream = (status, sent, chunks, departure())
+                answer = _Streamed(status, sent, chunks, departure())
         except Exception:
             # Flask answers the app's own errors; this is the bridge's. granian answers 500.
             log.exception("could not answer %s %s", scope.method, scope.path)
         finally:
-            loop.call_soon_threadsafe(_settle, answered, stream)
+            loop.call_soon_threadsafe(_settle, answered, answer)
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Nothing to prepare (granian calls it when the worker starts)."""
@@ -167,14 +169,8 @@ class Bridge:
             return status, headers, [first or b""]
         return status, headers, _Stream(first, iterator, body)
 
-    async def _stream(
-        self,
-        proto: Any,
-        status: int,
-        headers: list[tuple[str, str]],
-        stream: _Stream,
-        disconnected: threading.Event,
-    ) -> None:
+    async def _stream(self, proto: Any, answer: _Streamed) -> None:
+        stream, disconnected = answer.body, answer.disconnected
         watcher = asyncio.ensure_future(proto.client_disconnect())
 
         def left(_: object) -> None:
@@ -182,7 +178,7 @@ class Bridge:
             self._wake()
 
         watcher.add_done_callback(left)
-        transport = proto.response_stream(status, headers)
+        transport = proto.response_stream(answer.status, answer.headers)
         try:
             chunk: bytes | None = stream.first
             while chunk is not None and not disconnected.is_set():
@@ -270,6 +266,23 @@ class _Departure:
         return self._event
 
 
+class _InMemory(NamedTuple):
+    """An answer whose body the app has made whole."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class _Streamed(NamedTuple):
+    """An answer streamed as the app makes it (an event stream), until its client leaves."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: _Stream
+    disconnected: threading.Event
+
+
 class _Broken:
     """An answer broken on the wire on purpose (an API fault): its status line and headers
     (Content-Length saying the whole body), then half the body (truncate), half, a pause
@@ -310,15 +323,19 @@ class _Stream:
         return next(self.rest, None)
 
 
+# What a pool thread hands back to the event loop for one request (None: nothing to send).
+_Answer = _InMemory | _Broken | _Streamed | None
+
+
 def _path(scope: Any) -> str:
     """The request's path as the access log writes it: nothing a client sent unescaped."""
     return quote(str(scope.path), safe=PATH_SAFE)
 
 
-def _settle(answered: asyncio.Future[Any], stream: object) -> None:
+def _settle(answered: asyncio.Future[Any], answer: object) -> None:
     # The request's coroutine may have been cancelled meanwhile (its client gone).
     if not answered.done():
-        answered.set_result(stream)
+        answered.set_result(answer)
 
 
 def _fail(done: asyncio.Future[Any], error: BaseException) -> None:
