@@ -14,6 +14,7 @@ from .apis.registry import SURFACES
 from .apis.responses import BufferedResponse
 from .apis.surface import Surface
 from .apis.web import EXTENSION_KEY
+from .callbacks.connection_pool import ConnectionPool
 from .config import Settings
 from .namespaces import Namespaces
 from .publishing.kafka import EventPublisher
@@ -52,25 +53,28 @@ def close_app(app: Flask) -> int:
 
 def _namespaces(settings: Settings, surfaces: Sequence[Surface]) -> Namespaces:
     """The default account and every namespace kept beside the state file, sharing one
-    Kafka client and one cap on open streams."""
+    Kafka client, one cap on open streams and one pool of connections to stores."""
     publisher = (
         None
         if settings.kafka_bootstrap_servers is None
         else EventPublisher(settings.kafka_bootstrap_servers, currency=settings.currency)
     )
     streams = stream_slots(settings)
+    connections = ConnectionPool(settings.threads)
     agent = f"payments_server/{__version__}"
 
     def make(chosen: Settings, namespace: str | None) -> Account:
         return Account.from_settings(
-            chosen, agent, surfaces, namespace=namespace, publisher=publisher, streams=streams
-        )
+            chosen, agent, surfaces,
+            namespace=namespace, publisher=publisher, streams=streams, connections=connections,
+        )  # fmt: skip
 
     try:
-        namespaces = Namespaces(make(settings, None), make, publisher)
+        namespaces = Namespaces(make(settings, None), make, publisher, connections)
     except BaseException:
         if publisher is not None:
             publisher.close()
+        connections.close()
         raise
     try:
         namespaces.restore()

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from .apis.surface import ApiState, Surface
 from .callbacks.client import StoreNotifier
+from .callbacks.connection_pool import ConnectionPool
 from .callbacks.dispatcher import CallbackDispatcher
 from .callbacks.report_card import BackgroundCheck
 from .callbacks.retries import RetryPolicy
@@ -63,11 +64,12 @@ class Account:
         namespace: str | None = None,
         publisher: EventPublisher | None = None,
         streams: StreamSlots | None = None,
+        connections: ConnectionPool | None = None,
     ) -> Account:
         """Build every part from the settings, and each API's own state; with a state file,
         replay it. The gateway's parts every account shares (its Kafka client, its cap on
-        open streams) are passed in; `namespace` names a namespace's account (None: the
-        default's), and its callbacks and events say so.
+        open streams, its idle connections to stores) are passed in; `namespace` names a
+        namespace's account (None: the default's), and its callbacks and events say so.
 
         Raises JournalError if the file is damaged (a torn last line, from a crash, is
         dropped with a warning).
@@ -107,6 +109,7 @@ class Account:
                 pool_size=settings.threads,
                 clock=clock.now,
                 namespace=namespace,
+                connections=connections,
             ),
             RetryPolicy(settings.callback_schedule, settings.callback_retries),
             settings.callback_log_size,

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .account import Account
+from .callbacks.connection_pool import ConnectionPool
 from .config import Settings
 from .core.journal import JournalError
 from .core.jsonio import format_time
@@ -55,7 +56,7 @@ class Namespace:
 
 
 # Builds an account for settings: Account.from_settings with the app's surfaces, agent and
-# the shared parts (event publisher, stream slots).
+# the shared parts (event publisher, stream slots, store connections).
 AccountFactory = Callable[[Settings, str | None], Account]
 
 
@@ -63,10 +64,15 @@ class Namespaces:
     """Every namespace of one gateway, the default first; safe to use from any thread."""
 
     def __init__(
-        self, default: Account, make: AccountFactory, publisher: EventPublisher | None = None
+        self,
+        default: Account,
+        make: AccountFactory,
+        publisher: EventPublisher | None = None,
+        connections: ConnectionPool | None = None,
     ) -> None:
         self.default = default
         self._publisher = publisher
+        self._connections = connections
         self._settings = default.settings
         self._make = make
         self._lock = threading.Lock()
@@ -174,13 +180,15 @@ class Namespaces:
             account.events.wake()
 
     def close(self) -> int:
-        """Close every account and the Kafka client they share; return how many callbacks
-        were pending in all."""
+        """Close every account and what they share (the Kafka client, the connections to
+        stores); return how many callbacks were pending in all."""
         with self._lock:
             named = list(self._named.values())
         pending = self.default.close() + sum(space.account.close() for space in named)
         if self._publisher is not None:
             self._publisher.close()
+        if self._connections is not None:
+            self._connections.close()
         return pending
 
     def _settings_for(self, name: str, options: NamespaceOptions) -> Settings:

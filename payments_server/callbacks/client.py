@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from ..core import jsonio
 from ..core.jsonio import format_time
 from ..core.transactions import OrderId
+from .connection_pool import ConnectionPool
 from .http1 import Answer, ClosedWithoutAnswerError, Connection, ProtocolError
 from .signing import Signer, new_message_id
 
@@ -126,6 +127,7 @@ class StoreNotifier:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         real: Callable[[], datetime] = lambda: datetime.now(UTC),
         namespace: str | None = None,
+        connections: ConnectionPool | None = None,
     ) -> None:
         self.url = url
         self.namespace = namespace
@@ -143,6 +145,7 @@ class StoreNotifier:
         self._tls = ssl.create_default_context() if parts.scheme == "https" else None
         self._host = parts.hostname or ""
         self._port = parts.port or (443 if self._tls else 80)
+        self._origin = (self._host, self._port, self._tls is not None)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         # As written in the URL, without credentials.
         self._host_header = host = parts.netloc.rpartition("@")[2]
@@ -155,9 +158,11 @@ class StoreNotifier:
             ).encode("ascii")
         except UnicodeEncodeError:
             self._head = b""
-        # One connection per request in flight, kept for the next. Nothing reads a proxy
-        # from the environment, follows a redirect or retries: a callback is sent once.
-        self._idle: deque[Connection] = deque(maxlen=pool_size)
+        # One connection per request in flight, kept for the next (in the pool every
+        # namespace shares, when given one). Nothing reads a proxy from the environment,
+        # follows a redirect or retries: a callback is sent once.
+        self._own_pool = connections is None
+        self._pool = ConnectionPool(pool_size) if connections is None else connections
 
     def send(self, callback: Callback, fault: str | None = None) -> Attempt:
         """POST the callback once, freshly timestamped and signed (or, with a fault, badly
@@ -185,7 +190,7 @@ class StoreNotifier:
             if code in RETRY_AFTER_STATUSES:
                 retry_after = parse_retry_after(answer.retry_after, now)
             if answer.keep_alive:
-                self._idle.append(connection)
+                self._pool.give_back(self._origin, connection)
             else:
                 connection.close()
         except (OSError, ProtocolError, ValueError) as exc:
@@ -231,7 +236,7 @@ class StoreNotifier:
             sibling = self._siblings.pop(url, None) or StoreNotifier(
                 url, self.timeout, self._user_agent, self._signer,
                 pool_size=self._pool_size, clock=self._clock, real=self._real,
-                namespace=self.namespace,
+                namespace=self.namespace, connections=self._pool,
             )  # fmt: skip
             self._siblings[url] = sibling
             evicted = self._siblings.popitem(last=False)[1] if len(self._siblings) > 64 else None
@@ -240,9 +245,10 @@ class StoreNotifier:
         return sibling
 
     def close(self) -> None:
-        """Close the idle connections, this notifier's and its siblings'."""
-        while self._idle:
-            self._idle.pop().close()
+        """Close the idle connections, this notifier's and its siblings' (unless the pool
+        they are kept in is shared, and closed by whoever made it)."""
+        if self._own_pool:
+            self._pool.close()
         with self._siblings_lock:
             siblings = list(self._siblings.values())
             self._siblings.clear()
@@ -251,14 +257,9 @@ class StoreNotifier:
 
     def _connection(self, deadline: float) -> Connection:
         """An idle connection the store has not closed, or a new one."""
-        while self._idle:
-            try:
-                connection = self._idle.pop()
-            except IndexError:  # another thread took the last one
-                break
-            if not connection.dropped():
-                return connection
-            connection.close()
+        connection = self._pool.take(self._origin)
+        if connection is not None:
+            return connection
         return Connection(
             self._host, self._port, max(deadline - time.monotonic(), 0.001), self._tls
         )
