@@ -1,24 +1,27 @@
 """GatewayNamespace: one test's own account on a gateway that many tests share, over HTTP.
 
-It talks to the gateway as a store's client would (the standard library's urllib, so the
-kit needs nothing more), which is what lets it work with a gateway in another process, in
-another xdist worker's, or run as a CI service.
+It talks to the gateway as a store's client would, over HTTP (the standard library's
+http.client, so the kit needs nothing more), which is what lets it work with a gateway in
+another process, in another xdist worker's, or run as a CI service. One keep-alive
+connection serves every call of a test run (GatewayConnection): a namespace per test costs
+two requests on it, not two new connections.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
-import urllib.error
-import urllib.request
+import threading
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..core import jsonio
 
-__all__ = ["GatewayNamespace", "NamespaceClock", "namespace_name_for"]
+__all__ = ["GatewayConnection", "GatewayNamespace", "NamespaceClock", "namespace_name_for"]
 
 # How long one call to the gateway may take before the test fails, in seconds.
 TIMEOUT = 30.0
@@ -32,14 +35,101 @@ def namespace_name_for(test_name: str) -> str:
     return f"{readable}-{uuid.uuid4().hex[:12]}"
 
 
+class GatewayConnection:
+    """One keep-alive HTTP connection to a gateway, opened again when the gateway has
+    closed it (it closes one idle for --header-timeout); safe to share between threads."""
+
+    def __init__(self, gateway_url: str) -> None:
+        self.gateway_url = gateway_url.rstrip("/")
+        parts = urlsplit(self.gateway_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http:// or https:// URL: {gateway_url!r}")
+        self._https = parts.scheme == "https"
+        self._netloc = parts.netloc
+        self._lock = threading.Lock()
+        self._open: http.client.HTTPConnection | None = None
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        body: object = None,
+        *,
+        expect: int | tuple[int, ...] | None = None,
+    ) -> tuple[int, Any]:
+        """Send one JSON request to a URL of this gateway; its status and parsed body.
+        Raise AssertionError, with the answer, when the status is not one `expect`ed."""
+        parts = urlsplit(url)
+        if parts.netloc != self._netloc:
+            raise ValueError(f"{url!r} is not on this connection's gateway {self.gateway_url}")
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        data = None if body is None else jsonio.dumps(body).encode()
+        headers = {"Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        with self._lock:
+            status, raw = self._send(method, target, data, headers)
+        parsed = jsonio.loads(raw) if raw else None
+        wanted = (expect,) if isinstance(expect, int) else expect
+        if wanted is not None and status not in wanted:
+            raise AssertionError(
+                f"{method} {url} answered {status}, not {' or '.join(map(str, wanted))}:"
+                f" {json.dumps(parsed, default=str)}"
+            )
+        return status, parsed
+
+    def close(self) -> None:
+        """Close the connection (the next call opens another)."""
+        with self._lock:
+            if self._open is not None:
+                self._open.close()
+                self._open = None
+
+    def _send(
+        self, method: str, target: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        reused = self._open is not None
+        try:
+            return self._exchange(method, target, data, headers)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not reused:
+                raise
+            # The gateway closed the kept connection while it was idle, before reading
+            # this request: send it once more on a new one.
+            return self._exchange(method, target, data, headers)
+
+    def _exchange(
+        self, method: str, target: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        if self._open is None:
+            kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            self._open = kind(self._netloc, timeout=TIMEOUT)
+        connection = self._open
+        try:
+            connection.request(method, target, body=data, headers=headers)
+            answer = connection.getresponse()
+            raw = answer.read()
+        except BaseException:
+            connection.close()
+            self._open = None
+            raise
+        if answer.will_close:
+            connection.close()
+            self._open = None
+        return answer.status, raw
+
+
 class GatewayNamespace:
     """A namespace of a running gateway: its base URL for the store's client, its clock,
     its reset; delete() forgets it."""
 
-    def __init__(self, gateway_url: str, name: str) -> None:
+    def __init__(
+        self, gateway_url: str, name: str, connection: GatewayConnection | None = None
+    ) -> None:
         self.gateway_url = gateway_url.rstrip("/")
         self.name = name
         self.clock = NamespaceClock(self)
+        self._connection = connection or GatewayConnection(self.gateway_url)
 
     @classmethod
     def create(
@@ -49,17 +139,19 @@ class GatewayNamespace:
         *,
         callback_url: str | None = None,
         balance: Decimal | int | str | None = None,
+        connection: GatewayConnection | None = None,
     ) -> GatewayNamespace:
         """Make the namespace on the gateway (PUT /namespaces/<name>, which a proxy in front
         of replicas routes to the right one); raise AssertionError with the gateway's
-        answer if it refuses."""
-        made = cls(gateway_url, name)
+        answer if it refuses. Its calls go over `connection` if given (one kept for a
+        whole test run), else over one of its own."""
+        made = cls(gateway_url, name, connection)
         body: dict[str, Any] = {}
         if callback_url is not None:
             body["callback_url"] = callback_url
         if balance is not None:
             body["balance"] = Decimal(str(balance))
-        _call("PUT", f"{made.gateway_url}/namespaces/{name}", body, expect=201)
+        made.call("PUT", f"{made.gateway_url}/namespaces/{name}", body, expect=201)
         return made
 
     @property
@@ -73,16 +165,27 @@ class GatewayNamespace:
 
     def request(self, method: str, path: str, body: object = None) -> tuple[int, Any]:
         """Send one JSON request in this namespace; its status and parsed body."""
-        return _call(method, self.url_for(path), body)
+        return self.call(method, self.url_for(path), body)
 
     def reset(self, balance: Decimal | int | str | None = None) -> None:
         """Start the namespace again from its balance (or `balance`)."""
         body = None if balance is None else {"balance": Decimal(str(balance))}
-        _call("POST", self.url_for("/reset"), body, expect=200)
+        self.call("POST", self.url_for("/reset"), body, expect=200)
 
     def delete(self) -> None:
         """Forget the namespace on the gateway (a second delete is harmless)."""
-        _call("DELETE", f"{self.gateway_url}/namespaces/{self.name}", expect=(200, 404))
+        self.call("DELETE", f"{self.gateway_url}/namespaces/{self.name}", expect=(200, 404))
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        body: object = None,
+        *,
+        expect: int | tuple[int, ...] | None = None,
+    ) -> tuple[int, Any]:
+        """One JSON request to a URL of the gateway, over this namespace's connection."""
+        return self._connection.call(method, url, body, expect=expect)
 
     def __repr__(self) -> str:
         return f"GatewayNamespace({self.base_url!r})"
@@ -107,43 +210,22 @@ class NamespaceClock:
 
     def freeze(self) -> None:
         """Stop the clock: nothing falls due until advance()."""
-        _call("PUT", self._namespace.url_for("/clock"), {"frozen": True}, expect=200)
+        self._namespace.call("PUT", self._namespace.url_for("/clock"), {"frozen": True}, expect=200)
 
     def unfreeze(self) -> None:
         """Let the clock run again from where it stands."""
-        _call("PUT", self._namespace.url_for("/clock"), {"frozen": False}, expect=200)
+        self._namespace.call(
+            "PUT", self._namespace.url_for("/clock"), {"frozen": False}, expect=200
+        )
 
     def advance(self, seconds: float) -> list[dict[str, str]]:
         """Move the clock on, running what falls due on the way; what ran, in order."""
-        _, body = _call(
+        _, body = self._namespace.call(
             "POST", self._namespace.url_for("/clock/advance"), {"seconds": seconds}, expect=200
         )
         ran: list[dict[str, str]] = body["ran"]
         return ran
 
     def _state(self) -> dict[str, Any]:
-        _, body = _call("GET", self._namespace.url_for("/clock"), expect=200)
+        _, body = self._namespace.call("GET", self._namespace.url_for("/clock"), expect=200)
         return dict(body)
-
-
-def _call(
-    method: str, url: str, body: object = None, *, expect: int | tuple[int, ...] | None = None
-) -> tuple[int, Any]:
-    data = None if body is None else jsonio.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
-            status, raw = answer.status, answer.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    parsed = jsonio.loads(raw) if raw else None
-    wanted = (expect,) if isinstance(expect, int) else expect
-    if wanted is not None and status not in wanted:
-        raise AssertionError(
-            f"{method} {url} answered {status}, not {' or '.join(map(str, wanted))}:"
-            f" {json.dumps(parsed, default=str)}"
-        )
-    return status, parsed

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .gateway_namespace import GatewayNamespace, namespace_name_for
+from .gateway_namespace import GatewayConnection, GatewayNamespace, namespace_name_for
 from .gateway_server import GatewayServer
 from .shared_gateway import ENVIRONMENT, shared_gateway_url, stop_shared_gateway
 from .store_stub import StoreStub
@@ -62,9 +62,20 @@ def payments_gateway_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield server.url
 
 
+@pytest.fixture(scope="session")
+def _payments_gateway_connection(payments_gateway_url: str) -> Iterator[GatewayConnection]:
+    # One keep-alive connection for every namespace the run makes and deletes.
+    connection = GatewayConnection(payments_gateway_url)
+    yield connection
+    connection.close()
+
+
 @pytest.fixture
 def payments_namespace(
-    payments_gateway_url: str, store_stub: StoreStub, request: pytest.FixtureRequest
+    payments_gateway_url: str,
+    store_stub: StoreStub,
+    request: pytest.FixtureRequest,
+    _payments_gateway_connection: GatewayConnection,
 ) -> Iterator[GatewayNamespace]:
     """A namespace of its own for this test: an account, orders, rules, clock and callbacks
     no other test sees, its callbacks going to `store_stub`; deleted afterwards.
@@ -73,7 +84,10 @@ def payments_namespace(
     time with `payments_namespace.clock.advance(seconds)`. Made in about a millisecond.
     """
     space = GatewayNamespace.create(
-        payments_gateway_url, namespace_name_for(request.node.name), callback_url=store_stub.url
+        payments_gateway_url,
+        namespace_name_for(request.node.name),
+        callback_url=store_stub.url,
+        connection=_payments_gateway_connection,
     )
     yield space
     space.delete()
