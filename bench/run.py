@@ -306,6 +306,7 @@ class Extras:
     flat: dict[str, float]
     payments: int
     namespaces: dict[str, float]
+    store_suite: dict[str, float]
 
 
 def report(results: Results, extras: Extras) -> None:
@@ -336,6 +337,18 @@ def report(results: Results, extras: Extras) -> None:
     for name in ("first_request_ms", "bytes_per_idle_namespace", "namespaces_per_gb",
                  "payments_per_s_one_namespace", "payments_per_s_among_many"):  # fmt: skip
         print(f"  {name:<58} {spaces[name]:>12.3f}")
+    suite = extras.store_suite
+    print("\nwhat a store's developer feels (bench/store_suite.py)")
+    print(
+        f"  {'a kit test paying one order, its callback asserted, ms':<58}"
+        f" {suite['ms_per_test']:>12.3f}"
+    )
+    print(
+        f"  {'the same with a fresh namespace per test, ms':<58}"
+        f" {suite['ms_per_test_namespace']:>12.3f}"
+    )
+    print(f"  {'POST /clock/advance running 1,000 due payments, ms':<58}"
+          f" {suite['advance_ms_1000_jobs']:>12.3f}")  # fmt: skip
     flat = extras.flat
     lines = []
     for name, target in ((QUIET, 4), (MAKE_RUN, 3)):
@@ -364,6 +377,9 @@ def report(results: Results, extras: Extras) -> None:
         ratio("a namespace's first request ms / 2", spaces["first_request_ms"], 2, 1, False),
         ratio("bytes per idle namespace / 100 KB", spaces["bytes_per_idle_namespace"],
               100_000, 1, False),
+        ratio("a kit test ms / 5", suite["ms_per_test"], 5, 1, False),
+        ratio("a fresh namespace's extra ms per kit test / 2",
+              suite["ms_per_test_namespace"] - suite["ms_per_test"], 2, 1, False),
     ]  # fmt: skip
     print("\nratios\n" + "\n".join(lines))
 
@@ -400,6 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         payments=args.payments,
         namespaces=in_own_process(
             "namespaces.py", "--namespaces", str(1_000 if args.smoke else 10_000)
+        ),
+        store_suite=in_own_process(
+            "store_suite.py", *(("--tests", "100", "--repeats", "1") if args.smoke else ())
         ),
     )  # fmt: skip
     report(results, extras)

@@ -58,8 +58,14 @@ def payments_gateway_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if folder is not None:
         yield shared_gateway_url(Path(folder))
         return
-    with GatewayServer(max_namespaces=100_000) as server:  # one process: in this one
-        yield server.url
+    # No xdist: a gateway process all the same, so that the gateway and the tests do not
+    # take turns on one interpreter's lock (each request would wait about twice as long).
+    own = Path(tempfile.mkdtemp(prefix="payments-gateway-"))
+    try:
+        yield shared_gateway_url(own)
+    finally:
+        stop_shared_gateway(own)
+        shutil.rmtree(own, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
