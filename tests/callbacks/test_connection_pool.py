@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 
 from helpers import MakeClient
-
 from payments_server.callbacks.connection_pool import ConnectionPool
 from payments_server.callbacks.http1 import Connection
 from payments_server.testing import StoreStub
