@@ -26,7 +26,7 @@ from urllib.parse import quote
 from granian.rsgi import ProtocolClosed as RSGIProtocolClosed
 
 from .apis.accesslog import PATH_SAFE
-from .apis.api_faults import TRANSPORT_FAULT
+from .apis.api_fault_hooks import TRANSPORT_FAULT
 from .apis.web import BODY_PROBLEM, DISCONNECTED
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

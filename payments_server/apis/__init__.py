@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from flask import Flask, Response, request
 
-from .api_faults import lose_the_answer, meet_api_fault
+from .api_fault_hooks import lose_the_answer, meet_api_fault
 from .errors import HTTP_MESSAGES, ApiError, register_error_handlers
 from .guard import guard
 from .namespace_routing import NamespacePrefix, enter_namespace

@@ -6,7 +6,7 @@ next `count` requests to it, to the requests about one order, or at a `rate` dra
 its own seeded sequence:
 
 - `status`: answered at once with 429, 500, 502, 503 or 504, nothing done (429 and 503
-  with `Retry-After`);
+  with `Retry-After`, and any `headers` given, such as a rate limit's);
 - `hold` and `latency`: the request waits (a fixed time, or drawn from a uniform or a
   lognormal distribution), then is served as usual;
 - `truncate`, `stall`, `reset`, `empty`: served, then the answer breaks on the wire (cut
@@ -38,6 +38,15 @@ MAX_DELAY_MS = 60_000
 MAX_RETRY_AFTER = 3_600
 DISTRIBUTIONS = ("fixed", "uniform", "lognormal")
 _ROUTE = re.compile(r"(GET|POST|PUT|PATCH|DELETE) (/[^\s]*)")
+# A fault's own headers (a rate limit's): a token for the name (RFC 9110), visible ASCII
+# for the value; never one that frames the answer or that the answer sets itself.
+MAX_HEADERS = 10
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]{0,256}")
+RESERVED_HEADERS = frozenset({
+    "connection", "content-length", "content-type", "keep-alive", "retry-after", "te",
+    "trailer", "transfer-encoding", "upgrade", "x-content-type-options",
+})  # fmt: skip
 SHAPE = (
     'must be {"route": "METHOD /path", "fault": ..., and one of "count", "order_id" or'
     ' "rate" (with "seed")}'
@@ -95,6 +104,8 @@ class ApiFault:
     delay: Delay | None = None
     # lost_answer: "status" (a 502 or 504 instead of the answer) or "reset".
     answer: str = "status"
+    # Sent with the status answered (a status fault, a lost answer's 502 or 504).
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def route(self) -> str:
@@ -108,6 +119,8 @@ class ApiFault:
             shown["status"] = self.status
         if self.retry_after is not None:
             shown["retry_after"] = self.retry_after
+        if self.headers:
+            shown["headers"] = dict(self.headers)
         if self.fault == "lost_answer":
             shown["answer"] = self.answer
         if self.delay is not None:
@@ -142,16 +155,37 @@ def _fault(raw: object, where: str) -> ApiFault:
         raise ApiFaultError(f"'{where}.fault' must be one of {', '.join(KINDS)}")
     status, retry_after, answer = _answer(kind, raw, where)
     allowed = {"route", "fault", "count", "order_id", "rate", "seed"}
-    allowed |= {"status", "retry_after"} if kind == "status" else set()
-    allowed |= {"status", "answer", "retry_after"} if kind == "lost_answer" else set()
+    allowed |= {"status", "retry_after", "headers"} if kind == "status" else set()
+    allowed |= {"status", "answer", "retry_after", "headers"} if kind == "lost_answer" else set()
     allowed |= {"delay_ms"} if kind in DELAYED else set()
     extra = sorted(set(raw) - allowed)
     if extra:
         raise ApiFaultError(f"'{where}.{extra[0]}' does not go with a {kind} fault")
     delay = _delay(raw.get("delay_ms"), f"{where}.delay_ms") if kind in DELAYED else None
     order_id, count, rate, seed = _target(raw, where)
+    headers = _headers(raw.get("headers", {}), f"{where}.headers")
+    if headers and answer == "reset":
+        raise ApiFaultError(f"'{where}.headers' go with an answer, not a closed connection")
     return ApiFault(match.group(1), match.group(2), kind, status, retry_after, order_id,
-                    count, rate, seed, delay, answer)  # fmt: skip
+                    count, rate, seed, delay, answer, headers)  # fmt: skip
+
+
+def _headers(raw: object, where: str) -> tuple[tuple[str, str], ...]:
+    """A fault's own headers, each checked: nothing a client sent may break the answer."""
+    if not isinstance(raw, dict) or len(raw) > MAX_HEADERS:
+        raise ApiFaultError(f"'{where}' must be an object of at most {MAX_HEADERS} headers")
+    checked = []
+    for name, value in raw.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise ApiFaultError(f"'{where}' names must be HTTP tokens of 1 to 64 characters")
+        if name.lower() in RESERVED_HEADERS:
+            raise ApiFaultError(f"'{where}' may not set {name}: the answer sets it itself")
+        if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
+            raise ApiFaultError(
+                f"'{where}.{name}' must be a string of at most 256 visible ASCII characters"
+            )
+        checked.append((name, value))
+    return tuple(checked)
 
 
 def _answer(kind: str, raw: dict[str, object], where: str) -> tuple[int | None, int | None, str]:

@@ -22,10 +22,12 @@ def test_each_kind_parses_and_shows_as_it_was_given() -> None:
         {"route": ROUTE, "fault": "hold", "delay_ms": 1000, "count": 1},
         {"route": ROUTE, "fault": "stall",
          "delay_ms": {"distribution": "uniform", "min_ms": 10, "max_ms": 20}, "count": 1},
+        {"route": ROUTE, "fault": "status", "status": 429, "retry_after": 30,
+         "headers": {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0"}, "count": 1},
     ]  # fmt: skip
     shown = [fault.to_json() for fault in parse_api_faults(given)]
     assert shown == [
-        given[0], given[1], given[2], {**given[3], "rate": 0.5}, given[4], given[5],
+        given[0], given[1], given[2], {**given[3], "rate": 0.5}, given[4], given[5], given[6],
     ]  # fmt: skip
     # Defaults: a 429's Retry-After is 1, a lost answer is a 502.
     (default,) = parse_api_faults([{"route": ROUTE, "fault": "status", "status": 429,
@@ -59,7 +61,22 @@ def test_each_kind_parses_and_shows_as_it_was_given() -> None:
      ({"route": ROUTE, "fault": "truncate", "delay_ms": 5, "count": 1},
       "'api_faults[0].delay_ms' does not go with a truncate fault"),
      ({"route": ROUTE, "fault": "lost_answer", "status": 503, "count": 1},
-      "'api_faults[0].status' must be 502 or 504")],
+      "'api_faults[0].status' must be 502 or 504"),
+     ({"route": ROUTE, "fault": "status", "status": 429, "count": 1,
+       "headers": {"X-Limit": "1\r\nSet-Cookie: a=b"}},
+      "'api_faults[0].headers.X-Limit' must be a string of at most 256 visible ASCII"
+      " characters"),
+     ({"route": ROUTE, "fault": "status", "status": 429, "count": 1,
+       "headers": {"Bad Name": "1"}},
+      "'api_faults[0].headers' names must be HTTP tokens of 1 to 64 characters"),
+     ({"route": ROUTE, "fault": "status", "status": 429, "count": 1,
+       "headers": {"Content-Length": "0"}},
+      "'api_faults[0].headers' may not set Content-Length: the answer sets it itself"),
+     ({"route": ROUTE, "fault": "lost_answer", "answer": "reset", "count": 1,
+       "headers": {"X-Limit": "1"}},
+      "'api_faults[0].headers' go with an answer, not a closed connection"),
+     ({"route": ROUTE, "fault": "hold", "delay_ms": 5, "count": 1, "headers": {}},
+      "'api_faults[0].headers' does not go with a hold fault")],
 )  # fmt: skip
 def test_a_bad_fault_names_its_entry_and_the_rule(fault: dict[str, object], message: str) -> None:
     with pytest.raises(ApiFaultError) as raised:

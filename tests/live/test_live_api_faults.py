@@ -139,6 +139,26 @@ def test_a_status_fault_answers_in_the_apis_shape_and_does_nothing(
 
 
 @pytest.mark.parametrize("surface", SURFACES)
+def test_a_429_carries_the_rate_limit_headers_it_was_given(
+    gateway: GatewayProcess, faults: Callable[..., None], surface: str
+) -> None:
+    # None of the five real systems sends rate-limit headers: a store whose client reads
+    # some (X-RateLimit-*, RateLimit-*) names them on the fault.
+    call = CALLS[surface]
+    limits = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0",
+              "X-RateLimit-Reset": "1765000000"}  # fmt: skip
+    faults({"route": call.route, "fault": "status", "status": 429, "retry_after": 30,
+            "headers": limits, "count": 1})  # fmt: skip
+    before = held(gateway, call)
+    answer = send(gateway, call)
+    assert answer.status_code == 429
+    assert {name: answer.headers.get(name) for name in [*limits, "Retry-After"]} == {
+        **limits, "Retry-After": "30",
+    }  # fmt: skip
+    assert held(gateway, call) == before
+
+
+@pytest.mark.parametrize("surface", SURFACES)
 def test_wire_faults_cut_stall_and_close_the_answer(
     gateway: GatewayProcess, faults: Callable[..., None], surface: str
 ) -> None:

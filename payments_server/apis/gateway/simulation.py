@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from ...core.simulation import SimulationError, SimulationSettings
-from ..api_faults import documented_path
+from ..api_fault_hooks import documented_path
 from ..errors import ApiError
 from ..responses import json_response
 from ..web import LARGEST_BODY, account, json_object

@@ -99,6 +99,8 @@ def _failed(status: int, message: str, hit: FaultHit) -> Response:
     response = failure(status, message)
     if hit.fault.retry_after is not None:
         response.headers["Retry-After"] = str(hit.fault.retry_after)
+    for name, value in hit.fault.headers:
+        response.headers[name] = value
     return response
 
 
