@@ -14,6 +14,8 @@ import json
 import re
 import threading
 import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,7 +23,13 @@ from urllib.parse import urlsplit
 
 from ..core import jsonio
 
-__all__ = ["GatewayConnection", "GatewayNamespace", "NamespaceClock", "namespace_name_for"]
+__all__ = [
+    "GatewayConnection",
+    "GatewayNamespace",
+    "NamespaceClock",
+    "api_faults_on",
+    "namespace_name_for",
+]
 
 # How long one call to the gateway may take before the test fails, in seconds.
 TIMEOUT = 30.0
@@ -187,6 +195,13 @@ class GatewayNamespace:
         """One JSON request to a URL of the gateway, over this namespace's connection."""
         return self._connection.call(method, url, body, expect=expect)
 
+    @contextmanager
+    def api_faults(self, *faults: Mapping[str, object]) -> Iterator[None]:
+        """These API faults in force in this namespace for a `with` block (PUT /simulation
+        "api_faults"), the simulation as it was afterwards."""
+        with api_faults_on(self._connection, self.url_for("/simulation"), faults):
+            yield
+
     def __repr__(self) -> str:
         return f"GatewayNamespace({self.base_url!r})"
 
@@ -229,3 +244,19 @@ class NamespaceClock:
     def _state(self) -> dict[str, Any]:
         _, body = self._namespace.call("GET", self._namespace.url_for("/clock"), expect=200)
         return dict(body)
+
+
+@contextmanager
+def api_faults_on(
+    connection: GatewayConnection, simulation_url: str, faults: tuple[Mapping[str, object], ...]
+) -> Iterator[None]:
+    """API faults in force for a block (docs/test-controls.md): the simulation at
+    `simulation_url` with "api_faults" set, put back as it was when the block ends.
+    Raise AssertionError with the gateway's answer if it refuses the faults."""
+    _, before = connection.call("GET", simulation_url, expect=200)
+    simulation = dict(before["simulation"])
+    connection.call("PUT", simulation_url, {**simulation, "api_faults": list(faults)}, expect=200)
+    try:
+        yield
+    finally:
+        connection.call("PUT", simulation_url, simulation, expect=200)

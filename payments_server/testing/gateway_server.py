@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
@@ -17,6 +19,7 @@ from ..config import Settings
 from ..core.money import parse_amount
 from ..serve import base_url
 from .gateway_clock import GatewayClock
+from .gateway_namespace import GatewayConnection, api_faults_on
 
 __all__ = ["GatewayServer", "GatewayServerError"]
 
@@ -79,6 +82,18 @@ class GatewayServer:
         """Start serving; the socket already listens, so requests can be sent at once."""
         self._thread.start()
         return self
+
+    @contextmanager
+    def api_faults(self, *faults: Mapping[str, object]) -> Iterator[None]:
+        """These API faults in force for a `with` block (PUT /simulation "api_faults"), the
+        simulation as it was afterwards. Faults on the wire (truncate, stall, reset, empty)
+        need `python -m payments_server`: this in-process server sends answers whole."""
+        connection = GatewayConnection(self.url)
+        try:
+            with api_faults_on(connection, self.url_for("/simulation"), faults):
+                yield
+        finally:
+            connection.close()
 
     def reset(self, balance: Decimal | int | str | None = None) -> None:
         """Back to the start: payments, callbacks and keys forgotten, and the clock back on

@@ -12,7 +12,9 @@ import pytest
 from payments_server.testing import GatewayServer
 from payments_server.testing.gateway_namespace import GatewayConnection, GatewayNamespace
 
-ANSWER = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
+ANSWER = (
+    b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
+)
 
 
 def _read_request(connection: socket.socket) -> bytes:
