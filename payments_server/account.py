@@ -13,6 +13,7 @@ from .callbacks.dispatcher import CallbackDispatcher
 from .callbacks.report_card import BackgroundCheck
 from .callbacks.retries import RetryPolicy
 from .callbacks.signing import Signer
+from .collector import thaw
 from .config import Settings
 from .core.activity import ActivityLog
 from .core.checkout_session import EVENT as SESSION_EVENT
@@ -168,6 +169,7 @@ class Account:
         self.clock.reset(frozen=self.settings.clock == "frozen")
         self.scheduler.wake()
         self.events.publish("reset")
+        thaw()  # what was forgotten, frozen if a full collection saw it, may go now
         return value
 
     def restore(self, journal: Journal) -> None:

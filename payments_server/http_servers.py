@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .collector import freeze_survivors
 from .rsgi_bridge import Bridge, WSGIApp
 
 
@@ -82,6 +83,9 @@ def serve_granian(
     threading.Thread(
         target=lambda: (stopping.wait(), shutdown.set()), name="granian-stop", daemon=True
     ).start()
+    # What exists now (modules, the app, an account replayed from its state file) lives as
+    # long as the process, and so will what outlives each full collection from now on.
+    freeze_survivors()
     worker.serve_mtr(scheduler, loop, shutdown)
     try:
         loop.run_until_complete(stopped.wait())

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .account import Account
 from .callbacks.connection_pool import ConnectionPool
+from .collector import thaw
 from .config import Settings
 from .core.journal import JournalError
 from .core.jsonio import format_time
@@ -231,6 +232,7 @@ class Namespaces:
 
     def _drop(self, space: Namespace) -> None:
         space.account.close()
+        thaw()  # the account's objects, frozen if a full collection saw them, may go now
         if self._folder is not None:
             for path in (self._folder / f"{space.name}.jsonl", self._folder / f"{space.name}.json"):
                 path.unlink(missing_ok=True)
