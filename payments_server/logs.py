@@ -11,6 +11,7 @@ import logging
 import queue
 import sys
 import threading
+import time
 from logging.handlers import QueueHandler
 from typing import TextIO
 
@@ -31,6 +32,14 @@ class _InProcessQueueHandler(QueueHandler):
         """The record as it is."""
         return record
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        """Filter and queue the record, without the handler's lock: putting it on a
+        SimpleQueue is thread-safe by itself, and the lock was a wait per request line."""
+        kept = bool(self.filter(record))
+        if kept:
+            self.emit(record)
+        return kept
+
 
 def escape(text: str) -> str:
     """The text with every character that is not printable written as an escape: a value a
@@ -49,6 +58,23 @@ def _escaped(char: str) -> str:
 
 class EscapingFormatter(logging.Formatter):
     """Formats a record with its message escaped (a traceback stays as it is)."""
+
+    def __init__(self, fmt: str | None = None) -> None:
+        super().__init__(fmt)
+        self._second: tuple[int, str] = (-1, "")
+
+    def formatTime(  # noqa: N802 -- logging's name
+        self, record: logging.LogRecord, datefmt: str | None = None
+    ) -> str:
+        """logging's time, with the date and time up to the second made once a second
+        (most lines of a busy second share it) and the milliseconds added."""
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        if self._second[0] != second:
+            self._second = (second, time.strftime(self.default_time_format,
+                                                  self.converter(record.created)))  # fmt: skip
+        return f"{self._second[1]},{int(record.msecs):03d}"  # logging's "%s,%03d"
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 -- logging's name
         """The line, its message escaped."""
