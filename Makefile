@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install run store test fuzz bench bench-smoke docs lint format clean
+.PHONY: install run store test fuzz bench bench-smoke profile docs lint format clean
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ fuzz: install
 # About 4 minutes; `make bench ARGS="--rounds 1"` for a quicker look.
 bench: install
 	$(BIN)/python bench/run.py $(ARGS)
+
+# py-spy samples the gateway under wrk: a table of microseconds per request, by part.
+profile: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/cost_table.py $(ARGS)
 
 # A few seconds per run: checks that the harness works and computes its ratios (CI).
 bench-smoke: install

@@ -161,6 +161,13 @@ PLAN = tuple(
     + [(QUIET, PAY)]
 )
 TARGETS = {BALANCE: ("/balance", None), ORDERS: ("", "orders.lua"), PAY: ("/pay", "pay.lua")}
+# Requests a second against the naive baseline's, at least (docs/performance.md).
+TARGETS_AGAINST_NAIVE = {
+    (QUIET, BALANCE): 6,
+    (MAKE_RUN, BALANCE): 5,
+    (QUIET, ORDERS): 4,
+    (MAKE_RUN, ORDERS): 3,
+}
 Results = dict[tuple[str, str], Load]
 
 
@@ -351,13 +358,14 @@ def report(results: Results, extras: Extras) -> None:
           f" {suite['advance_ms_1000_jobs']:>12.3f}")  # fmt: skip
     flat = extras.flat
     lines = []
-    for name, target in ((QUIET, 4), (MAKE_RUN, 3)):
-        for endpoint in (BALANCE, ORDERS):
-            ours, naive = results[name, endpoint], results[NAIVE, endpoint]
-            lines.append(ratio(f"{name}: {endpoint} / naive", ours.requests_per_s,
-                               naive.requests_per_s, target))  # fmt: skip
-            lines.append(ratio(f"{name}: p99 {endpoint} / naive p99", ours.p99_ms,
-                               naive.p99_ms, 1, False))  # fmt: skip
+    for name, endpoint in ((QUIET, BALANCE), (QUIET, ORDERS), (MAKE_RUN, BALANCE),
+                           (MAKE_RUN, ORDERS)):  # fmt: skip
+        ours, naive = results[name, endpoint], results[NAIVE, endpoint]
+        target = TARGETS_AGAINST_NAIVE[name, endpoint]
+        lines.append(ratio(f"{name}: {endpoint} / naive", ours.requests_per_s,
+                           naive.requests_per_s, target))  # fmt: skip
+        lines.append(ratio(f"{name}: p99 {endpoint} / naive p99", ours.p99_ms,
+                           naive.p99_ms, 1, False))  # fmt: skip
     lines += [
         ratio(f"{QUIET}: {ORDERS} / order floor", results[QUIET, ORDERS].requests_per_s,
               results[FLOOR, ORDERS].requests_per_s, 0.9),
