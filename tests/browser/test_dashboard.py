@@ -390,6 +390,34 @@ def test_a_callback_faulted_on_purpose_carries_a_badge(
         By.CSS_SELECTOR, "#callback-detail summary .fault")] == ["duplicate", "duplicate"])  # fmt: skip
 
 
+def test_the_order_drawer_shows_the_api_faults_its_requests_met(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, store = live
+    faults = [{"route": "POST /payments/orders", "fault": "lost_answer", "order_id": "L-1"},
+              {"route": "POST /payments/orders", "fault": "status", "status": 503,
+               "order_id": "S-1"}]  # fmt: skip
+    requests.put(gateway.url + "/simulation", json={"api_faults": faults}, timeout=5)
+    assert pay(gateway, "L-1").status_code == 502
+    assert pay(gateway, "S-1").status_code == 503
+    browser = dashboard(gateway, make_browser)
+    for order_id, said in (
+        ("L-1", "POST /payments/orders: answer lost after it was carried out (502 answered)"),
+        ("S-1", "POST /payments/orders: answered 503 on purpose"),
+    ):
+        wait_for(browser, lambda b, o=order_id: b.find_elements(
+            By.XPATH, f"//ol[@id='activity-list']//button[.='order {o}']"))  # fmt: skip
+        click_order = f"//ol[@id='activity-list']//button[.='order {order_id}']"
+        browser.find_element(By.XPATH, click_order).click()
+        wait_for(browser, lambda b, o=order_id: text(b, "order-title") == f"Order {o}"
+                 and "Callbacks" in text(b, "order-detail"))  # fmt: skip
+        marks = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#order-detail .api-fault")]
+        assert len(marks) == 1, marks
+        assert marks[0].endswith(f" on purpose {said}"), marks
+    # The lost answer's payment went through and its store was told; the 503's did not.
+    assert [c.json for c in store.wait_for(1)] == [{"order_id": "L-1", "status": "success"}]
+
+
 def test_a_frozen_clock_shows_in_a_banner_whose_advance_runs_what_falls_due(
     live: tuple[GatewayProcess, StoreStub],
     make_browser: MakeBrowser,

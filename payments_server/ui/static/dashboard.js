@@ -271,8 +271,17 @@
         ...decideButtons(orderId, () => showOrder(orderId)));
     }
     box.append(el("h3", { text: "Requests" }));
-    activity.activity.filter((e) => e.kind === "request").forEach((e) => box.append(
-      el("p", { text: when(e.at) + " " + e.summary }), copyable("Copy the payment request as curl", e.detail.curl)));
+    // Each request, and each API fault it met on purpose (PUT /simulation api_faults).
+    activity.activity.filter((e) => e.kind === "request" || e.outcome === "api_fault").forEach((e) => {
+      if (e.kind === "request") {
+        box.append(el("p", { text: when(e.at) + " " + e.summary }),
+          copyable("Copy the payment request as curl", e.detail.curl));
+      } else {
+        box.append(el("p", { class: "api-fault" }, when(e.at) + " ",
+          el("span", { class: "fault", title: "an API fault, on purpose (simulation)", text: "on purpose" }),
+          " " + e.summary));
+      }
+    });
     box.append(el("h3", { text: "Callbacks" }));
     details.forEach((d) => box.append(deliveryDetail(d.callback)));
     $("order").hidden = false;
