@@ -414,6 +414,8 @@ def test_the_order_drawer_shows_the_api_faults_its_requests_met(
         marks = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#order-detail .api-fault")]
         assert len(marks) == 1, marks
         assert marks[0].endswith(f" on purpose {said}"), marks
+        browser.find_element(By.ID, "order-close").click()
+        wait_for(browser, lambda b: not b.find_element(By.ID, "order").is_displayed())
     # The lost answer's payment went through and its store was told; the 503's did not.
     assert [c.json for c in store.wait_for(1)] == [{"order_id": "L-1", "status": "success"}]
 
