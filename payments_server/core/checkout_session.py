@@ -108,13 +108,16 @@ class CheckoutSession:
         """True until the session is paid, failed, canceled or expired."""
         return self.state is SessionState.OPEN
 
-    def to_json(self, url: str, callback_state: str | None) -> dict[str, object]:
-        """The session object of the API; `url` is its payment page."""
+    def to_json(
+        self, url: str, callback_state: str | None, currency: str | None = None
+    ) -> dict[str, object]:
+        """The session object of the API; `url` is its payment page, `currency` the
+        account's, shown when the store named none (as the page shows it)."""
         return {
             "id": self.id,
             "order_id": self.order_id,
             "amount": self.amount.sent,
-            "currency": self.currency,
+            "currency": self.currency or currency,
             "state": self.state.value,
             "url": url,
             "created_at": format_time(self.created_at),

@@ -35,14 +35,15 @@ def sse(data: object, event: str | None = None, id: int | None = None) -> bytes:
 
 
 def describe(state: Account, session: CheckoutSession, page_url: str) -> dict[str, object]:
-    """The session object with its callback's delivery state, as the API shows it."""
+    """The session object with its callback's delivery state, as the API shows it (in the
+    account's currency when the store named none, as the page shows it)."""
     callback_state = None
     if session.callback_id is not None:
         try:
             callback_state = state.flow.delivery(session.callback_id).state.value
         except LookupError:
             callback_state = None  # the log has let it go
-    return session.to_json(page_url, callback_state)
+    return session.to_json(page_url, callback_state, state.settings.currency)
 
 
 def session_stream(
