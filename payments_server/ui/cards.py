@@ -64,7 +64,12 @@ BY_NUMBER = {card.number: card for card in TEST_CARDS}
 
 
 class CardError(ValueError):
-    """What is wrong with the form, in words for the customer."""
+    """What is wrong with the form, in words for the customer: `problems` by field (number,
+    expiry, cvc), every one found; str() is all of them."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,17 +83,21 @@ class EnteredCard:
 
 
 def read_card(number: str, expiry: str, cvc: str, today: date) -> EnteredCard:
-    """Check the form's card fields; raise CardError naming the first problem."""
+    """Check the form's card fields; raise CardError naming every problem, so that the
+    customer fixes them in one go."""
+    problems: dict[str, str] = {}
     digits = card_digits(number)
     if digits is None:
-        raise CardError("The card number is not valid.")
+        problems["number"] = "The card number is not valid."
     expiry_date = parse_expiry(expiry)
     if expiry_date is None:
-        raise CardError("The expiry date must be MM/YY.")
-    if expired(*expiry_date, today):
-        raise CardError("The card has expired.")
+        problems["expiry"] = "The expiry date must be MM/YY."
+    elif expired(*expiry_date, today):
+        problems["expiry"] = "The card has expired."
     if not re.fullmatch(r"[0-9]{3,4}", cvc.strip()):
-        raise CardError("The CVC must be 3 or 4 digits.")
+        problems["cvc"] = "The CVC must be 3 or 4 digits."
+    if problems or digits is None:
+        raise CardError(problems)
     known = BY_NUMBER.get(digits)
     return EnteredCard(
         brand_of(digits),

@@ -37,14 +37,16 @@ def _session(session_id: str) -> CheckoutSession | None:
 def _page(
     session: CheckoutSession,
     status: int = 200,
-    error: str | None = None,
+    problems: Mapping[str, str] | None = None,
     entered: Mapping[str, str] | None = None,
 ) -> Response:
-    """The form (with the non-secret fields the customer typed, after an error) or the
-    result."""
+    """The form (with every problem found, by field, and the non-secret fields the
+    customer typed) or the result."""
     template = "checkout.html" if session.open else "result.html"
+    problems = problems or {}
     body = render_template(
-        template, session=session, cards=TEST_CARDS, error=error, entered=entered or {},
+        template, session=session, cards=TEST_CARDS, problems=problems,
+        error=" ".join(problems.values()) or None, entered=entered or {},
         currency=session.currency or account().settings.currency,
         seconds_left=max(0, int((session.expires_at - account().clock.now()).total_seconds())),
     )  # fmt: skip
@@ -80,7 +82,7 @@ def pay(session_id: str) -> Response:
     except CardError as exc:
         # The expiry and the name come back; the number and the CVC never do.
         kept = {field: form.get(field, "")[:MAX_KEPT] for field in ("expiry", "name")}
-        return _page(session, 400, str(exc), kept)
+        return _page(session, 400, exc.problems, kept)
     if card.three_d_secure:
         account().checkout.hold_for_authentication(
             session_id, Card(card.brand, card.last4), card.decline_code
