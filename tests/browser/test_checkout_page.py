@@ -11,6 +11,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.wait import WebDriverWait
+from selenium_axe_python import Axe
 
 from gateway_process import GatewayProcess
 from payments_server.testing import StoreStub
@@ -147,3 +148,29 @@ def test_the_page_works_with_javascript_off(
     click(browser, "Pay")
     wait_for(browser, ready.url_contains("/thanks"))
     assert [c.json["status"] for c in store.received if c.method == "POST"] == ["success"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_form_with_its_problems_has_no_accessibility_violations(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser, scheme: str
+) -> None:
+    gateway, store = live
+    session = open_session(gateway, store)
+    browser = make_browser()
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+    )
+    browser.get(session["url"])
+    fill(browser, "4242424242424241", "13/20")
+    browser.find_element(By.ID, "cvc").clear()
+    click(browser, "Pay")
+    wait_for(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, ".field-error")) == 3)
+    assert [e.get_attribute("aria-invalid") for e in
+            browser.find_elements(By.CSS_SELECTOR, "form.card input")] == [
+        "true", "true", "true", None]  # fmt: skip
+    # The Pay button's words must be readable on its color in both themes (axe's contrast).
+    axe = Axe(browser)
+    axe.inject()
+    violations = axe.run()["violations"]
+    assert violations == [], axe.report(violations)
