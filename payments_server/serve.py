@@ -148,7 +148,8 @@ def _announce(settings: Settings, gateway: Account) -> None:
             format_time(gateway.clock.now()),
         )
     if settings.api_faults:
-        log.warning(
+        # Asked for, so not a warning: the line says the gateway's failures are on purpose.
+        log.info(
             "%d API %s on (--api-faults): the gateway fails on purpose; GET /simulation"
             " shows them, PUT /simulation {} turns them off",
             len(settings.api_faults), "fault" if len(settings.api_faults) == 1 else "faults",

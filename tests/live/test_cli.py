@@ -168,6 +168,17 @@ def test_the_seed_walk_through_over_real_http_with_a_real_store() -> None:
     assert "Traceback" not in log
 
 
+def test_api_faults_asked_for_at_start_are_said_once_at_info_and_fire() -> None:
+    faults = '[{"route": "GET /balance", "fault": "status", "status": 503, "count": 1}]'
+    with GatewayProcess("--api-faults", faults) as gateway:
+        line = gateway.wait_for_line("--api-faults")
+        first = requests.get(gateway.url + "/balance", timeout=5)
+        second = requests.get(gateway.url + "/balance", timeout=5)
+    assert " INFO 1 API fault on (--api-faults): the gateway fails on purpose;" in line
+    assert [line for line in gateway.lines if "--api-faults" in line] == [line]
+    assert (first.status_code, first.headers["Retry-After"], second.status_code) == (503, "1", 200)
+
+
 def test_errors_are_json_on_the_real_server_too() -> None:
     with GatewayProcess("--callback-url", f"http://127.0.0.1:{free_port()}/x") as gateway:
         cases = [
