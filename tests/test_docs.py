@@ -144,3 +144,18 @@ def live_store():
     )
     pytester.makepyfile(test_report_card=kit_test)
     pytester.runpytest_subprocess(*STORE_PROJECT_PLUGINS).assert_outcomes(passed=1)
+
+
+BLOCK = re.compile(r"```[a-z]*\n(.*?)```", re.DOTALL)
+
+
+def test_the_getting_started_page_is_the_readmes_tour() -> None:
+    # The README's tour is what test_readme.py runs; the page must not drift from it.
+    readme = (DOCS.parent / "README.md").read_text()
+    tour = readme[readme.index("## A five-minute tour") : readme.index("## The APIs it speaks")]
+    page = (DOCS / "getting-started.md").read_text()
+    steps = page[page.index("### 1.") : page.index("## Where next")]
+    assert BLOCK.findall(steps) == BLOCK.findall(tour)
+    assert re.findall(r"^### .*$", steps, re.MULTILINE) == re.findall(
+        r"^### .*$", tour, re.MULTILINE
+    )
