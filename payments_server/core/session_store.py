@@ -123,8 +123,9 @@ class SessionStore:
         return self.settle(session_id, decide)
 
     def settle(self, session_id: str, decide: Decide) -> CheckoutSession:
-        """Finish an open session with what `decide(session)` returns, called under the
-        store's lock so that nothing (expiry, a second payment) finishes it meanwhile.
+        """Settle an open session with what `decide(session)` returns (finished, or still
+        open with one more attempt), called under the store's lock so that nothing (expiry,
+        a second payment) finishes it meanwhile.
 
         `decide` may raise, and the state file may refuse the new version (JournalError):
         then nothing changes. Raises SessionNotOpenError or KeyError.
@@ -137,8 +138,9 @@ class SessionStore:
             if not recorded:
                 self._record(finished)
             self._sessions[session_id] = finished
-            # Finished: nothing left for its expiry to do (GET /clock no longer lists it).
-            self._scheduler.cancel(EXPIRY, session_id)
+            if not finished.open:
+                # Nothing left for its expiry to do (GET /clock no longer lists it).
+                self._scheduler.cancel(EXPIRY, session_id)
             return finished
 
     def link_callback(self, session_id: str, callback_id: str) -> CheckoutSession | None:

@@ -59,6 +59,10 @@ class Checkout:
         # The callback body of a session by the API it was opened through (apis register
         # theirs); any other is the seed's.
         self.callback_shapes: dict[str, tuple[str, str]] = {}
+        # The APIs whose sessions end at their first decline on the page (the article's
+        # shows a failure screen); on any other's the customer may try another card until
+        # the session expires or is canceled, and the store hears `failed` only then.
+        self.final_declines: set[str] = set()
         record = None if journal is None else lambda session: journal.append(to_event(session))
         self.clock = scheduler.clock
         self.sessions = SessionStore(self._expired, scheduler, record=record)
@@ -83,10 +87,14 @@ class Checkout:
         card: Card | None = None,
         decline_code: str | None = None,
         reason: str = "a test card",
+        *,
+        final: bool = False,
     ) -> CheckoutSession:
-        """Charge the session's order: paid, or failed with the decline (a test card's
-        code, for `reason`; a simulation rule; the balance; a limit), then tell the store.
-        The payment and the session's new version are one line of the state file.
+        """Charge the session's order: paid, or declined (a test card's code, for `reason`;
+        a simulation rule; the balance; a limit). Paid, or declined with `final` (the
+        API's /complete) or on an API in final_declines, the session ends and the store is
+        told; declined otherwise, it stays open for another card, the attempt kept. The
+        payment and the session's new version are one line of the state file.
         Raises SessionNotOpenError or KeyError."""
         self.flow.wait_latency()
         brand, last4 = (None, None) if card is None else (card.brand, card.last4)
@@ -94,10 +102,18 @@ class Checkout:
 
         def finish(session: CheckoutSession, at: datetime, code: str | None) -> CheckoutSession:
             tried = CardAttempt(at, "paid" if code is None else "declined", code, brand, last4)
+            attempts = (*session.attempts, tried)
+            if (
+                code is not None
+                and code not in UNTOLD
+                and not final
+                and (session.api not in self.final_declines)
+            ):
+                return replace(session, attempts=attempts)  # open: another card may pay
             return replace(
                 session,
                 state=SessionState.PAID if code is None else SessionState.FAILED,
-                attempts=(*session.attempts, tried),
+                attempts=attempts,
                 callback_id=None if code in UNTOLD else callback_id,
             )
 
@@ -178,9 +194,10 @@ class Checkout:
 
     def _announce(self, session: CheckoutSession) -> CheckoutSession:
         """Tell the store how the session ended (one callback, outside every lock), link
-        the delivery to the session if it was not known before, and tell the live views."""
+        the delivery to the session if it was not known before, and tell the live views.
+        A session still open (a decline the customer may retry) tells the store nothing."""
         attempt = session.attempts[-1] if session.attempts else None
-        if attempt is None or attempt.decline_code not in UNTOLD:
+        if not session.open and (attempt is None or attempt.decline_code not in UNTOLD):
             shape = self.callback_shapes.get(session.api, DEFAULT_CALLBACK_SHAPE)
             status, body = session_callback(session, shape)
             delivery = self.flow.notify(

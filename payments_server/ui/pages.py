@@ -141,4 +141,8 @@ def _charge(session_id: str, card: Card, decline_code: str | None) -> Response:
         return redirect(f"{request.script_root}/checkout/{session_id}", 303)  # type: ignore[return-value]
     if session.state.value == "paid":
         return redirect(session.success_url or f"{request.script_root}/checkout/{session_id}", 303)  # type: ignore[return-value]
+    if session.open:
+        # Declined, and another card may pay: the form again, saying why (after a
+        # redirect, so that reloading the page sends nothing twice).
+        return redirect(f"{request.script_root}/checkout/{session_id}", 303)  # type: ignore[return-value]
     return _page(session)

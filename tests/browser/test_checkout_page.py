@@ -90,19 +90,28 @@ def test_the_success_card_pays_and_lands_on_the_store_with_a_signed_callback(
     ("number", "code"),
     [("4000000000000002", "card_declined"), ("4000000000009995", "insufficient_funds")],
 )
-def test_a_declining_card_says_why_on_the_page(
+def test_after_a_decline_another_card_pays_on_the_same_page(
     live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser, number: str, code: str
 ) -> None:
-    _gateway, store, _session, browser = page(live, make_browser)
+    gateway, store, session, browser = page(live, make_browser)
     fill(browser, number)
     click(browser, "Pay")
-    wait_for(browser, ready.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Payment declined"))
-    assert browser.find_element(By.TAG_NAME, "code").text == code
-    assert (
-        browser.find_element(By.LINK_TEXT, "Back to the store").get_attribute("href")
-        == store.base_url + "/cart"
-    )
-    assert [c.json for c in store.received] == [{"order_id": "web-1", "status": "failed"}]
+    wait_for(browser, ready.presence_of_element_located((By.CSS_SELECTOR, ".declined .decline")))
+    assert browser.find_element(By.CSS_SELECTOR, ".declined code").text == code
+    assert browser.current_url == session["url"]  # the same page, the form again
+    assert browser.find_element(By.ID, "number").get_attribute("value") == ""
+    assert store.received == []  # the store hears only how the session ends
+    fill(browser, "4242424242424242")
+    click(browser, "Pay")
+    wait_for(browser, ready.url_contains("/thanks"))
+    assert browser.current_url == f"{store.base_url}/thanks?session={session['id']}"
+    callbacks = [c for c in store.received if c.method == "POST"]
+    assert [c.json for c in callbacks] == [{"order_id": "web-1", "status": "success"}]
+    shown = requests.get(gateway.url + f"/checkout/sessions/{session['id']}", timeout=5).json()
+    assert [(a["outcome"], a["decline_code"]) for a in shown["session"]["attempts"]] == [
+        ("declined", code), ("paid", None),
+    ]  # fmt: skip
+    assert requests.get(gateway.url + "/balance", timeout=5).json()["balance"] == 49957.5
 
 
 def test_three_d_secure_then_paid(

@@ -48,15 +48,20 @@ def test_a_restart_gives_back_every_session_as_it_stood(
     paid = create(first, order_id="P-1", description="Two mugs")
     declined = create(first, order_id="D-1")
     canceled = create(first, order_id="C-1")
+    retried = create(first, order_id="R-1")
     assert pay(first, paid, "4242424242424242") == 303
-    assert pay(first, declined, "4000000000000002") == 200
+    ended = first.post(f"/checkout/sessions/{declined['id']}/complete",
+                       json={"outcome": "declined", "decline_code": "card_declined"})  # fmt: skip
+    assert ended.status_code == 200
     first.post(f"/checkout/{canceled['id']}/cancel")
+    # Declined on the page: still open, for another card, its attempt kept.
+    assert pay(first, retried, "4000000000000002") == 303
     store.wait_for(3)
-    before = [shown(first, s) for s in (waiting, paid, declined, canceled)]
+    before = [shown(first, s) for s in (waiting, paid, declined, canceled, retried)]
     listed = first.get("/checkout/sessions").get_json()
 
     second = open_gateway()
-    after = [shown(second, s) for s in (waiting, paid, declined, canceled)]
+    after = [shown(second, s) for s in (waiting, paid, declined, canceled, retried)]
     # The callback log is not kept in the file: the link stays, its delivery state is gone.
     for session in before:
         if session["callback"] is not None:
@@ -65,7 +70,9 @@ def test_a_restart_gives_back_every_session_as_it_stood(
     assert [s["id"] for s in second.get("/checkout/sessions").get_json()["sessions"]] == [
         s["id"] for s in listed["sessions"]
     ]
-    assert [s["state"] for s in after] == ["open", "paid", "failed", "canceled"]
+    assert [s["state"] for s in after] == ["open", "paid", "failed", "canceled", "open"]
+    assert [a["decline_code"] for a in after[4]["attempts"]] == ["card_declined"]
+    assert len(store.received) == 3  # the open one after its decline has told nothing
     # The open one can still be paid, once, and the paid order stays paid.
     assert pay(second, waiting, "4242424242424242") == 303
     assert shown(second, waiting)["state"] == "paid"

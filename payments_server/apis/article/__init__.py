@@ -35,6 +35,8 @@ class Article(Surface):
     def new_state(self, account: Account) -> ApiState:
         """Nothing of its own; its sessions' callbacks take the article's shape."""
         account.checkout.callback_shapes[API] = CALLBACK_SHAPE
+        # The article's page shows a failure screen at a decline: its session ends there.
+        account.checkout.final_declines.add(API)
         return NoState()
 
     def error(self, status: int, message: str, extra: Mapping[str, object]) -> Response:

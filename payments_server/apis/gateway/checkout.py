@@ -120,7 +120,9 @@ def complete(session_id: str) -> Response:
         session = checkout.cancel(session_id)
     else:
         declined = (code or "card_declined") if outcome == "declined" else None
-        session = checkout.pay(session_id, decline_code=declined, reason="asked for by /complete")
+        session = checkout.pay(
+            session_id, decline_code=declined, reason="asked for by /complete", final=True
+        )
     return json_response({"status": "success", "session": session_json(session)})
 
 

@@ -545,7 +545,7 @@
     const data = await api("GET", "/checkout/sessions");
     $("sessions-table").tBodies[0].replaceChildren(...data.sessions.map((s) => el("tr", { "data-id": s.id },
       el("td", {}, el("a", { href: base + "/checkout/" + encodeURIComponent(s.id), text: s.id })),
-      el("td", {}, orderButton(s.order_id)), el("td", { class: "amount", text: money(s.amount) + (s.currency ? " " + s.currency : "") }),
+      el("td", {}, orderButton(s.order_id)), el("td", { class: "amount", title: s.currency || "", text: money(s.amount) }),
       el("td", { class: "api", text: s.api }),
       el("td", { class: "state", text: s.state }), el("td", { text: when(s.expires_at) }),
       el("td", {}, ...(s.state === "open" ? [el("button", { type: "button", text: "Expire",

@@ -90,6 +90,21 @@ def test_a_session_that_ends_unpaid_is_a_failure_for_the_store_and_for_status(
     assert balance(client) == Decimal("50000")
 
 
+def test_a_card_declined_on_the_page_ends_the_articles_payment_at_once(
+    client: FlaskClient, store: StoreStub
+) -> None:
+    # The gateway's own sessions stay open for another card; the article's front end shows
+    # its failure screen at a decline, so its payment ends there.
+    session_id = session_of(create(client, store))
+    card = {"number": "4000000000000002", "expiry": "12/39", "cvc": "123"}
+    client.post(f"/checkout/{session_id}/pay", data=card)
+    (callback,) = store.wait_for(1)
+    assert callback.json == {"transaction_id": 7, "status": "failure"}
+    assert status(client, 7) == (200, {"status": "failure"})
+    page = client.get(f"/checkout/{session_id}").get_data(as_text=True)
+    assert "Payment declined" in page and 'name="number"' not in page
+
+
 def test_a_session_expires_after_15_minutes_as_a_failure(
     make_client: MakeClient, store: StoreStub
 ) -> None:
