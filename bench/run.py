@@ -426,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "namespaces.py", "--namespaces", str(1_000 if args.smoke else 10_000)
         ),
         store_suite=in_own_process(
-            "store_suite.py", *(("--tests", "100", "--repeats", "1") if args.smoke else ())
+            "store_suite.py", *(("--tests", "300", "--repeats", "1") if args.smoke else ())
         ),
     )  # fmt: skip
     report(results, extras)

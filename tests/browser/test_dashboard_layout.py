@@ -129,14 +129,18 @@ def showcase() -> Iterator[GatewayProcess]:
     """What a newcomer has after the README's tour: the default callback URL (no store on
     it yet), a few orders paid, one declined on purpose, one hosted checkout open."""
     # The next retry far off, so that the picture shows one attempt and when the next is.
+    # Sent as the README's curl sends them (Host: localhost:5000), so that the copyable
+    # commands in the picture show the documented address, not this test's port.
+    readme = {"Host": "localhost:5000"}
     with GatewayProcess("--callback-schedule", "600") as gateway:
         rule = {"order_id": "ord_1003", "decline_code": "insufficient_funds"}
-        requests.put(gateway.url + "/simulation", json={"rules": [rule]}, timeout=5)
+        requests.put(gateway.url + "/simulation", json={"rules": [rule]}, timeout=5,
+                     headers=readme)  # fmt: skip
         for order, amount in (("ord_1001", 179.98), ("ord_1002", 35), ("ord_1003", 12.5)):
-            requests.post(gateway.url + "/payments/orders",
+            requests.post(gateway.url + "/payments/orders", headers=readme,
                           json={"order_id": order, "amount": amount}, timeout=10)  # fmt: skip
-        requests.put(gateway.url + "/simulation", json={}, timeout=5)
-        requests.post(gateway.url + "/checkout/sessions", timeout=5,
+        requests.put(gateway.url + "/simulation", json={}, timeout=5, headers=readme)
+        requests.post(gateway.url + "/checkout/sessions", timeout=5, headers=readme,
                       json={"order_id": "ord_1004", "amount": 89.99, "description": "2 mugs"})  # fmt: skip
         yield gateway
 
@@ -157,6 +161,9 @@ def test_screenshots_on_clean_demo_data_with_no_accessibility_violations(
     browser.get(showcase.url + "/#order=ord_1001")
     wait_for(browser, lambda b: "Payment attempts" in text(b, "order-detail"))
     assert "Paid 179.98; balance after: 49820.02" in text(browser, "order-detail")
+    (curl,) = [e.get_attribute("textContent") for e in
+               browser.find_elements(By.CSS_SELECTOR, "#order-detail pre.curl")][:1]  # fmt: skip
+    assert curl.startswith("curl -sS -X POST http://localhost:5000/payments/orders ")
     wait_for(
         browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr")) == 1
     )
