@@ -90,6 +90,10 @@ def test_a_payment_made_with_curl_appears_live_escaped(
     wait_for(browser, lambda b: len(summaries(b)) == 3)
     assert summaries(browser)[2] == "order <img src=x onerror=alert(1)>: paid"
     assert summaries(browser)[0] == "POST /payments/orders 200"
+    # Each row names its order once, as the link that opens it ("order X: paid", not
+    # "order X: paid order X").
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#activity-list li.entry")]
+    assert all(r.count("order <img src=x onerror=alert(1)>") == 1 for r in rows), rows
     assert browser.find_elements(By.CSS_SELECTOR, "#activity-list img") == []
     wait_for(browser, lambda b: text(b, "balance") == "49820.02")
     wait_for(browser, lambda b: "Delivered 1" in text(b, "callback-counts"))

@@ -203,10 +203,17 @@
   }
 
   function row(entry) {
+    // A summary that starts with its order ("order X: paid") has the order as its link,
+    // instead of the order named twice ("order X: paid order X").
+    const named = entry.order_id !== null && entry.summary.startsWith("order " + entry.order_id);
+    const summary = named
+      ? el("span", { class: "summary" }, orderButton(entry.order_id),
+        entry.summary.slice(("order " + entry.order_id).length))
+      : el("span", { class: "summary", text: entry.summary });
     const item = el("li", { class: "entry " + entry.kind + " " + (entry.outcome || ""), "data-seq": entry.seq },
       el("time", { datetime: entry.at, text: when(entry.at) }),
       el("span", { class: "kind", text: entry.kind }),
-      el("span", { class: "summary", text: entry.summary }));
+      summary);
     const detail = entry.detail;
     // Which API a request came through, when it is not the gateway's own.
     if (entry.kind === "request" && detail.api && detail.api !== "gateway") item.append(" ", el("span", { class: "badge api", text: detail.api }));
@@ -214,7 +221,7 @@
       item.append(" ", el("span", { class: "attempts", text: entry.attemptsShown + " attempts" }));
     if (entry.kind === "callback" && detail.next_attempt_at)
       item.append(" ", el("span", { class: "next", text: "next try " + when(detail.next_attempt_at) }));
-    if (entry.order_id !== null) item.append(" ", orderButton(entry.order_id));
+    if (entry.order_id !== null && !named) item.append(" ", orderButton(entry.order_id));
     if (entry.kind === "request") {
       item.append(el("details", {}, el("summary", { text: "request and answer" }),
         el("pre", { class: "request-body", text: detail.request_body || "(no body)" }),
