@@ -108,7 +108,9 @@ def record_attempt(
     activity.add(
         "callback",
         f'callback "{callback.status}" ({kind}'
-        + ("" if attempt.fault is None else f", {attempt.fault} on purpose")
+        # A fault named by the kind already ("duplicate") is not named again.
+        + ("" if attempt.fault in (None, kind) else f", {attempt.fault} on purpose")
+        + (" on purpose" if attempt.fault is not None and attempt.fault == kind else "")
         + f"): {answer}",
         callback.order_id,
         "delivered" if attempt.delivered else "not_delivered",

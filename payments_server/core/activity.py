@@ -114,9 +114,9 @@ class ActivityLog:
 
         summary = f"{what}: {outcome.replace('_', ' ')}"
         if isinstance(reason, Decline):
-            summary += (
-                f" ({reason.code}, {reason.reason})" if reason.code else f" ({reason.reason})"
-            )
+            # A reason that starts with its code ("2000 Do Not Honor") says it once.
+            named = reason.code and not reason.reason.startswith(reason.code)
+            summary += f" ({reason.code}, {reason.reason})" if named else f" ({reason.reason})"
         elif reason is not None:
             summary += f" ({reason.detail})"
         self.add("decision", summary, order_id, outcome, detail)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from flask.testing import FlaskClient
 
 from helpers import MakeClient
+from payments_server.core.activity import ActivityLog
+from payments_server.core.events import EventBus
+from payments_server.core.simulation import Decline
 from payments_server.testing import StoreStub
 
 FUTURE = "12/40"
@@ -206,3 +210,24 @@ def test_the_dashboard_page_is_strict_and_escapes_what_it_shows(make_client: Mak
         '<script src="/ui/static/dashboard.js" defer></script>', ""
     )
     assert client.get("/ui/static/dashboard.js").status_code == 200
+
+
+def test_a_row_names_a_thing_once(client: FlaskClient, store: StoreStub) -> None:
+    # A duplicate on purpose is a "duplicate" attempt, not "duplicate, duplicate on purpose";
+    # a reason that starts with its code ("2000 Do Not Honor") is not "2000, 2000 ...".
+    client.put("/simulation", json={"callback_faults": [{"fault": "duplicate", "order_id": "d"}]})
+    client.post("/payments/orders", json={"order_id": "d", "amount": 1})
+    store.wait_for(2)
+    callbacks = [e["summary"] for e in reversed(activity(client, "?kind=callback"))]
+    assert callbacks == [
+        'callback "success" (first attempt, duplicate on purpose): 200 in '
+        + callbacks[0].rsplit(" in ", 1)[1],
+        'callback "success" (duplicate on purpose): 200 in ' + callbacks[1].rsplit(" in ", 1)[1],
+    ]
+    log = ActivityLog(EventBus())
+    log.decided("order c", "c", 1, "declined", Decimal(0), Decline("2000", "2000 Do Not Honor"))
+    log.decided("order e", "e", 1, "declined", Decimal(0), Decline("lost_card", "a test card"))
+    assert [e.summary for e in log.newest_first()] == [
+        "order e: declined (lost_card, a test card)",
+        "order c: declined (2000 Do Not Honor)",
+    ]
