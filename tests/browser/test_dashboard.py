@@ -113,6 +113,8 @@ def test_a_payment_made_with_curl_appears_live_escaped(
     )
     assert curls[1].startswith(f"curl -sS -X POST {store.url} -H 'User-Agent: payments_server/")
     assert "paid 35" in text(browser, "order-detail")
+    # Where its callback went, said without opening an attempt.
+    assert f": success for order A-1002 to {store.url}, delivered" in text(browser, "order-detail")
 
 
 def test_a_failing_store_shows_pending_then_delivered_after_resend(
@@ -125,6 +127,8 @@ def test_a_failing_store_shows_pending_then_delivered_after_resend(
     pay(gateway, "slow-store")
     row = "//table[@id='callbacks-table']//tr[td[normalize-space()='order slow-store']]"
     wait_for(browser, lambda b: b.find_elements(By.XPATH, row + "/td[@class='state'][.='pending']"))
+    # What the store answered the newest attempt, in the row.
+    assert browser.find_element(By.XPATH, row + "//span[@class='last-answer']").text == "HTTP 400"
     store.respond_with(200)
     click(browser, row, "Resend")
     wait_for(

@@ -345,7 +345,8 @@
     $("callback-counts").textContent = "Delivered " + counts.delivered + " · Pending " + counts.pending + " · Failed " + counts.failed;
     $("callbacks-table").tBodies[0].replaceChildren(...data.callbacks.map((c) => el("tr", { "data-id": c.id, class: c.state },
       el("td", {}, orderButton(c.order_id)), el("td", { text: c.payment_status }),
-      el("td", { class: "state", text: c.state }), el("td", {}, String(c.attempts.length), ...faultBadges(c.attempts)),
+      el("td", { class: "state", text: c.state }),
+      el("td", {}, String(c.attempts.length), ...faultBadges(c.attempts), ...lastAnswer(c.attempts)),
       el("td", { text: when(c.next_attempt_at) }),
       el("td", {}, ...callbackActions(c)))));
   }
@@ -420,9 +421,20 @@
     box.hidden = false;
   }
 
+  // What the store answered the newest attempt: its status, or why there was none.
+  function lastAnswer(attempts) {
+    const last = attempts[attempts.length - 1];
+    if (!last) return [];
+    return [" ", el("span", { class: "last-answer", title: "the newest attempt's answer",
+      text: last.status_code ? "HTTP " + last.status_code : last.error || "" })];
+  }
+
   function deliveryDetail(c) {
+    const last = c.attempts[c.attempts.length - 1];
+    // Where it went: the account's callback URL, or the one its payment or session named.
+    const to = last && last.request ? " to " + last.request.url : "";
     const box = el("div", { class: "delivery " + c.state },
-      el("p", { text: c.id + ": " + c.payment_status + " for order " + c.order_id + ", " + c.state
+      el("p", { text: c.id + ": " + c.payment_status + " for order " + c.order_id + to + ", " + c.state
         + (c.next_attempt_at ? ", next retry at " + when(c.next_attempt_at) : "") }));
     c.attempts.forEach((a, index) => {
       const answer = a.error ? a.error : "store answered " + a.status_code;
