@@ -445,6 +445,10 @@ def test_a_frozen_clock_shows_in_a_banner_whose_advance_runs_what_falls_due(
     wait_for(browser, lambda b: b.find_element(By.ID, "clock-banner").is_displayed())
     wait_for(browser, lambda b: text(b, "clock-state") == "frozen")
     wait_for(browser, lambda b: session["id"] in text(b, "clock-next"))
+    # In words and local time, the UTC original on hover: not "session_expiry ... Z".
+    assert text(browser, "clock-next").startswith("next: session expiry ")
+    assert "Z" not in text(browser, "clock-now") + text(browser, "clock-next")
+    assert browser.find_element(By.ID, "clock-now").get_attribute("title").endswith("Z")
     field = browser.find_element(By.ID, "clock-seconds")
     field.clear()
     field.send_keys("60")

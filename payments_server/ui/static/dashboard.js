@@ -41,7 +41,10 @@
     return data;
   }
 
+  // Times one way everywhere: the browser's local time, its UTC original on hover (title).
   function when(text) { return text ? new Date(text).toLocaleTimeString() : ""; }
+  function whenDay(text) { return text ? new Date(text).toLocaleString() : ""; }
+  function words(kind) { return String(kind).replaceAll("_", " "); }
   // Money one way everywhere: two decimals (JSON.parse reads 33.10 as 33.1; amounts this
   // size are exact in a double to the cent).
   function money(value) { return Number(value).toFixed(2); }
@@ -211,7 +214,7 @@
         entry.summary.slice(("order " + entry.order_id).length))
       : el("span", { class: "summary", text: entry.summary });
     const item = el("li", { class: "entry " + entry.kind + " " + (entry.outcome || ""), "data-seq": entry.seq },
-      el("time", { datetime: entry.at, text: when(entry.at) }),
+      el("time", { datetime: entry.at, title: entry.at, text: when(entry.at) }),
       el("span", { class: "kind", text: entry.kind }),
       summary);
     const detail = entry.detail;
@@ -511,10 +514,13 @@
     const c = await api("GET", "/clock");
     if (c.status !== "success") return;
     $("clock-banner").hidden = c.real_time;
-    $("clock-now").textContent = c.now;
+    $("clock-now").textContent = whenDay(c.now);
+    $("clock-now").setAttribute("datetime", c.now);
+    $("clock-now").title = c.now;
     $("clock-state").textContent = c.frozen ? "frozen" : "running ahead of real time";
     const next = c.scheduled[0];
-    $("clock-next").textContent = next ? "next: " + next.kind + " " + next.id + " at " + next.due_at : "nothing scheduled";
+    $("clock-next").textContent = next ? "next: " + words(next.kind) + " " + next.id + " at " + whenDay(next.due_at) : "nothing scheduled";
+    $("clock-next").title = next ? next.due_at : "";
   }
 
   $("clock-form").addEventListener("submit", async (event) => {
