@@ -428,6 +428,45 @@ def test_the_order_drawer_shows_the_api_faults_its_requests_met(
     assert [c.json for c in store.wait_for(1)] == [{"order_id": "L-1", "status": "success"}]
 
 
+def test_the_search_finds_an_order_of_each_api_a_session_and_a_callback(
+    live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
+) -> None:
+    gateway, store = live
+    pay(gateway, "G-1")
+    ticketing = "9c5b94b1-35ad-49bb-b118-8e8fc24abf80"
+    requests.post(gateway.url + "/ticketing/payments", timeout=5, json={
+        "orderId": ticketing, "customerId": "6b29fc40-ca47-1067-b31d-00dd010662da",
+        "reservationId": None, "amount": 12.0, "currency": "USD",
+        "paymentMethod": "credit_card"})  # fmt: skip
+    psp = requests.post(gateway.url + "/psp/transactions", headers={"x-customer-id": "1"},
+                        timeout=5, json={
+        "description": "Lightsaber", "amount": "2500", "payment_method": "credit_card",
+        "card_number": "4111111111111111", "card_holder_name": "Luke Skywalker",
+        "card_expiration_date": "10/35", "card_verification_code": "123"}).json()["id"]  # fmt: skip
+    created = requests.post(gateway.url + "/article/create-session", timeout=5, json={
+        "amount": 25.5, "currency": "USD", "callback_url": store.url, "transaction_id": 77,
+    }).json()  # fmt: skip
+    session_id = created["payment_url"].rsplit("/", 1)[1]
+    requests.post(gateway.url + f"/checkout/sessions/{session_id}/complete",
+                  json={"outcome": "paid"}, timeout=5)  # fmt: skip
+    callback_id = requests.get(gateway.url + "/callbacks?order_id=G-1",
+                               timeout=5).json()["callbacks"][0]["id"]  # fmt: skip
+    browser = dashboard(gateway, make_browser)
+    search = browser.find_element(By.ID, "search")
+    for term, title in (("G-1", "Order G-1"), (ticketing, f"Order {ticketing}"),
+                        (psp, f"Order {psp}"), ("77", "Order 77"),
+                        (session_id, "Order 77"), (callback_id, "Order G-1")):  # fmt: skip
+        search.clear()
+        search.send_keys(term + "\n")  # the keyboard: Enter submits
+        wait_for(browser, lambda b, t=title: text(b, "order-title") == t
+                 and "Payment attempts" in text(b, "order-detail"))  # fmt: skip
+        browser.find_element(By.ID, "order-close").click()
+    search.clear()
+    search.send_keys("no-such-order\n")
+    wait_for(browser, lambda b: text(b, "search-result") == "Nothing found for no-such-order")
+    assert not browser.find_element(By.ID, "order").is_displayed()
+
+
 def test_a_frozen_clock_shows_in_a_banner_whose_advance_runs_what_falls_due(
     live: tuple[GatewayProcess, StoreStub],
     make_browser: MakeBrowser,

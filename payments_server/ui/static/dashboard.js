@@ -321,6 +321,32 @@
 
   // The order opens in a drawer over the page, wherever the click was, with its own URL
   // (#order=<id>) so that it can be linked and survives a reload.
+  // The header's search: an order of any API (a PSP transaction's id and an article's or
+  // the ticketing service's order are order ids), a checkout session (cs_…) or a callback
+  // (msg_…), opened in the order drawer.
+  async function findOrder(term) {
+    const id = encodeURIComponent(term);
+    if (term.startsWith("cs_")) {
+      const found = await api("GET", "/checkout/sessions/" + id);
+      return found.httpStatus === 200 ? found.session.order_id : null;
+    }
+    if (term.startsWith("msg_")) {
+      const found = await api("GET", "/callbacks/" + id);
+      return found.httpStatus === 200 ? found.callback.order_id : null;
+    }
+    const found = await api("GET", "/payments/orders/" + id);
+    return found.httpStatus === 200 ? found.order_id : null;
+  }
+
+  $("search-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const term = $("search").value.trim();
+    if (!term) return;
+    const orderId = await findOrder(term);
+    $("search-result").textContent = orderId === null ? "Nothing found for " + term : "";
+    if (orderId !== null) await openOrderDrawer(orderId);
+  });
+
   function openOrderDrawer(orderId) {
     history.replaceState(null, "", "#order=" + encodeURIComponent(orderId));
     return showOrder(orderId).then(() => $("order-title").focus());
