@@ -578,3 +578,50 @@ def test_the_namespace_picker_opens_a_namespaces_dashboard_which_shows_only_its_
     wait_for(browser, lambda b: text(b, "balance") == "49988.00")
     shown = " ".join(summaries(browser))
     assert "order a-2: paid" in shown and "in-default" not in shown
+
+
+def test_a_short_run_logs_a_line_per_request_a_user_made_plus_the_callbacks(
+    make_browser: MakeBrowser,
+) -> None:
+    # The dashboard open and live while one payment of each API is made: its own fetches,
+    # static files and event stream stay at DEBUG; each request a person or a client made
+    # is one INFO line, and each callback one more.
+    with StoreStub() as store, GatewayProcess("--callback-url", store.url) as gateway:
+        browser = dashboard(gateway, make_browser)
+        base = gateway.url
+        pay(gateway, "G-1")
+        requests.post(base + "/ticketing/payments", timeout=5, json={
+            "orderId": "9c5b94b1-35ad-49bb-b118-8e8fc24abf80", "customerId": "c-1",
+            "reservationId": None, "amount": 12.0, "currency": "USD",
+            "paymentMethod": "credit_card"})  # fmt: skip
+        requests.post(base + "/psp/transactions", headers={"x-customer-id": "1"}, timeout=5,
+                      json={"description": "Lightsaber", "amount": "2500",
+                            "payment_method": "credit_card",
+                            "card_number": "4111111111111111", "card_holder_name": "Luke",
+                            "card_expiration_date": "10/35",
+                            "card_verification_code": "123"})  # fmt: skip
+        created = requests.post(base + "/article/create-session", timeout=5, json={
+            "amount": 25.5, "currency": "USD", "callback_url": store.url, "transaction_id": 7,
+        }).json()  # fmt: skip
+        session_id = created["payment_url"].rsplit("/", 1)[1]
+        requests.post(base + f"/checkout/sessions/{session_id}/complete",
+                      json={"outcome": "paid"}, timeout=5)  # fmt: skip
+        store.wait_for(2)  # the gateway's callback and the article's
+        wait_for(browser, lambda b: "order 7: paid" in " ".join(summaries(b)))
+        browser.refresh()  # a person reloading the page: one more line
+        wait_for(browser, lambda b: text(b, "connection").startswith("Live"))
+        browser.quit()
+        assert gateway.stop() == 0
+    access = [
+        line.split(" INFO ", 1)[1]
+        for line in gateway.lines
+        if " INFO " in line and '"' in line and "callback" not in line
+    ]
+    asked = [entry.split('"')[1] for entry in access]
+    assert asked == [
+        "GET /", "POST /payments/orders", "POST /ticketing/payments", "POST /psp/transactions",
+        "POST /article/create-session", f"POST /checkout/sessions/{session_id}/complete",
+        "GET /",
+    ]  # fmt: skip
+    callbacks = [line for line in gateway.lines if " INFO callback " in line]
+    assert len(callbacks) == 2, callbacks
