@@ -30,7 +30,7 @@ fuzz: install
 	$(BIN)/python -m pytest -s -q tests/live/test_fuzz.py
 
 # wrk drives the load: `sudo apt-get install wrk` or `brew install wrk` (docs/performance.md).
-# About 4 minutes; `make bench ARGS="--rounds 1"` for a quicker look.
+# About 6 minutes; `make bench ARGS="--rounds 1"` for a quicker look.
 bench: install
 	$(BIN)/python bench/run.py $(ARGS)
 
