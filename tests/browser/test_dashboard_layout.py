@@ -124,6 +124,21 @@ def test_retries_are_one_row_money_reads_one_way_and_headers_stay_whole(
     assert sideways(browser) == 0
 
 
+@pytest.mark.parametrize("width", [400, 1280])
+def test_the_account_takes_the_pages_width_not_half_of_it(
+    demo: GatewayProcess, make_browser: MakeBrowser, width: int
+) -> None:
+    browser = live_at(make_browser, demo.url + "/", width)
+    script = ("return ['account', 'activity'].map(id => document.getElementById(id)"
+              ".getBoundingClientRect().width)")  # fmt: skip
+    account, activity = browser.execute_script(script)
+    assert account == activity
+    if width == 1280:  # its reset beside its facts, not under them
+        facts = browser.find_element(By.CSS_SELECTOR, "#account .facts").rect
+        reset = browser.find_element(By.ID, "reset-form").rect
+        assert reset["x"] > facts["x"] + facts["width"] / 2 and reset["y"] < facts["y"] + 40
+
+
 @pytest.fixture
 def showcase() -> Iterator[GatewayProcess]:
     """What a newcomer has after the README's tour: the default callback URL (no store on
