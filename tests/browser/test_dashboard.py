@@ -127,8 +127,11 @@ def test_a_failing_store_shows_pending_then_delivered_after_resend(
     pay(gateway, "slow-store")
     row = "//table[@id='callbacks-table']//tr[td[normalize-space()='order slow-store']]"
     wait_for(browser, lambda b: b.find_elements(By.XPATH, row + "/td[@class='state'][.='pending']"))
-    # What the store answered the newest attempt, in the row.
+    # What the store answered the newest attempt, in the row, and when it was sent.
     assert browser.find_element(By.XPATH, row + "//span[@class='last-answer']").text == "HTTP 400"
+    sent = browser.find_element(By.XPATH, row + "/td[2]/time")
+    assert sent.get_attribute("title") == sent.get_attribute("datetime")
+    assert sent.get_attribute("datetime").endswith("Z") and sent.text
     store.respond_with(200)
     click(browser, row, "Resend")
     wait_for(

@@ -373,7 +373,8 @@
     const counts = data.counts;
     $("callback-counts").textContent = "Delivered " + counts.delivered + " · Pending " + counts.pending + " · Failed " + counts.failed;
     $("callbacks-table").tBodies[0].replaceChildren(...data.callbacks.map((c) => el("tr", { "data-id": c.id, class: c.state },
-      el("td", {}, orderButton(c.order_id)), el("td", { text: c.payment_status }),
+      el("td", {}, orderButton(c.order_id)),
+      el("td", {}, c.payment_status + " ", el("time", { datetime: c.created_at, title: c.created_at, text: when(c.created_at) })),
       el("td", { class: "state", text: c.state }),
       el("td", {}, String(c.attempts.length), ...faultBadges(c.attempts), ...lastAnswer(c.attempts)),
       el("td", { text: when(c.next_attempt_at) }),
