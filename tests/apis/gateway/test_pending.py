@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -99,14 +100,16 @@ def test_the_pending_rate_leaves_order_payments_pending_but_never_a_generic_paym
 def test_a_pending_payment_survives_a_restart_and_is_still_decided_on_time(
     make_client: MakeClient, store: StoreStub, tmp_path: Path
 ) -> None:
-    # On a frozen clock: the restart takes what it takes, and the payment is decided when
-    # the clock says, not while the second gateway starts on a busy machine.
+    # On a clock frozen at one instant for both gateways: the restart takes what it takes,
+    # and the payment is decided when the clock says, not while the second gateway starts
+    # on a busy machine (a frozen clock of its own would stand at its own start).
     state = str(tmp_path / "account.jsonl")
-    first = make_client(state_file=state, callback_retries=0, clock="frozen")
+    frozen = {"clock": "frozen", "clock_start": datetime(2026, 12, 1, 10, 0, tzinfo=UTC)}
+    first = make_client(state_file=state, callback_retries=0, **frozen)
     rules(first, {"next": 1, "outcome": "pending", "decide_after_ms": 600})
     assert first.post("/payments/orders", json={"order_id": "r", "amount": 7}).status_code == 202
     first.application.extensions["payments_server"].close()
-    second = make_client(state_file=state, callback_retries=0, clock="frozen")
+    second = make_client(state_file=state, callback_retries=0, **frozen)
     assert second.get("/payments/orders/r").get_json()["state"] == "pending"
     listed = second.get("/payments/orders?state=pending").get_json()
     assert ([o["order_id"] for o in listed["orders"]], listed["total"]) == (["r"], 1)
@@ -117,7 +120,7 @@ def test_a_pending_payment_survives_a_restart_and_is_still_decided_on_time(
     wait_for_state(second, "r", "paid")
     assert second.get("/payments/orders?state=pending").get_json()["total"] == 0
     assert balance(second) == Decimal("49993")
-    third = make_client(state_file=state, callback_retries=0)
+    third = make_client(state_file=state, callback_retries=0, **frozen)
     assert third.get("/payments/orders/r").get_json()["state"] == "paid"
 
 
