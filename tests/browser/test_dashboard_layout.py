@@ -139,6 +139,31 @@ def test_the_account_takes_the_pages_width_not_half_of_it(
         assert reset["x"] > facts["x"] + facts["width"] / 2 and reset["y"] < facts["y"] + 40
 
 
+def test_at_400_px_each_table_row_is_a_card_whose_cells_say_their_column(
+    demo: GatewayProcess, make_browser: MakeBrowser
+) -> None:
+    browser = live_at(make_browser, demo.url + "/", 400)
+    wait_for(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#callbacks-table tbody tr"))
+    script = """
+      const row = document.querySelector('#callbacks-table tbody tr');
+      return {head: getComputedStyle(document.querySelector('#callbacks-table thead')).display,
+              row: getComputedStyle(row).display,
+              labels: [...row.cells].map(td => getComputedStyle(td, '::before').content)};"""
+    shown = browser.execute_script(script)
+    assert (shown["head"], shown["row"]) == ("none", "block")
+    assert shown["labels"] == ['"Order"', '"Sent"', '"State"', '"Attempts"', '"Next retry"',
+                               '"Actions"']  # fmt: skip
+    assert sideways(browser) == 0
+    # At 1280 px it is a table again.
+    at_width(browser, 1280)
+    assert (
+        browser.execute_script(
+            "return getComputedStyle(document.querySelector('#callbacks-table tbody tr')).display"
+        )
+        == "table-row"
+    )
+
+
 @pytest.fixture
 def showcase() -> Iterator[GatewayProcess]:
     """What a newcomer has after the README's tour: the default callback URL (no store on

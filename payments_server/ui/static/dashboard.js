@@ -307,6 +307,14 @@
       el("button", { type: "button", text: "Decide: declined", onclick: decide("declined") })];
   }
 
+  // On a narrow screen each row is a card (dashboard.css): every cell says its column.
+  function labelCells(table) {
+    const heads = [...table.tHead.rows[0].cells].map((th) => th.textContent);
+    [...table.tBodies[0].rows].forEach((tr) => [...tr.cells].forEach((td, index) => {
+      td.dataset.label = heads[index] || "";
+    }));
+  }
+
   // ---- pending payments -----------------------------------------------------------------
   async function loadPending() {
     const data = await api("GET", "/payments/orders?state=pending&limit=1000");
@@ -317,6 +325,7 @@
       return el("tr", {}, el("td", {}, orderButton(o.order_id)), el("td", { class: "amount", text: money(waiting.amount) }),
         el("td", { text: when(waiting.at) }), el("td", {}, ...decideButtons(o.order_id, loadPending)));
     }));
+    labelCells($("pending-table"));
   }
 
   // The order opens in a drawer over the page, wherever the click was, with its own URL
@@ -379,6 +388,7 @@
       el("td", {}, String(c.attempts.length), ...faultBadges(c.attempts), ...lastAnswer(c.attempts)),
       el("td", { text: when(c.next_attempt_at) }),
       el("td", {}, ...callbackActions(c)))));
+    labelCells($("callbacks-table"));
   }
 
   // The store's report card (POST /store-check): each check, and for a failed one what was
@@ -602,6 +612,7 @@
       el("td", { class: "state", text: s.state }), el("td", { text: when(s.expires_at) }),
       el("td", {}, ...(s.state === "open" ? [el("button", { type: "button", text: "Expire",
         onclick: async () => { await api("POST", "/checkout/sessions/" + encodeURIComponent(s.id) + "/expire"); await loadSessions(); } })] : [])))));
+    labelCells($("sessions-table"));
   }
 
   function closeDetails() {
