@@ -52,7 +52,7 @@ docs: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy payments_server
+	$(BIN)/mypy payments_server bench
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -6,23 +6,24 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import Any
 
 import requests
 from flask import Flask, jsonify, request
 
 app = Flask(__name__)
 lock = threading.Lock()
-state = {"balance": 50000.0, "transactions": []}
+state: dict[str, Any] = {"balance": 50000.0, "transactions": []}
 CALLBACK_URL = sys.argv[2] if len(sys.argv) > 2 else "http://localhost:8000/payments/confirm"
 
 
 @app.get("/balance")
-def balance():  # type: ignore[no-untyped-def]
+def balance() -> Any:
     return jsonify(status="success", account_id="ACC-001", holder="John Doe",
                    balance=state["balance"])  # fmt: skip
 
 
-def debit(head: dict) -> dict | None:  # type: ignore[type-arg]
+def debit(head: dict[str, Any]) -> dict[str, Any] | None:
     """Take the amount off the float balance; None if it is too low."""
     amount = float(request.get_json()["amount"])
     with lock:
@@ -35,7 +36,7 @@ def debit(head: dict) -> dict | None:  # type: ignore[type-arg]
 
 
 @app.post("/pay")
-def pay():  # type: ignore[no-untyped-def]
+def pay() -> Any:
     transaction = debit({"recipient": request.get_json()["recipient"]})
     if transaction is None:
         return jsonify(status="failed", message="Insufficient funds"), 402
@@ -43,7 +44,7 @@ def pay():  # type: ignore[no-untyped-def]
 
 
 @app.post("/payments/orders")
-def pay_order():  # type: ignore[no-untyped-def]
+def pay_order() -> Any:
     order_id = request.get_json()["order_id"]
     transaction = debit({"order_id": order_id})
     if transaction is None:

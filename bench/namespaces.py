@@ -11,6 +11,7 @@ import argparse
 import gc
 import json
 import time
+from decimal import Decimal
 
 from flask.testing import FlaskClient
 from flat import DEAD_STORE, rss_bytes
@@ -37,7 +38,7 @@ def main() -> None:
     count = parser.parse_args().namespaces
     # No retries: a retry running in the background would be counted against the second.
     app = create_app(Settings(callback_url=DEAD_STORE, max_namespaces=count + 10,
-                              initial_balance=10**9, callback_retries=0))  # fmt: skip
+                              initial_balance=Decimal(10**9), callback_retries=0))  # fmt: skip
     client = app.test_client()
     one = max(payments_per_s(client, "first"), payments_per_s(client, "second"))
     gc.collect()
