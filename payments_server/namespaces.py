@@ -59,6 +59,9 @@ class Namespace:
 # Builds an account for settings: Account.from_settings with the app's surfaces, agent and
 # the shared parts (event publisher, stream slots, store connections).
 AccountFactory = Callable[[Settings, str | None], Account]
+# How often a request to a namespace also looks for idle ones to let go, on the default
+# namespace's clock.
+SWEEP_EVERY = timedelta(seconds=60)
 
 
 class Namespaces:
@@ -81,6 +84,7 @@ class Namespaces:
         self._named: OrderedDict[str, Namespace] = OrderedDict()
         now = self._now()
         self._default = Namespace(DEFAULT, default, NamespaceOptions(), now, now)
+        self._swept_at = now
         self._folder = _folder(self._settings.state_file)
 
     @property
@@ -93,12 +97,19 @@ class Namespaces:
         bad name, 503 past --max-namespaces)."""
         if name == DEFAULT:
             return self.default
+        sweep = False
         with self._lock:
             found = self._named.get(name)
             if found is not None:
-                found.used_at = self._now()
+                now = found.used_at = self._now()
                 self._named.move_to_end(name)
-                return found.account
+                # Idle namespaces go on the requests to the others too, not only when one
+                # is made or listed: at most one look a minute, at the oldest only.
+                sweep = now - self._swept_at >= SWEEP_EVERY
+        if found is not None:
+            if sweep:
+                self._expire()
+            return found.account
         return self.create(name, NamespaceOptions(), exists_ok=True).account
 
     def create(self, name: str, options: NamespaceOptions, *, exists_ok: bool = False) -> Namespace:
@@ -218,9 +229,11 @@ class Namespaces:
         idle = self._settings.namespace_idle
         if idle == 0:
             return
-        oldest = self._now() - timedelta(seconds=idle)
+        now = self._now()
+        oldest = now - timedelta(seconds=idle)
         expired: list[Namespace] = []
         with self._lock:
+            self._swept_at = now
             while self._named:
                 space = next(iter(self._named.values()))
                 if space.used_at > oldest:

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from helpers import MakeClient
 from payments_server import Settings, close_app, create_app
+from payments_server.apis.namespace_routing import NAMESPACES_KEY
 from payments_server.testing import StoreStub
 
 ORDER = {"order_id": "1", "amount": 10}
@@ -160,6 +161,19 @@ def test_an_idle_namespace_expires_on_the_gateways_clock(make_client: MakeClient
     names = [space["name"] for space in client.get("/namespaces").get_json()["namespaces"]]
     assert names == ["default", "fresh"]
     assert balance(client, "/ns/old") == 50000.0  # made anew, empty
+
+
+def test_idle_namespaces_also_go_while_only_others_are_used(make_client: MakeClient) -> None:
+    # Nobody makes or lists a namespace: the requests to the one in use let the idle go.
+    client = make_client(clock="frozen", namespace_idle=600)
+    spaces = client.application.extensions[NAMESPACES_KEY]
+    client.post("/ns/old/payments/orders", json=ORDER)
+    client.get("/ns/busy/balance")
+    client.post("/clock/advance", json={"seconds": 601})
+    assert spaces.get("old") is not None  # nothing has looked yet
+    assert client.get("/ns/busy/balance").status_code == 200
+    assert spaces.get("old") is None
+    assert spaces.get("busy") is not None
 
 
 def test_callbacks_say_their_namespace(client: FlaskClient, store: StoreStub) -> None:
