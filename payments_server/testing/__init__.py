@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from .check_store import check_store
 from .gateway_clock import GatewayClock
-from .gateway_namespace import GatewayNamespace, NamespaceClock
+from .gateway_namespace import GatewayConnection, GatewayNamespace, NamespaceClock
 from .gateway_server import GatewayServer, GatewayServerError
 from .store_stub import CONFIRM_PATH, ReceivedCallback, StoreStub
 
 __all__ = [
     "CONFIRM_PATH",
     "GatewayClock",
+    "GatewayConnection",
     "GatewayNamespace",
     "GatewayServer",
     "GatewayServerError",

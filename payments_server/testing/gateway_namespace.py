@@ -159,7 +159,7 @@ class GatewayNamespace:
             body["callback_url"] = callback_url
         if balance is not None:
             body["balance"] = Decimal(str(balance))
-        made.call("PUT", f"{made.gateway_url}/namespaces/{name}", body, expect=201)
+        made._connection.call("PUT", f"{made.gateway_url}/namespaces/{name}", body, expect=201)
         return made
 
     @property
@@ -171,29 +171,27 @@ class GatewayNamespace:
         """The URL of a path in this namespace: url_for("/balance")."""
         return self.base_url + "/" + path.lstrip("/")
 
-    def request(self, method: str, path: str, body: object = None) -> tuple[int, Any]:
-        """Send one JSON request in this namespace; its status and parsed body."""
-        return self.call(method, self.url_for(path), body)
-
-    def reset(self, balance: Decimal | int | str | None = None) -> None:
-        """Start the namespace again from its balance (or `balance`)."""
-        body = None if balance is None else {"balance": Decimal(str(balance))}
-        self.call("POST", self.url_for("/reset"), body, expect=200)
-
-    def delete(self) -> None:
-        """Forget the namespace on the gateway (a second delete is harmless)."""
-        self.call("DELETE", f"{self.gateway_url}/namespaces/{self.name}", expect=(200, 404))
-
-    def call(
+    def request(
         self,
         method: str,
-        url: str,
+        path: str,
         body: object = None,
         *,
         expect: int | tuple[int, ...] | None = None,
     ) -> tuple[int, Any]:
-        """One JSON request to a URL of the gateway, over this namespace's connection."""
-        return self._connection.call(method, url, body, expect=expect)
+        """Send one JSON request in this namespace; its status and parsed body. Raise
+        AssertionError, with the answer, when the status is not one `expect`ed."""
+        return self._connection.call(method, self.url_for(path), body, expect=expect)
+
+    def reset(self, balance: Decimal | int | str | None = None) -> None:
+        """Start the namespace again from its balance (or `balance`)."""
+        body = None if balance is None else {"balance": Decimal(str(balance))}
+        self.request("POST", "/reset", body, expect=200)
+
+    def delete(self) -> None:
+        """Forget the namespace on the gateway (a second delete is harmless)."""
+        url = f"{self.gateway_url}/namespaces/{self.name}"
+        self._connection.call("DELETE", url, expect=(200, 404))
 
     @contextmanager
     def api_faults(self, *faults: Mapping[str, object]) -> Iterator[None]:
@@ -225,24 +223,22 @@ class NamespaceClock:
 
     def freeze(self) -> None:
         """Stop the clock: nothing falls due until advance()."""
-        self._namespace.call("PUT", self._namespace.url_for("/clock"), {"frozen": True}, expect=200)
+        self._namespace.request("PUT", "/clock", {"frozen": True}, expect=200)
 
     def unfreeze(self) -> None:
         """Let the clock run again from where it stands."""
-        self._namespace.call(
-            "PUT", self._namespace.url_for("/clock"), {"frozen": False}, expect=200
-        )
+        self._namespace.request("PUT", "/clock", {"frozen": False}, expect=200)
 
     def advance(self, seconds: float) -> list[dict[str, str]]:
         """Move the clock on, running what falls due on the way; what ran, in order."""
-        _, body = self._namespace.call(
-            "POST", self._namespace.url_for("/clock/advance"), {"seconds": seconds}, expect=200
+        _, body = self._namespace.request(
+            "POST", "/clock/advance", {"seconds": seconds}, expect=200
         )
         ran: list[dict[str, str]] = body["ran"]
         return ran
 
     def _state(self) -> dict[str, Any]:
-        _, body = self._namespace.call("GET", self._namespace.url_for("/clock"), expect=200)
+        _, body = self._namespace.request("GET", "/clock", expect=200)
         return dict(body)
 
 
