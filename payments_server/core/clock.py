@@ -26,6 +26,14 @@ class ClockRangeError(ValueError):
         super().__init__(f"The clock cannot go past {LATEST.isoformat().replace('+00:00', 'Z')}")
 
 
+class ClockAheadError(ValueError):
+    """Back to real time asked of a clock ahead of it: the clock never goes back."""
+
+    def __init__(self, ahead: timedelta) -> None:
+        super().__init__(ahead)
+        self.ahead = ahead
+
+
 def real_now() -> datetime:
     """The real time, in UTC."""
     return datetime.now(UTC)
@@ -97,6 +105,21 @@ class Clock:
                 self._frozen_at = max(self._frozen_at, moment)
             else:
                 self._lead = max(self._lead, moment - self._real())
+
+    def real_now(self) -> datetime:
+        """The real time, as this clock reads it."""
+        return self._real()
+
+    def run_on_real_time(self) -> None:
+        """Run on real time from now on, neither frozen nor ahead; raise ClockAheadError
+        (changing nothing) when the clock is ahead of real time, since it never goes back."""
+        with self._lock:
+            real = self._real()
+            now = self._frozen_at if self._frozen_at is not None else real + self._lead
+            if now > real:
+                raise ClockAheadError(now - real)
+            self._lead = timedelta(0)
+            self._frozen_at = None
 
     def reset(self, *, frozen: bool) -> None:
         """Back to where it started (real time, or --clock-start), frozen there or running."""

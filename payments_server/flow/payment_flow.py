@@ -207,6 +207,16 @@ class PaymentFlow:
             self.scheduler.clock.unfreeze()
         self.scheduler.wake()
 
+    def clock_to_real_time(self) -> list[Due]:
+        """Bring a clock that is behind real time (frozen, or started in the past) up to it,
+        running what falls due on the way, then run it on real time; the jobs that ran.
+        Raises ClockAheadError, changing nothing, when the clock is ahead of real time."""
+        clock = self.scheduler.clock
+        ran = self.scheduler.advance(clock.real_now())
+        clock.run_on_real_time()
+        self.scheduler.wake()
+        return ran
+
     def advance_clock(self, to: datetime) -> list[Due]:
         """Move the clock to `to`, running what falls due on the way; the jobs that ran."""
         return self.scheduler.advance(to)

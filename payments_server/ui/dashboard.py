@@ -62,6 +62,7 @@ def dashboard() -> Response:
         holder=summary.holder,
         account_id=summary.account_id,
         balance=format_balance(summary.balance),
+        currency=settings.currency,
         callback_url=settings.callback_url,
         development_secret=settings.webhook_secret == DEV_WEBHOOK_SECRET,
         simulation=state.flow.simulation(),

@@ -6,6 +6,7 @@ import itertools
 import socket
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -431,7 +432,7 @@ def test_the_order_drawer_shows_the_api_faults_its_requests_met(
     assert [c.json for c in store.wait_for(1)] == [{"order_id": "L-1", "status": "success"}]
 
 
-def test_the_search_finds_an_order_of_each_api_a_session_and_a_callback(
+def test_the_search_finds_an_order_of_each_api_a_session_a_callback_and_a_card(
     live: tuple[GatewayProcess, StoreStub], make_browser: MakeBrowser
 ) -> None:
     gateway, store = live
@@ -454,11 +455,18 @@ def test_the_search_finds_an_order_of_each_api_a_session_and_a_callback(
                   json={"outcome": "paid"}, timeout=5)  # fmt: skip
     callback_id = requests.get(gateway.url + "/callbacks?order_id=G-1",
                                timeout=5).json()["callbacks"][0]["id"]  # fmt: skip
+    for amount in ("10.00", "5.00"):  # a prepaid card: found by its id, its newest load
+        requests.post(gateway.url + "/cardloader/cards/1/load/",
+                      json={"nonce": "fake-valid-nonce", "amount": amount}, timeout=5)  # fmt: skip
+    newest_load = requests.get(gateway.url + "/payments/orders?limit=1",
+                               timeout=5).json()["orders"][0]["order_id"]  # fmt: skip
+    assert newest_load.startswith("card-1-load-")
     browser = dashboard(gateway, make_browser)
     search = browser.find_element(By.ID, "search")
     for term, title in (("G-1", "Order G-1"), (ticketing, f"Order {ticketing}"),
                         (psp, f"Order {psp}"), ("77", "Order 77"),
-                        (session_id, "Order 77"), (callback_id, "Order G-1")):  # fmt: skip
+                        (session_id, "Order 77"), (callback_id, "Order G-1"),
+                        ("card 1", f"Order {newest_load}"), ("1", f"Order {newest_load}")):  # fmt: skip
         search.clear()
         search.send_keys(term + "\n")  # the keyboard: Enter submits
         wait_for(browser, lambda b, t=title: text(b, "order-title") == t
@@ -501,6 +509,36 @@ def test_a_frozen_clock_shows_in_a_banner_whose_advance_runs_what_falls_due(
     assert [c.json for c in store.received] == [{"order_id": "clock-1", "status": "failed"}]
     state = requests.get(f"{gateway.url}/checkout/sessions/{session['id']}", timeout=5).json()
     assert state["session"]["state"] == "expired"
+    # 60 s ahead of real time: back to real time is refused, saying why; nothing moves.
+    click(browser, "//div[@id='clock-banner']", "Back to real time")
+    wait_for(browser, lambda b: "ahead of real time and never goes back" in text(b, "clock-result"))
+    assert requests.get(gateway.url + "/clock", timeout=5).json()["frozen"] is True
+
+
+def test_back_to_real_time_from_the_banner_runs_what_fell_due_and_hides_the_banner(
+    make_browser: MakeBrowser,
+) -> None:
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    with (
+        StoreStub() as store,
+        GatewayProcess(
+            "--callback-url", store.url, "--clock", "frozen", "--clock-start", an_hour_ago
+        ) as gateway,  # fmt: skip
+    ):
+        session = requests.post(
+            gateway.url + "/checkout/sessions",
+            json={"order_id": "real-1", "amount": 3, "expires_in": 60},
+            timeout=5,
+        ).json()["session"]
+        browser = dashboard(gateway, make_browser)
+        wait_for(browser, lambda b: session["id"] in text(b, "clock-next"))
+        # An hour behind: on real time again, the session's expiry (due 59 minutes ago)
+        # runs on the way, and the banner goes.
+        click(browser, "//div[@id='clock-banner']", "Back to real time")
+        wait_for(browser, lambda b: not b.find_element(By.ID, "clock-banner").is_displayed())
+        assert [c.json for c in store.received] == [{"order_id": "real-1", "status": "failed"}]
+        clock = requests.get(gateway.url + "/clock", timeout=5).json()
+        assert (clock["real_time"], clock["frozen"], clock["scheduled"]) == (True, False, [])
 
 
 def test_reveal_asks_for_the_secret_which_the_page_does_not_carry(

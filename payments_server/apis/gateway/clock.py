@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from flask import Blueprint, Response
 
-from ...core.clock import LATEST, ClockRangeError
+from ...core.clock import LATEST, ClockAheadError, ClockRangeError
 from ...core.jsonio import format_time
 from ...flow.payment_flow import Due
 from ..errors import ApiError
@@ -31,6 +31,7 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:[Zz]|([+-])(\d\d):(\d\d))"
 )
 SHOWN_UPCOMING = 10
+PUT_RULE = 'Body must be {"frozen": true}, {"frozen": false} or {"real_time": true}'
 
 
 @bp.get("/clock")
@@ -40,16 +41,43 @@ def show() -> Response:
 
 
 @bp.put("/clock")
-def set_frozen() -> Response:
-    """Freeze the clock where it is, or let it run again from there."""
+def set_clock() -> Response:
+    """Freeze the clock where it is, let it run again from there, or bring it back to real
+    time (up to it, running what falls due on the way: it never goes back)."""
     body = json_object()
+    state = account()
+    if body == {"real_time": True}:
+        try:
+            ran = state.flow.clock_to_real_time()
+        except ClockAheadError as exc:
+            raise ApiError(409, _ahead_message(exc.ahead)) from None
+        state.events.publish("clock")
+        return _clock_response(ran)
     frozen = body.get("frozen")
     if set(body) != {"frozen"} or not isinstance(frozen, bool):
-        raise ApiError(400, 'Body must be {"frozen": true} or {"frozen": false}')
-    state = account()
+        raise ApiError(400, PUT_RULE)
     state.flow.set_clock_frozen(frozen)
     state.events.publish("clock")
     return _clock_response()
+
+
+def _ahead_message(ahead: timedelta) -> str:
+    return (
+        f"The clock is {_roughly(ahead)} ahead of real time and never goes back: what ran on"
+        " the way would have run in the future. POST /reset starts it over where it started"
+        ' (with the account), or {"frozen": false} lets it run on from where it is'
+    )
+
+
+def _roughly(span: timedelta) -> str:
+    """A span in words, to the minute from 90 s on (a message, not a measurement)."""
+    seconds = span.total_seconds()
+    if seconds < 90:
+        return f"{math.ceil(seconds)} s"
+    days, rest = divmod(round(seconds / 60), 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n]
+    return " ".join(parts)
 
 
 @bp.post("/clock/advance")

@@ -27,6 +27,10 @@
 
   // The namespace's prefix (/ns/<name>), empty for the default: every call stays in it.
   const base = document.body.dataset.base || "";
+  // The account's one currency: every API's amounts are in it.
+  const currency = document.body.dataset.currency || "";
+  // Wide enough for the payment's detail to sit beside the list (dashboard.css).
+  const docked = window.matchMedia("(min-width: 64rem)");
 
   async function api(method, path, body) {
     const options = { method, headers: { Accept: "application/json" } };
@@ -48,6 +52,8 @@
   // Money one way everywhere: two decimals (JSON.parse reads 33.10 as 33.1; amounts this
   // size are exact in a double to the cent).
   function money(value) { return Number(value).toFixed(2); }
+  // Money with its currency, wherever an amount is shown on its own.
+  function priced(value, named) { return money(value) + " " + (named || currency); }
 
   // ---- live updates -------------------------------------------------------------------
   function setConnection(text) { $("connection").textContent = text; }
@@ -94,7 +100,7 @@
   async function refresh() {
     const kinds = new Set(dirty);
     dirty.clear();
-    const jobs = [loadBalance(), loadActivity()];
+    const jobs = [loadBalance(), loadActivity().then(loadPayments)];
     if (kinds.has("decision") || kinds.has("request")) jobs.push(loadPending());
     if (kinds.has("callback") || kinds.has("decision") || kinds.has("request")) jobs.push(loadCallbacks());
     if (kinds.has("session") || kinds.has("request") || kinds.has("decision")) jobs.push(loadSessions());
@@ -266,16 +272,17 @@
     $("order-title").textContent = "Order " + orderId;
     const attempts = record.attempts || [];
     box.append(el("h3", { text: "Payment attempts" }),
-      attempts.length ? el("ul", {}, ...attempts.map((a) => el("li", { text:
-        when(a.at) + " " + a.outcome + " " + money(a.amount) + (a.decline_code ? " (" + a.decline_code + ")" : "") }))) :
+      attempts.length ? el("ul", {}, ...attempts.map((a) => el("li", {},
+        el("time", { datetime: a.at, title: a.at, text: when(a.at) }),
+        " " + words(a.outcome) + " " + priced(a.amount) + (a.decline_code ? " (" + a.decline_code + ")" : "")))) :
         el("p", { text: record.message || "No payment reached the account." }));
-    if (record.transaction) box.append(el("p", { text: "Paid " + money(record.transaction.amount) + "; balance after: " + money(record.transaction.balance_after) }));
+    if (record.transaction) box.append(el("p", { text: "Paid " + priced(record.transaction.amount) + "; balance after: " + priced(record.transaction.balance_after) }));
     const refunds = record.refunds || [];
     if (refunds.length) box.append(el("h3", { text: "Refunds" }), el("ul", {}, ...refunds.map((r) =>
-      el("li", { text: when(r.at) + " refunded " + money(r.amount) }))));
+      el("li", { text: when(r.at) + " refunded " + priced(r.amount) }))));
     (sessions.sessions || []).forEach((s) => box.append(el("h3", { text: "Checkout session" }),
       el("p", {}, el("a", { href: base + "/checkout/" + encodeURIComponent(s.id), text: s.id }),
-        " " + s.state + ", " + money(s.amount) + (s.currency ? " " + s.currency : ""))));
+        " " + s.state + ", " + priced(s.amount, s.currency))));
     if (record.state === "pending") {
       box.append(el("p", { class: "pending", text: "The payment is pending: decide it now." }),
         ...decideButtons(orderId, () => showOrder(orderId)));
@@ -295,6 +302,7 @@
     box.append(el("h3", { text: "Callbacks" }));
     details.forEach((d) => box.append(deliveryDetail(d.callback)));
     $("order").hidden = false;
+    markSelected();
   }
 
   // POST /payments/orders/<id>/decide: what the timer would do, now.
@@ -322,7 +330,7 @@
     $("pending-table").hidden = data.orders.length === 0;
     $("pending-table").tBodies[0].replaceChildren(...data.orders.map((o) => {
       const waiting = o.attempts[o.attempts.length - 1];
-      return el("tr", {}, el("td", {}, orderButton(o.order_id)), el("td", { class: "amount", text: money(waiting.amount) }),
+      return el("tr", {}, el("td", {}, orderButton(o.order_id)), el("td", { class: "amount", text: priced(waiting.amount) }),
         el("td", { text: when(waiting.at) }), el("td", {}, ...decideButtons(o.order_id, loadPending)));
     }));
     labelCells($("pending-table"));
@@ -344,7 +352,14 @@
       return found.httpStatus === 200 ? found.callback.order_id : null;
     }
     const found = await api("GET", "/payments/orders/" + id);
-    return found.httpStatus === 200 ? found.order_id : null;
+    if (found.httpStatus === 200) return found.order_id;
+    // A prepaid card (the card loader's id, "7" or "card 7"): its newest load, whose order
+    // is card-<id>-load-<load>.
+    const card = /^(?:card[ -]?)?(\d+)$/i.exec(term);
+    if (!card) return null;
+    const orders = await api("GET", "/payments/orders?limit=1000");
+    const load = (orders.orders || []).find((o) => String(o.order_id).startsWith("card-" + card[1] + "-load-"));
+    return load ? load.order_id : null;
   }
 
   $("search-form").addEventListener("submit", async (event) => {
@@ -356,14 +371,19 @@
     if (orderId !== null) await openOrderDrawer(orderId);
   });
 
+  // Opened from anywhere on the page: the detail comes into view and takes the focus.
   function openOrderDrawer(orderId) {
     history.replaceState(null, "", "#order=" + encodeURIComponent(orderId));
-    return showOrder(orderId).then(() => $("order-title").focus());
+    return showOrder(orderId).then(() => {
+      $("order").scrollIntoView({ block: "nearest" });
+      $("order-title").focus({ preventScroll: true });
+    });
   }
 
   function closeOrder() {
     openOrder = null;
     $("order").hidden = true;
+    markSelected();
     if (location.hash.startsWith("#order=")) history.replaceState(null, "", location.pathname + location.search);
   }
 
@@ -375,6 +395,66 @@
   $("order-close").addEventListener("click", closeOrder);
   document.addEventListener("keydown", (event) => { if (event.key === "Escape" && !$("order").hidden) closeOrder(); });
   window.addEventListener("hashchange", () => { const id = orderFromUrl(); if (id !== null) showOrder(id); });
+
+  // ---- payments: one list across every API, the selected one's detail beside it ---------
+  // Which API each order came through, as the activity log's requests say (a card load's
+  // order names its card, for when its request has left the log).
+  function apiOf(orderId) {
+    const id = String(orderId);
+    // The oldest request about it made it: later ones (a session completed) may be any API's.
+    const request = entries.findLast((e) => e.kind === "request" && String(e.order_id) === id && e.detail.api);
+    if (request) return request.detail.api;
+    return id.startsWith("card-") && id.includes("-load-") ? "cardloader" : "";
+  }
+
+  async function loadPayments() {
+    const asked = generation;
+    const data = await api("GET", "/payments/orders?limit=100");
+    if (asked !== generation || data.status !== "success") return;
+    $("payments-empty").hidden = data.orders.length > 0;
+    $("payments-list").replaceChildren(...data.orders.map(paymentItem));
+    markSelected();
+  }
+
+  function paymentItem(o) {
+    const last = o.attempts[o.attempts.length - 1];
+    const through = apiOf(o.order_id);
+    const facts = [last ? priced(last.amount) : "", through, last && last.decline_code]
+      .filter(Boolean).join(" · ");
+    const button = el("button", { type: "button", class: "payment " + o.state, "data-order": o.order_id,
+      "aria-controls": "order", onclick: () => choosePayment(o.order_id, !docked.matches) },
+      el("span", { class: "payment-id", text: o.order_id }),
+      el("span", { class: "payment-state", text: words(o.state) }),
+      el("span", { class: "payment-facts", text: facts }),
+      last ? el("time", { datetime: last.at, title: last.at, text: when(last.at) }) : "");
+    return el("li", {}, button);
+  }
+
+  // From the list: beside it (the focus stays in the list for the arrow keys), or over the
+  // page on a narrow screen, where the detail takes the focus.
+  function choosePayment(orderId, focusDetail) {
+    if (focusDetail) return openOrderDrawer(orderId);
+    history.replaceState(null, "", "#order=" + encodeURIComponent(orderId));
+    return showOrder(orderId);
+  }
+
+  function markSelected() {
+    $("payments-list").querySelectorAll("button.payment").forEach((button) => {
+      if (openOrder !== null && button.dataset.order === String(openOrder)) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
+    });
+  }
+
+  $("payments-list").addEventListener("keydown", (event) => {
+    const buttons = [...$("payments-list").querySelectorAll("button.payment")];
+    const at = buttons.indexOf(document.activeElement);
+    const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1 }[event.key];
+    if (at < 0 || to === undefined || !buttons[to]) return;
+    event.preventDefault();
+    buttons[to].focus();
+    // Beside the list, the detail follows the focus; over it (a phone), Enter opens it.
+    if (docked.matches) choosePayment(buttons[to].dataset.order, false);
+  });
 
   // ---- callbacks ------------------------------------------------------------------------
   async function loadCallbacks() {
@@ -569,6 +649,14 @@
     await loadClock();
   });
 
+  $("clock-real").addEventListener("click", async () => {
+    const answer = await api("PUT", "/clock", { real_time: true });
+    $("clock-result").textContent = answer.status === "success"
+      ? "Back on real time; ran " + answer.ran.length + (answer.ran.length === 1 ? " job" : " jobs")
+      : answer.message;
+    await loadClock();
+  });
+
   function numberOr(text, fallback) { return text.trim() === "" ? fallback : Number(text); }
 
   $("simulation-form").addEventListener("submit", async (event) => {
@@ -607,7 +695,7 @@
     const data = await api("GET", "/checkout/sessions");
     $("sessions-table").tBodies[0].replaceChildren(...data.sessions.map((s) => el("tr", { "data-id": s.id },
       el("td", {}, el("a", { href: base + "/checkout/" + encodeURIComponent(s.id), text: s.id })),
-      el("td", {}, orderButton(s.order_id)), el("td", { class: "amount", title: s.currency || "", text: money(s.amount) }),
+      el("td", {}, orderButton(s.order_id)), el("td", { class: "amount", text: priced(s.amount, s.currency) }),
       el("td", { class: "api", text: s.api }),
       el("td", { class: "state", text: s.state }), el("td", { text: when(s.expires_at) }),
       el("td", {}, ...(s.state === "open" ? [el("button", { type: "button", text: "Expire",

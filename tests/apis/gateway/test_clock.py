@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -80,15 +80,57 @@ def test_advance_to_a_time_reads_rfc_3339_and_a_passed_time_moves_nothing(
     }
 
 
-@pytest.mark.parametrize("body", [{}, {"frozen": "yes"}, {"frozen": True, "now": 1}, [True]])
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"frozen": "yes"}, {"frozen": True, "now": 1}, [True], {"real_time": False},
+     {"real_time": True, "frozen": False}],
+)  # fmt: skip
 def test_a_bad_put_is_a_400(client: FlaskClient, body: object) -> None:
     answer = client.put("/clock", json=body)
     assert answer.status_code == 400
     assert answer.get_json()["message"] in {
-        'Body must be {"frozen": true} or {"frozen": false}',
+        'Body must be {"frozen": true}, {"frozen": false} or {"real_time": true}',
         "Request body must be a JSON object",
     }
     assert client.get("/clock").get_json()["frozen"] is False
+
+
+def test_back_to_real_time_catches_a_clock_that_is_behind_up_running_what_falls_due(
+    make_client: MakeClient, store: StoreStub
+) -> None:
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    client = make_client(clock="frozen", clock_start=an_hour_ago)
+    created = client.post(
+        "/checkout/sessions", json={"order_id": "r-1", "amount": 5, "expires_in": 900}
+    ).get_json()["session"]
+    answer = client.put("/clock", json={"real_time": True})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert (body["frozen"], body["real_time"], body["scheduled"]) == (False, True, [])
+    assert body["ran"] == [{"kind": "session_expiry", "id": created["id"],
+                            "due_at": created["expires_at"]}]  # fmt: skip
+    assert at(body["now"]) >= datetime.now(UTC) - timedelta(seconds=5)
+    assert [callback.json for callback in store.received] == [
+        {"order_id": "r-1", "status": "failed"}
+    ]
+    assert client.get("/clock").get_json()["real_time"] is True
+
+
+def test_back_to_real_time_is_refused_for_a_clock_ahead_of_it_and_changes_nothing(
+    frozen: FlaskClient,
+) -> None:
+    advance(frozen, 2 * 3600 + 5 * 60)
+    before = frozen.get("/clock").get_json()
+    answer = frozen.put("/clock", json={"real_time": True})
+    assert answer.status_code == 409
+    message = answer.get_json()["message"]
+    # Frozen a moment ago at real time, then 2 h 5 min on: ahead by that, to the minute.
+    assert message == (
+        "The clock is 2 h 5 min ahead of real time and never goes back: what ran on the way"
+        " would have run in the future. POST /reset starts it over where it started (with"
+        ' the account), or {"frozen": false} lets it run on from where it is'
+    )
+    assert frozen.get("/clock").get_json() == before
 
 
 def test_a_session_expires_when_the_clock_reaches_it(frozen: FlaskClient, store: StoreStub) -> None:
