@@ -104,7 +104,7 @@ class GatewayProcess:
     def start(self, timeout: float = 15.0) -> GatewayProcess:
         """Start the server and wait for its startup line."""
         self.process = subprocess.Popen(
-            [sys.executable, *self.command, *self.args],
+            self.argv(),
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,
@@ -114,6 +114,10 @@ class GatewayProcess:
         threading.Thread(target=self._read, daemon=True).start()
         self.wait_for_line(self.ready, timeout)
         return self
+
+    def argv(self) -> list[str]:
+        """The command line that starts it."""
+        return [sys.executable, *self.command, *self.args]
 
     def _read(self) -> None:
         assert self.process and self.process.stderr

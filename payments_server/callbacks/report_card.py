@@ -75,8 +75,12 @@ class Report:
             if result.passed is False:
                 lines += [f"      sent:     {result.sent}", f"      received: {result.received}",
                           f"      fix:      {result.fix}"]  # fmt: skip
-        count = sum(result.passed is False for result in self.results)
-        lines += ["", "every check passed" if count == 0 else f"{count} check(s) failed"]
+        marks = [result.passed for result in self.results]
+        passed, failed, skipped = marks.count(True), marks.count(False), marks.count(None)
+        # Counted, so that a run that skipped most checks never reads as a clean bill.
+        lines += ["", f"{len(marks)} checks: {passed} passed, {failed} failed, {skipped} skipped"]
+        if skipped:
+            lines.append("each skipped check says above what it needs to run")
         return "\n".join(lines)
 
 
