@@ -37,35 +37,80 @@ def _find() -> tuple[str, str] | str:
     return binary, driver
 
 
+def _start(binary: str, driver: str, profile: Path, javascript: bool) -> webdriver.Chrome:
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    if not javascript:
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2}
+        )
+    browser = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    browser.implicitly_wait(0)
+    return browser
+
+
+def _fresh(browser: webdriver.Chrome) -> bool:
+    """The browser as a new one starts: one blank tab at the usual size, no cookies, no
+    emulation, no console left; False if it cannot be brought back (then it is quit)."""
+    try:
+        first, *others = browser.window_handles
+        for handle in others:
+            browser.switch_to.window(handle)
+            browser.close()
+        browser.switch_to.window(first)
+        browser.get("about:blank")  # its page's streams and timers end here
+        browser.delete_all_cookies()
+        browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": []})
+        browser.set_window_size(900, 1100)
+        browser.get_log("browser")  # read, so the next test's failure shows only its own
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def _kept_browsers() -> Iterator[dict[bool, webdriver.Chrome]]:
+    """One idle browser per kind (scripts on or off) for this worker's tests to take in
+    turn: starting Chromium costs most of a second of CPU, and about 50 tests use one."""
+    kept: dict[bool, webdriver.Chrome] = {}
+    yield kept
+    for browser in kept.values():
+        browser.quit()
+
+
 @pytest.fixture
-def make_browser(tmp_path: Path) -> Iterator[MakeBrowser]:
-    """Start browsers (javascript=False for one with scripts off); all quit afterwards."""
+def make_browser(
+    _kept_browsers: dict[bool, webdriver.Chrome], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MakeBrowser]:
+    """Browsers for a test (javascript=False for one with scripts off), each as a new one
+    starts (no cookies, one blank tab, no emulation): the worker's kept one of its kind if
+    it is idle, else a new one; afterwards kept for the next test, or quit."""
     found = _find()
     if isinstance(found, str):
         if os.environ.get("CI") == "true":
             pytest.fail(found)
         pytest.skip(found)
     binary, driver = found
-    started: list[webdriver.Chrome] = []
+    used: list[tuple[bool, webdriver.Chrome]] = []
 
     def start(javascript: bool = True) -> webdriver.Chrome:
-        options = webdriver.ChromeOptions()
-        options.binary_location = binary
-        for flag in FLAGS:
-            options.add_argument(flag)
-        options.add_argument(f"--user-data-dir={tmp_path / f'profile-{len(started)}'}")
-        if not javascript:
-            options.add_experimental_option(
-                "prefs", {"profile.managed_default_content_settings.javascript": 2}
-            )
-        browser = webdriver.Chrome(options=options, service=Service(executable_path=driver))
-        browser.implicitly_wait(0)
-        started.append(browser)
+        browser = _kept_browsers.pop(javascript, None)
+        if browser is None:
+            browser = _start(binary, driver, tmp_path_factory.mktemp("profile"), javascript)
+        used.append((javascript, browser))
         return browser
 
     yield start
-    for browser in started:
-        browser.quit()
+    for javascript, browser in used:
+        if javascript not in _kept_browsers and _fresh(browser):
+            _kept_browsers[javascript] = browser
+        else:
+            browser.quit()
 
 
 @pytest.fixture

@@ -95,11 +95,15 @@ def test_after_a_decline_another_card_pays_on_the_same_page(
 ) -> None:
     gateway, store, session, browser = page(live, make_browser)
     fill(browser, number)
+    browser.find_element(By.ID, "name").send_keys("Ada Lovelace")
     click(browser, "Pay")
     wait_for(browser, ready.presence_of_element_located((By.CSS_SELECTOR, ".declined .decline")))
     assert browser.find_element(By.CSS_SELECTOR, ".declined code").text == code
     assert browser.current_url == session["url"]  # the same page, the form again
-    assert browser.find_element(By.ID, "number").get_attribute("value") == ""
+    # The number and the CVC cleared, the expiry and the name kept.
+    values = {field: browser.find_element(By.ID, field).get_attribute("value")
+              for field in ("number", "cvc", "expiry", "name")}  # fmt: skip
+    assert values == {"number": "", "cvc": "", "expiry": "12/35", "name": "Ada Lovelace"}
     assert store.received == []  # the store hears only how the session ends
     fill(browser, "4242424242424242")
     click(browser, "Pay")

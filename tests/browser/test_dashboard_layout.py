@@ -199,7 +199,8 @@ def focused(browser: webdriver.Chrome) -> str:
         "return document.activeElement.dataset.order || document.activeElement.id"))  # fmt: skip
 
 
-@pytest.mark.parametrize(("width", "scheme"), [(400, "light"), (1280, "dark")])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [400, 1280])
 def test_one_list_of_every_apis_payments_and_the_chosen_ones_detail_by_mouse_and_keyboard(
     every_api: GatewayProcess, make_browser: MakeBrowser, width: int, scheme: str
 ) -> None:
@@ -248,6 +249,13 @@ def test_one_list_of_every_apis_payments_and_the_chosen_ones_detail_by_mouse_and
         ActionChains(browser).send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ENTER).perform()
         wait_for(browser, lambda b: text(b, "order-title") == f"Order {rows[2][0]}")
         assert focused(browser) == "order-title"
+    # Find, in the header, opens each API's order by its id, by keyboard (Enter).
+    search = browser.find_element(By.ID, "search")
+    for row in rows:
+        search.clear()
+        search.send_keys(row[0] + Keys.ENTER)
+        wait_for(browser, lambda b, shown=row[0]: text(b, "order-title") == f"Order {shown}"
+                 and "Payment attempts" in text(b, "order-detail"))  # fmt: skip
     # Whole words, nothing sideways, and axe finds nothing in this theme at this width.
     broken = browser.execute_script(
         "return [...document.querySelectorAll('th, .payment-state, .payment-facts, button')]"

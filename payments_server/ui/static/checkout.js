@@ -1,5 +1,6 @@
 // The payment page without this file is complete: plain forms. This fills the form from
-// the test-card table, counts down, and follows the session live (expired or finished
+// the test-card table, keeps the expiry and the name across a decline, counts down, and
+// follows the session live (expired or finished
 // elsewhere, the page shows it without a reload).
 "use strict";
 (function () {
@@ -17,6 +18,27 @@
       document.getElementById("number").focus();
     });
   });
+
+  // After a decline the form comes back (after a redirect, so that a reload sends nothing
+  // twice) with the expiry and the name this tab typed put back; the number and the CVC
+  // are never kept, here or anywhere.
+  const form = document.querySelector("form.card");
+  const kept = "payments_server:checkout:" + id;
+  if (form) {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(kept) || "{}");
+      sessionStorage.removeItem(kept);
+      if (document.querySelector(".declined")) {
+        ["expiry", "name"].forEach(function (name) {
+          const input = document.getElementById(name);
+          if (!input.value && typeof saved[name] === "string") input.value = saved[name];
+        });
+      }
+      form.addEventListener("submit", function () {
+        sessionStorage.setItem(kept, JSON.stringify({ expiry: document.getElementById("expiry").value, name: document.getElementById("name").value }));
+      });
+    } catch (error) { /* no storage in this browser: the fields are typed again */ }
+  }
 
   const left = document.querySelector("[data-seconds]");
   if (left) {
