@@ -169,7 +169,7 @@ def test_at_400_px_each_table_row_is_a_card_whose_cells_say_their_column(
 @pytest.fixture
 def every_api() -> Iterator[GatewayProcess]:
     """A gateway holding one payment of each API, oldest first: gateway, ticketing, PSP,
-    article, card loader."""
+    article, card loader; then a checkout session nobody has tried to pay."""
     dead = f"http://127.0.0.1:{free_port()}/payments/confirm"
     with GatewayProcess("--callback-url", dead, "--callback-schedule", "600") as gateway:
         url = gateway.url
@@ -190,6 +190,9 @@ def every_api() -> Iterator[GatewayProcess]:
                       json={"outcome": "paid"}, timeout=5)  # fmt: skip
         requests.post(url + "/cardloader/cards/1/load/",
                       json={"nonce": "fake-valid-nonce", "amount": "10.00"}, timeout=5)  # fmt: skip
+        # A checkout session nobody has tried to pay yet: in the list as open.
+        requests.post(url + "/checkout/sessions", json={"order_id": "S-1", "amount": 5},
+                      timeout=5)  # fmt: skip
         yield gateway
 
 
@@ -212,10 +215,12 @@ def test_one_list_of_every_apis_payments_and_the_chosen_ones_detail_by_mouse_and
     )
     browser.get(every_api.url + "/")
     items = "#payments-list button.payment"
-    wait_for(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, items)) == 5
+    wait_for(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, items)) == 6
              and "ticketing" in text(b, "payments-list"))  # fmt: skip
-    rows = [e.text.split("\n") for e in browser.find_elements(By.CSS_SELECTOR, items)]
+    rows = [e.text.split("\n") for e in browser.find_elements(By.CSS_SELECTOR, items)][1:]
     # Newest first, each with its state, amount and currency, and the API it came through.
+    opened = browser.find_element(By.CSS_SELECTOR, items).text.split("\n")
+    assert opened[:3] == ["S-1", "open", "5.00 USD · gateway"]
     assert [(row[0], row[1], row[2]) for row in rows] == [
         (rows[0][0], "paid", "10.00 USD · cardloader"),
         ("77", "paid", "25.50 USD · article"),
@@ -225,7 +230,7 @@ def test_one_list_of_every_apis_payments_and_the_chosen_ones_detail_by_mouse_and
     ]
     assert rows[0][0].startswith("card-1-load-")
     # The mouse: the detail of the one clicked.
-    browser.find_elements(By.CSS_SELECTOR, items)[1].click()
+    browser.find_elements(By.CSS_SELECTOR, items)[2].click()
     wait_for(browser, lambda b: text(b, "order-title") == "Order 77"
              and "Paid 25.50 USD" in text(b, "order-detail"))  # fmt: skip
     chosen = browser.find_element(By.CSS_SELECTOR, items + "[aria-current='true']")
@@ -239,19 +244,22 @@ def test_one_list_of_every_apis_payments_and_the_chosen_ones_detail_by_mouse_and
         wait_for(browser, lambda b: text(b, "order-title") == f"Order {rows[2][0]}")
         assert focused(browser) == rows[2][0]
         ActionChains(browser).send_keys(Keys.HOME).perform()
-        wait_for(browser, lambda b: text(b, "order-title") == f"Order {rows[0][0]}")
+        wait_for(browser, lambda b: text(b, "order-title") == "Order S-1"
+                 and "Checkout session" in text(b, "order-detail"))  # fmt: skip
     else:
         # Over the page, taking the focus; Escape gives the list back.
         assert focused(browser) == "order-title"
         browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
         wait_for(browser, lambda b: not b.find_element(By.ID, "order").is_displayed())
         browser.execute_script("document.querySelector(arguments[0]).focus()", items)
-        ActionChains(browser).send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ENTER).perform()
+        ActionChains(browser).send_keys(
+            Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ENTER
+        ).perform()
         wait_for(browser, lambda b: text(b, "order-title") == f"Order {rows[2][0]}")
         assert focused(browser) == "order-title"
     # Find, in the header, opens each API's order by its id, by keyboard (Enter).
     search = browser.find_element(By.ID, "search")
-    for row in rows:
+    for row in [opened, *rows]:
         search.clear()
         search.send_keys(row[0] + Keys.ENTER)
         wait_for(browser, lambda b, shown=row[0]: text(b, "order-title") == f"Order {shown}"

@@ -353,6 +353,9 @@
     }
     const found = await api("GET", "/payments/orders/" + id);
     if (found.httpStatus === 200) return found.order_id;
+    // An order with a checkout session nobody has tried to pay yet.
+    const started = await api("GET", "/checkout/sessions?order_id=" + id);
+    if ((started.sessions || []).length) return started.sessions[0].order_id;
     // A prepaid card (the card loader's id, "7" or "card 7"): its newest load, whose order
     // is card-<id>-load-<load>.
     const card = /^(?:card[ -]?)?(\d+)$/i.exec(term);
@@ -409,24 +412,38 @@
 
   async function loadPayments() {
     const asked = generation;
-    const data = await api("GET", "/payments/orders?limit=100");
+    const [data, started] = await Promise.all([api("GET", "/payments/orders?limit=100"),
+      api("GET", "/checkout/sessions?limit=100")]);
     if (asked !== generation || data.status !== "success") return;
-    $("payments-empty").hidden = data.orders.length > 0;
-    $("payments-list").replaceChildren(...data.orders.map(paymentItem));
+    const rows = data.orders.map((o) => {
+      const last = o.attempts[o.attempts.length - 1];
+      return { id: String(o.order_id), state: o.state, at: last ? last.at : "", amount: last && last.amount,
+        api: apiOf(o.order_id), code: last && last.decline_code };
+    });
+    // A checkout session nobody has tried to pay yet is a payment too: open, or ended
+    // unpaid (expired, canceled). Its order has no record until someone tries.
+    const listed = new Set(rows.map((row) => row.id));
+    (started.sessions || []).forEach((s) => {
+      if (listed.has(String(s.order_id))) return;
+      listed.add(String(s.order_id));
+      rows.push({ id: String(s.order_id), state: s.state, at: s.created_at, amount: s.amount,
+        currency: s.currency, api: s.api });
+    });
+    rows.sort((a, b) => b.at.localeCompare(a.at));  // ISO 8601 in UTC: newest first
+    $("payments-empty").hidden = rows.length > 0;
+    $("payments-list").replaceChildren(...rows.slice(0, 100).map(paymentItem));
     markSelected();
   }
 
-  function paymentItem(o) {
-    const last = o.attempts[o.attempts.length - 1];
-    const through = apiOf(o.order_id);
-    const facts = [last ? priced(last.amount) : "", through, last && last.decline_code]
-      .filter(Boolean).join(" · ");
-    const button = el("button", { type: "button", class: "payment " + o.state, "data-order": o.order_id,
-      "aria-controls": "order", onclick: () => choosePayment(o.order_id, !docked.matches) },
-      el("span", { class: "payment-id", text: o.order_id }),
-      el("span", { class: "payment-state", text: words(o.state) }),
+  function paymentItem(row) {
+    const facts = [row.amount !== undefined && row.amount !== null ? priced(row.amount, row.currency) : "",
+      row.api, row.code].filter(Boolean).join(" · ");
+    const button = el("button", { type: "button", class: "payment " + row.state, "data-order": row.id,
+      "aria-controls": "order", onclick: () => choosePayment(row.id, !docked.matches) },
+      el("span", { class: "payment-id", text: row.id }),
+      el("span", { class: "payment-state", text: words(row.state) }),
       el("span", { class: "payment-facts", text: facts }),
-      last ? el("time", { datetime: last.at, title: last.at, text: when(last.at) }) : "");
+      row.at ? el("time", { datetime: row.at, title: row.at, text: when(row.at) }) : "");
     return el("li", {}, button);
   }
 
