@@ -4,7 +4,6 @@ made by a worker, settlement on the clock, and a card number that never comes ba
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime
 from decimal import Decimal
 
@@ -283,12 +282,9 @@ def test_the_payables_worker_ends_when_idle_and_a_new_one_starts_on_demand(
     assert not worker.working
     assert create(psp)[0] == 201
     assert len(listed(psp, "payables")) == 1  # a worker made it
-    deadline = threading.Event()
-    timer = threading.Timer(5, deadline.set)
-    timer.start()
-    while worker.working and not deadline.is_set():
-        deadline.wait(0.01)
-    timer.cancel()
+    thread = worker._thread  # the worker's own thread: it ends once idle for IDLE_END
+    assert thread is not None
+    thread.join(5)
     assert not worker.working
     assert create(psp)[0] == 201
     assert len(listed(psp, "payables")) == 2
