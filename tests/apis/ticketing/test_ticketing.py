@@ -58,6 +58,24 @@ def test_a_payment_succeeds_with_the_controllers_camel_case_answer(client: Flask
     assert listed == [payment]
 
 
+def test_the_platforms_front_end_gets_its_success_and_a_guest_checkout_its_400(
+    client: FlaskClient,
+) -> None:
+    # The platform's web front end (frontend/lib/api/payment.ts, processPayment): fetch's
+    # default Accept, no reservationId when the cart has none; success read from the JSON,
+    # and on a refusal its errorMessage or error, else "Payment failed: <status> <text>".
+    shop = {"orderId": ORDER, "customerId": CUSTOMER, "amount": 12.5, "currency": "USD",
+            "paymentMethod": "credit_card"}  # fmt: skip
+    status, content_type, body = post(client, shop, Accept="*/*")
+    assert (status, content_type) == (200, JSON)
+    assert isinstance(body, dict) and (body["success"], body["errorMessage"]) == (True, None)
+    assert body["payment"]["status"] == "succeeded"
+    # A guest checkout sends customerId "guest-user", which binds to no Guid: the
+    # controller's text, which the front end does not read, so it shows its own words.
+    guest = post(client, {**shop, "customerId": "guest-user"}, Accept="*/*")
+    assert guest == (400, "text/plain; charset=utf-8", "Payment request is required")
+
+
 def test_property_names_bind_in_any_case_and_amounts_may_be_strings(client: FlaskClient) -> None:
     pascal = {"OrderId": ORDER.upper(), "CUSTOMERID": CUSTOMER, "Amount": "10.00",
               "PaymentMethod": "debit_card", "Unknown": [1, 2]}  # fmt: skip
