@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -92,3 +95,15 @@ def run_curl(command: str, documented: str, base: str) -> tuple[int, object]:
 STORE_PROJECT_PLUGINS = (
     "-p", "no:randomly", "-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio",
 )  # fmt: skip
+
+
+def build_site(into: Path) -> subprocess.CompletedProcess[str]:
+    """Build the documentation site from docs/ and mkdocs.yml into `into`/site, strict."""
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "docs", into / "docs")
+    shutil.copy(root / "mkdocs.yml", into)
+    zensical = Path(sys.executable).with_name("zensical")
+    return subprocess.run(
+        [str(zensical), "build", "--strict"], cwd=into, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip

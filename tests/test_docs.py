@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway_process import GatewayProcess
-from helpers import STORE_PROJECT_PLUGINS, exact_json, masked
+from helpers import STORE_PROJECT_PLUGINS, build_site, exact_json, masked
 from payments_server.testing import StoreStub
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -64,13 +64,7 @@ def test_the_clock_page_shows_every_clock_operation() -> None:
 
 
 def test_the_site_builds_strict_and_reads_offline(tmp_path: Path) -> None:
-    zensical = Path(sys.executable).with_name("zensical")
-    shutil.copytree(DOCS, tmp_path / "docs")
-    shutil.copy(DOCS.parent / "mkdocs.yml", tmp_path)
-    built = subprocess.run(
-        [str(zensical), "build", "--strict"], cwd=tmp_path, capture_output=True, text=True,
-        timeout=120, check=False,
-    )  # fmt: skip
+    built = build_site(tmp_path)
     assert built.returncode == 0, built.stdout + built.stderr
     pages = sorted((tmp_path / "site").glob("*.html"))
     assert {page.stem for page in pages} >= {path.stem for path in DOCS.glob("*.md")}
