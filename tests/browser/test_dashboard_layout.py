@@ -326,3 +326,17 @@ def test_screenshots_on_clean_demo_data_with_no_accessibility_violations(
     assert violations == [], [(v["id"], v["nodes"][0]["target"]) for v in violations]
     shot = screenshot(browser, "dashboard" if scheme == "light" else "dashboard-dark")
     assert shot.stat().st_size > 10_000
+
+
+def test_a_time_on_another_day_says_its_date(make_browser: MakeBrowser) -> None:
+    # A clock started in 2020: "7/19/2020, 10:26:23 PM", not a bare "10:26:23 PM".
+    start = "2020-07-19T22:26:23.000Z"
+    with GatewayProcess("--clock-start", start, "--clock", "frozen") as gateway:
+        requests.post(gateway.url + "/payments/orders", json={"order_id": "old-1", "amount": 1},
+                      timeout=5)  # fmt: skip
+        browser = live_at(make_browser, gateway.url + "/", 1280)
+        shown = "#payments-list button.payment time"
+        wait_for(browser, lambda b: b.find_elements(By.CSS_SELECTOR, shown))
+        time = browser.find_element(By.CSS_SELECTOR, shown)
+        assert time.get_attribute("title") == start
+        assert "2020" in time.text and time.text != time.get_attribute("title")

@@ -46,7 +46,13 @@
   }
 
   // Times one way everywhere: the browser's local time, its UTC original on hover (title).
-  function when(text) { return text ? new Date(text).toLocaleTimeString() : ""; }
+  // The time alone for today, the date too for any other day (a clock moved, a state file
+  // from last week).
+  function when(text) {
+    if (!text) return "";
+    const moment = new Date(text);
+    return moment.toDateString() === new Date().toDateString() ? moment.toLocaleTimeString() : moment.toLocaleString();
+  }
   function whenDay(text) { return text ? new Date(text).toLocaleString() : ""; }
   function words(kind) { return String(kind).replaceAll("_", " "); }
   // Money one way everywhere: two decimals (JSON.parse reads 33.10 as 33.1; amounts this
