@@ -125,10 +125,23 @@ class GatewayProcess:
             self._lines.put(line.rstrip("\n"))
         self._lines.put(None)
 
-    def wait_for_line(self, text: str, timeout: float = 10.0) -> str:
-        """Wait for a stderr line containing `text`; fail with what was printed."""
+    def mark(self) -> int:
+        """Where the lines printed so far end: wait_for_line(since=) looks only after it."""
+        while True:
+            try:
+                line = self._lines.get_nowait()
+            except queue.Empty:
+                return len(self.lines)
+            if line is None:
+                self._lines.put(None)  # the end stays for whoever waits next
+                return len(self.lines)
+            self.lines.append(line)
+
+    def wait_for_line(self, text: str, timeout: float = 10.0, since: int = 0) -> str:
+        """Wait for a stderr line containing `text` (from line `since` on, a mark());
+        fail with what was printed."""
         deadline = time.monotonic() + timeout
-        for line in self.lines:
+        for line in self.lines[since:]:
             if text in line:
                 return line
         while (remaining := deadline - time.monotonic()) > 0:

@@ -189,10 +189,11 @@ def test_a_hold_outlasts_the_clients_timeout_and_the_request_still_happens(
     call = CALLS[surface]
     faults({"route": call.route, "fault": "hold", "delay_ms": 600, "count": 1})
     before = held(gateway, call)
+    mark = gateway.mark()  # the module's gateway: earlier tests' lines are before this
     with pytest.raises(requests.exceptions.ReadTimeout):
         send(gateway, call, timeout=0.2)
     # The held request finishes on the server after the client left: its access line says when.
-    gateway.wait_for_line(f'"{call.method} {call.path}" ', timeout=5)
+    gateway.wait_for_line(f'"{call.method} {call.path}" 20', timeout=5, since=mark)
     assert held(gateway, call) == before + 1
 
 

@@ -12,7 +12,7 @@ from ...core.checkout_session import CheckoutSession, SessionState
 from ...core.jsonio import format_time
 from ...core.money import AmountError, parse_amount
 from ...core.refusals import OrderAlreadyPaidError
-from ...core.transactions import ORDER_ID_RULE, OrderId, as_order_id
+from ...core.transactions import MAX_ORDER_ID_LENGTH, ORDER_ID_RULE, OrderId, as_order_id
 from ..errors import ApiError
 from ..responses import json_response
 from ..web import account, json_object, url_field
@@ -66,6 +66,12 @@ def create_session() -> Response:
             break
         except OrderAlreadyPaidError:
             continue
+    else:
+        raise ApiError(
+            409,
+            f"Transaction {transaction_id!r} is paid already, and its id is too long to be paid"
+            f" again under an order id of its own (at most {MAX_ORDER_ID_LENGTH} characters)",
+        )
     return json_response(
         {
             "payment_url": f"{request.url_root}checkout/{session.id}",
@@ -93,10 +99,14 @@ def status(transaction_id: str) -> Response:
 
 
 def _orders_for(transaction_id: OrderId) -> Iterator[OrderId]:
-    """The order ids a transaction may be paid under: its own, then 1~2, 1~3, ..."""
+    """The order ids a transaction may be paid under: its own, then 1~2, 1~3, ... as long
+    as they are order ids (255 characters at most)."""
     yield transaction_id
     for again in itertools.count(2):
-        yield f"{transaction_id}~{again}"
+        order_id = f"{transaction_id}~{again}"
+        if len(order_id) > MAX_ORDER_ID_LENGTH:
+            return  # no order id is longer: the reference cannot be paid again
+        yield order_id
 
 
 def status_of(session: CheckoutSession) -> str:

@@ -175,6 +175,26 @@ def test_a_shop_that_starts_again_pays_its_transaction_ids_again(
     assert balance(client) == Decimal(50000) - 2 * Decimal(str(ARTICLE_BODY["amount"]))
 
 
+@pytest.mark.parametrize("reference", ["0" * 255, int("9" * 254), "x" * 254])
+def test_a_reference_too_long_to_be_paid_again_under_its_own_order_is_a_409(
+    client: FlaskClient, store: StoreStub, reference: object
+) -> None:
+    first = session_of(create(client, store, transaction_id=reference))
+    client.post(f"/checkout/sessions/{first}/complete", json={"outcome": "paid"})
+    # reference~2 would be longer than an order id may be (found by the fuzzer: a session
+    # listed with an order id of 257 characters).
+    again = client.post("/article/create-session",
+                        json={**ARTICLE_BODY, "callback_url": store.url, "transaction_id": reference})  # fmt: skip
+    assert again.status_code == 409
+    assert again.get_json() == {
+        "error": f"Transaction {reference!r} is paid already, and its id is too long to be paid"
+        " again under an order id of its own (at most 255 characters)"
+    }
+    listed = client.get("/checkout/sessions").get_json()["sessions"]
+    assert [session["order_id"] for session in listed] == [reference]
+    assert balance(client) == Decimal(50000) - Decimal(str(ARTICLE_BODY["amount"]))
+
+
 def test_the_index_lists_each_api_with_its_base_url(client: FlaskClient) -> None:
     index = client.get("/", headers={"Accept": "application/json"}).get_json()
     assert [(a["id"], a["base_url"]) for a in index["apis"]] == [
