@@ -150,9 +150,11 @@ class Ledger(Replay):
         note: Note | None = None,
         *,
         funded: bool = True,
+        api: str | None = None,
     ) -> Transaction:
         """Debit an order once, recording the attempt whatever its outcome (with `note`'s
-        keys on its state-file line); with `funded` False the money comes from outside the
+        keys on its state-file line, and `api`, the API it came through, on the order);
+        with `funded` False the money comes from outside the
         account (a card the PSP charges): the order is paid, and neither the balance nor the
         spending window moves. Raises
         OrderAlreadyPaidError or OrderPendingError (nothing recorded), PaymentPendingError
@@ -175,22 +177,23 @@ class Ledger(Replay):
                     OrderAttempt(at, amount, AttemptOutcome.PENDING),
                     pending=wait,
                     note=note,
+                    api=api,
                 )
                 self._decided(what, order_id, amount, "pending", Decline("", answer.reason))
                 raise PaymentPendingError(order_id, amount, answer.after_ms, due)
             declined = _as_decline(answer)
             if declined is not None:
                 attempt = OrderAttempt(at, amount, AttemptOutcome.DECLINED, declined.code)
-                self._attempt(order_id, attempt, note=note)
+                self._attempt(order_id, attempt, note=note, api=api)
                 self._decided(what, order_id, amount, "declined", declined)
                 raise PaymentDeclinedError(declined.code)
             if not funded:
                 paid = Transaction(amount.sent, self._balance, None, order_id)
                 attempt = OrderAttempt(at, amount, AttemptOutcome.PAID)
-                self._attempt(order_id, attempt, paid, note=note, funded=False)
+                self._attempt(order_id, attempt, paid, note=note, funded=False, api=api)
                 self._decided(what, order_id, amount, "paid")
                 return paid
-            return self._charge(order_id, amount, at, note)
+            return self._charge(order_id, amount, at, note, api)
 
     def refund(self, order_id: OrderId, amount: Amount | None = None) -> OrderRecord:
         """Give back `amount` (default: all that is left) of a paid order's payment.
@@ -255,7 +258,12 @@ class Ledger(Replay):
         return [(r.order_id, r.pending.due) for r in records if r.pending]
 
     def _charge(
-        self, order_id: OrderId, amount: Amount, at: datetime, note: Note | None = None
+        self,
+        order_id: OrderId,
+        amount: Amount,
+        at: datetime,
+        note: Note | None = None,
+        api: str | None = None,
     ) -> Transaction:
         """Debit an order under the limits and the balance, recording the attempt."""
         what = f"order {order_id}"
@@ -264,7 +272,10 @@ class Ledger(Replay):
             self._window.check(limits, amount.value)
         except LimitExceededError as exc:
             self._attempt(
-                order_id, OrderAttempt(at, amount, AttemptOutcome.LIMIT_EXCEEDED), note=note
+                order_id,
+                OrderAttempt(at, amount, AttemptOutcome.LIMIT_EXCEEDED),
+                note=note,
+                api=api,
             )
             self._decided(what, order_id, amount, "limit_exceeded", exc)
             raise
@@ -272,11 +283,11 @@ class Ledger(Replay):
             transaction = self._transaction(amount, order_id=order_id)
         except InsufficientFundsError:
             attempt = OrderAttempt(at, amount, AttemptOutcome.INSUFFICIENT_FUNDS)
-            self._attempt(order_id, attempt, note=note)
+            self._attempt(order_id, attempt, note=note, api=api)
             self._decided(what, order_id, amount, "insufficient_funds")
             raise
         self._attempt(
-            order_id, OrderAttempt(at, amount, AttemptOutcome.PAID), transaction, note=note
+            order_id, OrderAttempt(at, amount, AttemptOutcome.PAID), transaction, note=note, api=api
         )
         self._window.add(limits, amount.value)
         self._decided(what, order_id, amount, "paid", balance=transaction)
@@ -326,13 +337,17 @@ class Ledger(Replay):
         pending: PendingOrder | None = None,
         note: Note | None = None,
         funded: bool = True,
+        api: str | None = None,
     ) -> None:
         """Record an attempt (first in the state file, with `note`'s keys); any attempt but
         a pending one ends the order's pending payment. An unfunded payment's transaction
-        is the order's, and not the account's."""
+        is the order's, and not the account's. The order keeps the first `api` it is given
+        (the API it came through)."""
         noted = None if note is None else note(attempt)
         if self._journal is not None:
             event: dict[str, Any] = {"event": "order", **attempt.to_json(), "order_id": order_id}
+            if api is not None:
+                event["api"] = api
             if transaction is not None and funded:
                 event["balance_after"] = transaction.balance_after
             if not funded:
@@ -344,7 +359,7 @@ class Ledger(Replay):
             self._write(event)
         if transaction is not None and funded:
             self._commit(transaction)
-        record = self._record(order_id).attempted(attempt, transaction)
+        record = self._record(order_id).attempted(attempt, transaction, api)
         if transaction is not None and not funded:
             record = replace(record, funded=False)
         self._keep_order(record, pending)

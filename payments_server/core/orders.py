@@ -84,6 +84,8 @@ class OrderRecord:
     # False when a card outside the account paid it (an API whose real system has no
     # balance): the account has nothing of it to give back.
     funded: bool = True
+    # The API its first attempt came through ("gateway", "psp", ...), if it was told.
+    api: str | None = None
 
     @property
     def paid(self) -> bool:
@@ -107,11 +109,15 @@ class OrderRecord:
         return replace(self, refunds=(*self.refunds, refund))
 
     def attempted(
-        self, attempt: OrderAttempt, transaction: Transaction | None = None
+        self, attempt: OrderAttempt, transaction: Transaction | None = None, api: str | None = None
     ) -> OrderRecord:
-        """This record with one more attempt (and the transaction, if it paid)."""
+        """This record with one more attempt (and the transaction, if it paid; the API, if
+        it had none)."""
         return replace(
-            self, attempts=(*self.attempts, attempt), transaction=transaction or self.transaction
+            self,
+            attempts=(*self.attempts, attempt),
+            transaction=transaction or self.transaction,
+            api=self.api or api,
         )
 
     @property
@@ -133,4 +139,5 @@ class OrderRecord:
             "attempts": [attempt.to_json() for attempt in self.attempts],
             "refunds": [refund.to_json() for refund in self.refunds],
             "amount_refunded": format_balance(self.refunded),
+            "api": self.api,
         }

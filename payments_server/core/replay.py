@@ -81,7 +81,10 @@ class Replay:
             transaction = self._transaction(amount, order_id=order_id)
             _check_balance_after(event, transaction)
             self._commit(transaction)
-        record = self._record(order_id).attempted(attempt, transaction)
+        api = event.get("api")
+        if api is not None and not isinstance(api, str):
+            raise ValueError("an order event with an api that is not text")
+        record = self._record(order_id).attempted(attempt, transaction, api)
         if transaction is not None and event.get("funded") is False:
             record = replace(record, funded=False)
         self._keep_order(record, pending)

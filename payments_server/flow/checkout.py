@@ -137,6 +137,7 @@ class Checkout:
                     else _not_pending(self.flow.simulator.decide(session.order_id))
                 ),
                 note,
+                api=session.api,
             )
             if noted:
                 return noted[0], True

@@ -116,10 +116,15 @@ class PaymentFlow:
         except DECLINES as exc:
             return Declined(exc)
 
-    def pay_order(self, order_id: OrderId, amount: Amount, url: str | None = None) -> Outcome:
-        """Pay for an order once, then tell the store (at `url`, or the callback URL)."""
+    def pay_order(
+        self, order_id: OrderId, amount: Amount, url: str | None = None, api: str | None = None
+    ) -> Outcome:
+        """Pay for an order once, then tell the store (at `url`, or the callback URL); `api`
+        is the API it came through, kept on the order."""
         self.wait_latency()
-        outcome = self.charge_order(order_id, amount, lambda: self.simulator.decide(order_id))
+        outcome = self.charge_order(
+            order_id, amount, lambda: self.simulator.decide(order_id), api=api
+        )
         return self.tell_store(order_id, outcome, url)
 
     def charge(
@@ -132,6 +137,7 @@ class PaymentFlow:
         latency: bool = True,
         funded: bool = True,
         event: EventOf | None = None,
+        api: str | None = None,
     ) -> Outcome:
         """An API's payment of an order, telling no store: the simulated latency (unless the
         API waited it already), then under the account's lock the decision (`decide`, or the
@@ -139,11 +145,14 @@ class PaymentFlow:
         keys on the attempt's state-file line; published on Kafka when decided. With `funded`
         False the money is not the account's (the API's real system has no balance): the
         order is paid, and no balance or limit is looked at. `event` gives the API's own
-        Kafka event of a decided payment (its key and value) instead of the gateway's."""
+        Kafka event of a decided payment (its key and value) instead of the gateway's.
+        `api` is the API it came through, kept on the order."""
         if latency:
             self.wait_latency()
         decision = decide or (lambda: self.simulator.decide(order_id))
-        return self.charge_order(order_id, amount, decision, note, funded=funded, event=event)
+        return self.charge_order(
+            order_id, amount, decision, note, funded=funded, event=event, api=api
+        )
 
     def decision_for(self, order_id: OrderId) -> Decline | HoldPending | None:
         """The simulation's decision for an order's payment: declined, held pending, or
@@ -255,12 +264,16 @@ class PaymentFlow:
         *,
         funded: bool = True,
         event: EventOf | None = None,
+        api: str | None = None,
     ) -> Outcome:
         """Decide and charge under the account's lock, recording the attempt (with `note`'s
-        keys on its state-file line); tell nobody yet. A pending payment is scheduled."""
+        keys on its state-file line, and the API it came through on the order); tell nobody
+        yet. A pending payment is scheduled."""
         outcome: Outcome
         try:
-            outcome = Paid(self.ledger.pay_order(order_id, amount, decide, note, funded=funded))
+            outcome = Paid(
+                self.ledger.pay_order(order_id, amount, decide, note, funded=funded, api=api)
+            )
         except PaymentPendingError as exc:
             self.schedule_decision(exc.order_id, exc.due)
             return Pending(exc.order_id, exc.amount, exc.after_ms, exc.due)

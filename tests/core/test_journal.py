@@ -136,6 +136,9 @@ def test_a_torn_last_line_is_dropped_with_a_warning(
          "line 2: a payment without a recipient"),
         (START_LINE + '{"event":"order","order_id":1,"amount":1,"outcome":"won","at":"x"}\n',
          "line 2: an order event without a valid outcome and time"),
+        (START_LINE + '{"event":"order","order_id":1,"amount":1,"outcome":"declined",'
+         '"at":"2026-11-22T10:00:00.000Z","api":7}\n',
+         "line 2: an order event with an api that is not text"),
         ('{"event":"reset","balance":10}\n'
          '{"event":"order","order_id":1,"amount":1,"outcome":"paid",'
          '"at":"2026-11-22T10:00:00.000Z","balance_after":9}\n'

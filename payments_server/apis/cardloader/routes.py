@@ -121,6 +121,7 @@ def _load(card: PrepaidCard, nonce: str, amount: Decimal) -> Response:
             note=lambda _attempt: {EVENT: load.to_event(card.id)},
             latency=False,  # waited before the card's lock, below
             funded=False,  # Braintree charges the customer's card: the one account has no part
+            api=API,
         )
 
     # The simulated latency before the card's lock: other loads of the card need not wait it.

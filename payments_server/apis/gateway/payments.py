@@ -21,6 +21,7 @@ from ..web import (
     optional_json_object,
     page_limit,
 )
+from .surface_id import API
 
 bp = Blueprint("payments", __name__)
 
@@ -78,7 +79,7 @@ def pay() -> Response:
 def pay_order() -> Response:
     """Pay for a store order once, then tell the store how it went."""
     order_id, amount = order_fields(json_object())
-    outcome = account().flow.pay_order(order_id, amount)
+    outcome = account().flow.pay_order(order_id, amount, api=API)
     if isinstance(outcome, Pending):
         # No debit and no callback yet: both come when the payment is decided.
         return json_response(

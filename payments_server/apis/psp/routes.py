@@ -98,6 +98,7 @@ def _charge(new: NewTransaction) -> Response:
         decide=state.flow.simulated_decline,
         note=lambda _attempt: {TRANSACTION_EVENT: transaction.to_json()},
         funded=False,
+        api=API,
     )
     if isinstance(outcome, Paid):
         payouts().book.add_transaction(transaction)

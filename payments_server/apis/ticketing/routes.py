@@ -88,7 +88,7 @@ def _pay(payment_request: PaymentRequest, amount: Amount, currency: str) -> Resp
     outcome = state.flow.charge(
         order_id, amount,
         decide=lambda: test_amount(amount.value) or state.flow.decision_for(order_id),
-        note=lambda _attempt: {NOTE: record.to_json()}, funded=False, event=event,
+        note=lambda _attempt: {NOTE: record.to_json()}, funded=False, event=event, api=API,
     )  # fmt: skip
     if isinstance(outcome, Pending):
         return answer(200, True, payments().add(record), None)

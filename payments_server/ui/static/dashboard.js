@@ -406,14 +406,13 @@
   window.addEventListener("hashchange", () => { const id = orderFromUrl(); if (id !== null) showOrder(id); });
 
   // ---- payments: one list across every API, the selected one's detail beside it ---------
-  // Which API each order came through, as the activity log's requests say (a card load's
-  // order names its card, for when its request has left the log).
-  function apiOf(orderId) {
-    const id = String(orderId);
-    // The oldest request about it made it: later ones (a session completed) may be any API's.
+  // Which API an order came through: the order says so (GET /payments/orders "api"); one
+  // kept by an older version does not, and the activity log's oldest request about it may.
+  function apiOf(order) {
+    if (order.api) return order.api;
+    const id = String(order.order_id);
     const request = entries.findLast((e) => e.kind === "request" && String(e.order_id) === id && e.detail.api);
-    if (request) return request.detail.api;
-    return id.startsWith("card-") && id.includes("-load-") ? "cardloader" : "";
+    return request ? request.detail.api : "";
   }
 
   async function loadPayments() {
@@ -424,7 +423,7 @@
     const rows = data.orders.map((o) => {
       const last = o.attempts[o.attempts.length - 1];
       return { id: String(o.order_id), state: o.state, at: last ? last.at : "", amount: last && last.amount,
-        api: apiOf(o.order_id), code: last && last.decline_code };
+        api: apiOf(o), code: last && last.decline_code };
     });
     // A checkout session nobody has tried to pay yet is a payment too: open, or ended
     // unpaid (expired, canceled). Its order has no record until someone tries.

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask.testing import FlaskClient
+
+from helpers import MakeClient
+from payments_server.apis.web import EXTENSION_KEY
+
+TICKET = "9c5b94b1-35ad-49bb-b118-8e8fc24abf80"
 
 
 def listed(client: FlaskClient, query: str = "") -> dict:  # type: ignore[type-arg]
@@ -110,3 +117,31 @@ def test_a_bad_query_is_a_400(client: FlaskClient, query: str, message: str) -> 
         400,
         {"status": "failed", "message": message},
     )
+
+
+def test_each_order_names_the_api_it_came_through_and_keeps_it_after_a_restart(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    state = str(tmp_path / "account.jsonl")
+    client = make_client(state_file=state)
+    client.post("/payments/orders", json={"order_id": "G-1", "amount": 2})
+    client.post("/ticketing/payments", json={
+        "orderId": TICKET, "customerId": "6b29fc40-ca47-1067-b31d-00dd010662da", "amount": 3})  # fmt: skip
+    client.post("/psp/transactions", headers={"x-customer-id": "1"}, json={
+        "description": "x", "amount": "400", "payment_method": "credit_card",
+        "card_number": "4111111111111111", "card_holder_name": "A",
+        "card_expiration_date": "10/35", "card_verification_code": "123"})  # fmt: skip
+    created = client.post("/article/create-session", json={
+        "amount": 5, "currency": "USD", "callback_url": "http://127.0.0.1:9/cb",
+        "transaction_id": 77}).get_json()  # fmt: skip
+    session = created["payment_url"].rsplit("/", 1)[1]
+    client.post(f"/checkout/sessions/{session}/complete", json={"outcome": "paid"})
+    client.post("/cardloader/cards/1/load/", json={"nonce": "fake-valid-nonce", "amount": "6.00"})
+    # A gateway checkout session, completed: the session's API.
+    opened = client.post("/checkout/sessions", json={"order_id": "S-1", "amount": 1}).get_json()
+    client.post(f"/checkout/sessions/{opened['session']['id']}/complete", json={"outcome": "paid"})
+    expected = ["gateway", "cardloader", "article", "psp", "ticketing", "gateway"]
+    assert [order["api"] for order in listed(client)["orders"]] == expected
+    client.application.extensions[EXTENSION_KEY].close()
+    again = make_client(state_file=state)
+    assert [order["api"] for order in listed(again)["orders"]] == expected

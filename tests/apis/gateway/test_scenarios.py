@@ -52,7 +52,7 @@ def test_a_paid_order_has_a_record_with_its_transaction_and_callback(
         """{"status": "success", "order_id": "abc123def456", "state": "paid", "amount": 179.98,
             "transaction": {"order_id": "abc123def456", "amount": 179.98,
                             "balance_after": 49820.02},
-            "refunds": [], "amount_refunded": 0.0}"""
+            "refunds": [], "amount_refunded": 0.0, "api": "gateway"}"""
     )
 
 
