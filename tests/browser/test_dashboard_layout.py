@@ -63,6 +63,21 @@ def sideways(browser: webdriver.Chrome) -> int:
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth"))  # fmt: skip
 
 
+def broken_words(browser: webdriver.Chrome, selector: str) -> list[str]:
+    """The text of each element shown that breaks across lines or is cut off."""
+    return list(browser.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].filter(e => e.offsetParent !== null"
+        " && (e.getClientRects().length > 1 || e.scrollWidth > e.clientWidth + 1))"
+        ".map(e => e.textContent)", selector))  # fmt: skip
+
+
+def axe_violations(browser: webdriver.Chrome) -> list[tuple[str, object]]:
+    """What axe finds on the page as it stands: each rule broken, and its first element."""
+    axe = Axe(browser)
+    axe.inject()
+    return [(v["id"], v["nodes"][0]["target"]) for v in axe.run()["violations"]]
+
+
 @pytest.mark.parametrize("width", [400, 1280])
 def test_the_clicked_order_opens_in_view_with_its_own_url_at_each_width(
     demo: GatewayProcess, make_browser: MakeBrowser, width: int
@@ -118,11 +133,7 @@ def test_retries_are_one_row_money_reads_one_way_and_headers_stay_whole(
     amounts = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "td.amount")]
     assert amounts == ["33.10 USD", "7.00 USD"]
     assert text(browser, "balance") == "49808.02"
-    broken = browser.execute_script(
-        "return [...document.querySelectorAll('th')].filter(th => th.offsetParent !== null"
-        " && th.getClientRects().length > 1 || th.scrollWidth > th.clientWidth + 1)"
-        ".map(th => th.textContent)")  # fmt: skip
-    assert broken == []
+    assert broken_words(browser, "th") == []
     assert sideways(browser) == 0
 
 
@@ -265,16 +276,9 @@ def test_one_list_of_every_apis_payments_and_the_chosen_ones_detail_by_mouse_and
         wait_for(browser, lambda b, shown=row[0]: text(b, "order-title") == f"Order {shown}"
                  and "Payment attempts" in text(b, "order-detail"))  # fmt: skip
     # Whole words, nothing sideways, and axe finds nothing in this theme at this width.
-    broken = browser.execute_script(
-        "return [...document.querySelectorAll('th, .payment-state, .payment-facts, button')]"
-        ".filter(e => e.offsetParent !== null && (e.getClientRects().length > 1"
-        " || e.scrollWidth > e.clientWidth + 1)).map(e => e.textContent)")  # fmt: skip
-    assert broken == []
+    assert broken_words(browser, "th, .payment-state, .payment-facts, button") == []
     assert sideways(browser) == 0
-    axe = Axe(browser)
-    axe.inject()
-    violations = axe.run()["violations"]
-    assert violations == [], [(v["id"], v["nodes"][0]["target"]) for v in violations]
+    assert axe_violations(browser) == []
 
 
 @pytest.fixture
@@ -320,10 +324,7 @@ def test_screenshots_on_clean_demo_data_with_no_accessibility_violations(
     wait_for(
         browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr")) == 1
     )
-    axe = Axe(browser)
-    axe.inject()
-    violations = axe.run()["violations"]
-    assert violations == [], [(v["id"], v["nodes"][0]["target"]) for v in violations]
+    assert axe_violations(browser) == []
     shot = screenshot(browser, "dashboard" if scheme == "light" else "dashboard-dark")
     assert shot.stat().st_size > 10_000
 
