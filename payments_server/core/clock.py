@@ -30,7 +30,7 @@ class ClockAheadError(ValueError):
     """Back to real time asked of a clock ahead of it: the clock never goes back."""
 
     def __init__(self, ahead: timedelta) -> None:
-        super().__init__(ahead)
+        super().__init__(f"the clock is {ahead} ahead of real time, and it never goes back")
         self.ahead = ahead
 
 

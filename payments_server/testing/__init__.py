@@ -3,6 +3,7 @@ and the report card of a store's callback endpoint."""
 
 from __future__ import annotations
 
+from ..core.clock import ClockAheadError
 from .check_store import check_store
 from .gateway_clock import GatewayClock
 from .gateway_namespace import GatewayConnection, GatewayNamespace, NamespaceClock
@@ -11,6 +12,7 @@ from .store_stub import CONFIRM_PATH, ReceivedCallback, StoreStub
 
 __all__ = [
     "CONFIRM_PATH",
+    "ClockAheadError",
     "GatewayClock",
     "GatewayConnection",
     "GatewayNamespace",

@@ -37,6 +37,12 @@ class GatewayClock:
         self._gateway.clock.unfreeze()
         self._gateway.scheduler.wake()
 
+    def back_to_real_time(self) -> list[Due]:
+        """Bring a clock that is behind real time up to it, running what falls due on the
+        way, and run it on real time; what ran. Raises ClockAheadError, changing nothing,
+        for a clock ahead of real time: it never goes back."""
+        return self._gateway.flow.clock_to_real_time()
+
     def advance(self, seconds: float = 0.0, *, to: datetime | None = None) -> list[Due]:
         """Move the clock on by `seconds` (or to `to`), running what falls due on the way;
         return what ran, in order. Callbacks have been sent when it returns."""

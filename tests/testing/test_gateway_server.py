@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,8 @@ import requests
 from flask import Blueprint
 
 from payments_server import Settings
-from payments_server.testing import GatewayServer, GatewayServerError, StoreStub
+from payments_server.testing import ClockAheadError, GatewayServer, GatewayServerError, StoreStub
+from payments_server.testing.gateway_namespace import GatewayNamespace
 
 OTHER_SECRET = "whsec_YS1zdG9yZS1zZWNyZXQtZm9yLWxpdmUtdGVzdHMhIQ=="
 
@@ -132,3 +134,28 @@ def test_wait_for_names_what_arrived_when_it_times_out(store: StoreStub) -> None
     with pytest.raises(TimeoutError, match="store stub received 0 requests, expected 1"):
         store.wait_for(1, timeout=0.2)
     assert time.monotonic() - started < 2
+
+
+def test_the_kits_clocks_come_back_to_real_time_and_refuse_when_ahead(store: StoreStub) -> None:
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with GatewayServer(callback_url=store.url, clock="frozen", clock_start=an_hour_ago) as server:
+        session = requests.post(server.url + "/checkout/sessions", timeout=5,
+                                json={"order_id": "k-1", "amount": 2, "expires_in": 60})  # fmt: skip
+        ran = server.clock.back_to_real_time()
+        assert [(due.kind, due.key) for due in ran] == [
+            ("session_expiry", session.json()["session"]["id"])
+        ]
+        assert not server.clock.frozen and server.gateway.clock.real
+        server.clock.freeze()
+        server.clock.advance(600)
+        with pytest.raises(ClockAheadError, match="ahead of real time, and it never goes back"):
+            server.clock.back_to_real_time()
+        # The same through HTTP, in a namespace of its own (its clock starts where the
+        # gateway's did: an hour behind, frozen).
+        space = GatewayNamespace.create(server.url, "kit-clock")
+        assert space.clock.back_to_real_time() == []
+        assert space.clock.frozen is False
+        space.clock.freeze()
+        space.clock.advance(600)
+        with pytest.raises(AssertionError, match="never goes back"):
+            space.clock.back_to_real_time()
