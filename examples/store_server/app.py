@@ -20,7 +20,7 @@ import requests
 import simplejson
 from flask import Flask, Response, request
 from standardwebhooks import Webhook, WebhookVerificationError
-from waitress import serve
+from waitress import create_server
 
 # payments_server's development secret; set PAYMENTS_WEBHOOK_SECRET if the gateway has another.
 DEV_SECRET = "whsec_cGF5bWVudHNfc2VydmVyLWRldi1zZWNyZXQtbm90LWZvci1wcm9k"
@@ -213,12 +213,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     app = create_store(os.environ.get("PAYMENTS_WEBHOOK_SECRET", DEV_SECRET), args.gateway_url)
+    # Bound before it says so: a script that waits for the line finds the port answering.
+    try:
+        server = create_server(app, host=args.host, port=args.port, threads=8)
+    except OSError as exc:
+        print(f"store_server: cannot listen on {args.host}:{args.port}: {exc.strerror}"
+              " (is a store running there already? choose another with --port)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     print(
         f"store_server listening on http://{args.host}:{args.port}; open /shop to buy",
         file=sys.stderr,
         flush=True,
     )
-    serve(app, host=args.host, port=args.port, threads=8, _quiet=True)
+    server.run()  # until Ctrl+C, which waitress takes as the end
     return 0
 
 
