@@ -214,3 +214,16 @@ def test_check_store_refuses_a_store_on_another_machine_unless_allowed() -> None
         "payments-server check-store: error: shop.example is not on this machine: give"
         " --allow-remote to check it"
     )
+
+
+def test_a_store_whose_port_is_taken_says_so_in_one_line() -> None:
+    with StoreProcess() as store:
+        taken = subprocess.run(
+            [sys.executable, str(EXAMPLES / "store_server" / "app.py"), "--port", str(store.port)],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    assert taken.returncode == 2
+    assert taken.stderr.splitlines() == [
+        f"store_server: cannot listen on 127.0.0.1:{store.port}: Address already in use"
+        " (is a store running there already? choose another with --port)"
+    ]
