@@ -257,6 +257,13 @@ def test_one_list_of_every_apis_payments_and_the_chosen_ones_detail_by_mouse_and
         ActionChains(browser).send_keys(Keys.HOME).perform()
         wait_for(browser, lambda b: text(b, "order-title") == "Order S-1"
                  and "Checkout session" in text(b, "order-detail"))  # fmt: skip
+        # A payment made meanwhile redraws the list: the focus stays on the same payment.
+        requests.post(every_api.url + "/payments/orders", json={"order_id": "late-1", "amount": 1},
+                      timeout=5)  # fmt: skip
+        wait_for(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, items)) == 7)
+        assert focused(browser) == "S-1"
+        ActionChains(browser).send_keys(Keys.ARROW_UP).perform()
+        wait_for(browser, lambda b: text(b, "order-title") == "Order late-1")
     else:
         # Over the page, taking the focus; Escape gives the list back.
         assert focused(browser) == "order-title"

@@ -436,8 +436,14 @@
     });
     rows.sort((a, b) => b.at.localeCompare(a.at));  // ISO 8601 in UTC: newest first
     $("payments-empty").hidden = rows.length > 0;
+    // Redrawn live: the payment that had the keyboard's focus keeps it.
+    const focused = $("payments-list").contains(document.activeElement) ? document.activeElement.dataset.order : null;
     $("payments-list").replaceChildren(...rows.slice(0, 100).map(paymentItem));
     markSelected();
+    if (focused !== null) {
+      const again = [...$("payments-list").querySelectorAll("button.payment")].find((b) => b.dataset.order === focused);
+      if (again) again.focus();
+    }
   }
 
   function paymentItem(row) {
