@@ -83,7 +83,7 @@ def test_advance_to_a_time_reads_rfc_3339_and_a_passed_time_moves_nothing(
 @pytest.mark.parametrize(
     "body",
     [{}, {"frozen": "yes"}, {"frozen": True, "now": 1}, [True], {"real_time": False},
-     {"real_time": True, "frozen": False}],
+     {"real_time": True, "frozen": False}, {"real_time": 1}],
 )  # fmt: skip
 def test_a_bad_put_is_a_400(client: FlaskClient, body: object) -> None:
     answer = client.put("/clock", json=body)
