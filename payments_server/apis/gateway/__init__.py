@@ -22,7 +22,6 @@ from . import (
     store_check,
 )  # fmt: skip
 from .query import refuse_unknown_query_parameters
-from .surface_id import API
 
 BLUEPRINTS = (payments, orders, refunds, callbacks, simulation, checkout, activity, clock, spec,
               store_check, namespaces)  # fmt: skip
@@ -43,7 +42,7 @@ class OrderPathConverter(PathConverter):
 class GatewayApi(Surface):
     """payments_server's own API: the account, orders, refunds, callbacks, sessions, clock."""
 
-    id = API
+    id = payments.API
     title = "payments_server's own API"
     base_url = ""
     docs = "docs/api.md"
