@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -61,6 +62,19 @@ def click(browser: webdriver.Chrome, text: str) -> None:
     browser.find_element(By.XPATH, f"//button[normalize-space()='{text}']").click()
 
 
+def pay_and_land_on_the_store(
+    browser: webdriver.Chrome, store: StoreStub, session: dict[str, Any]
+) -> list[Any]:
+    """Pay on the page: the customer is back on the store's success_url, and the store was
+    told success once; the callbacks it got."""
+    click(browser, "Pay")
+    wait_for(browser, ready.url_contains("/thanks"))
+    assert browser.current_url == f"{store.base_url}/thanks?session={session['id']}"
+    callbacks = [c for c in store.received if c.method == "POST"]
+    assert [c.json for c in callbacks] == [{"order_id": "web-1", "status": "success"}]
+    return callbacks
+
+
 def wait_for(browser: webdriver.Chrome, condition: Callable[[webdriver.Chrome], object]) -> None:
     WebDriverWait(browser, 10).until(condition)
 
@@ -76,11 +90,7 @@ def test_the_success_card_pays_and_lands_on_the_store_with_a_signed_callback(
     browser.find_element(By.CSS_SELECTOR, "button.fill[data-number='4242424242424242']").click()
     assert browser.find_element(By.ID, "number").get_attribute("value") == "4242424242424242"
     screenshot(browser, "checkout")
-    click(browser, "Pay")
-    wait_for(browser, ready.url_contains("/thanks"))
-    assert browser.current_url == f"{store.base_url}/thanks?session={session['id']}"
-    callbacks = [c for c in store.received if c.method == "POST"]
-    assert [c.json for c in callbacks] == [{"order_id": "web-1", "status": "success"}]
+    callbacks = pay_and_land_on_the_store(browser, store, session)
     assert callbacks[0].signature_valid
     balance = requests.get(gateway.url + "/balance", timeout=5).json()["balance"]
     assert balance == 49957.5
@@ -106,11 +116,7 @@ def test_after_a_decline_another_card_pays_on_the_same_page(
     assert values == {"number": "", "cvc": "", "expiry": "12/35", "name": "Ada Lovelace"}
     assert store.received == []  # the store hears only how the session ends
     fill(browser, "4242424242424242")
-    click(browser, "Pay")
-    wait_for(browser, ready.url_contains("/thanks"))
-    assert browser.current_url == f"{store.base_url}/thanks?session={session['id']}"
-    callbacks = [c for c in store.received if c.method == "POST"]
-    assert [c.json for c in callbacks] == [{"order_id": "web-1", "status": "success"}]
+    pay_and_land_on_the_store(browser, store, session)
     shown = requests.get(gateway.url + f"/checkout/sessions/{session['id']}", timeout=5).json()
     assert [(a["outcome"], a["decline_code"]) for a in shown["session"]["attempts"]] == [
         ("declined", code), ("paid", None),
