@@ -66,6 +66,10 @@ def serve_granian(
     )  # fmt: skip
     shutdown = native.WorkerSignal()
     loop = loops.get("auto")
+    # Accepted connections inherit it: an answer granian writes in more than one piece (a
+    # static file, an event stream) would otherwise wait on Nagle's algorithm for the
+    # client's delayed ACK, 40 ms per answer on a kept-alive connection.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     # granian closes the descriptor it is given when it stops: give it its own.
     holder = native.SocketHolder(os.dup(listener.fileno()), False, BACKLOG)
     # hyper's header read timeout also closes a kept-alive connection left idle that long.
