@@ -83,6 +83,8 @@ def profile(url: str, pid: int, seconds: float, script: str | None) -> tuple[Cou
         parts: Counter[str] = Counter()
         for line in raw.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue  # a line cut short as py-spy stopped (seen once in a few runs)
             parts[part_of(stack)] += int(count)
     total = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     return parts, round(total * seconds)
