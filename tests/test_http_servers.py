@@ -51,8 +51,13 @@ def _server_side_of(client: socket.socket) -> socket.socket:
     wanted = client.getsockname()
     for name in os.listdir("/proc/self/fd"):
         try:
-            candidate = socket.socket(fileno=os.dup(int(name)))
+            copy = os.dup(int(name))
         except OSError:
+            continue  # the listing's own descriptor, closed by now
+        try:
+            candidate = socket.socket(fileno=copy)
+        except OSError:
+            os.close(copy)
             continue  # not a socket
         try:
             if candidate.type == socket.SOCK_STREAM and candidate.getpeername() == wanted:
