@@ -13,7 +13,10 @@ INTRO = """# OpenAPI reference
 
 Every operation of every API the gateway speaks, from the OpenAPI 3.1 document it serves
 at `GET /openapi.json` (load that into Swagger UI, an HTTP client or a contract test for
-the schemas). This page is made from it by `tools/openapi_reference.py` (`make docs`).
+the schemas). Its links lead from an answer to what can be done next with it: a pending
+payment to its decision, an order to its callback's retry or its refund, a session to its
+completion, a prepaid card to its load; a stateful fuzzer such as schemathesis follows
+them. This page is made from it by `tools/openapi_reference.py` (`make docs`).
 """
 
 

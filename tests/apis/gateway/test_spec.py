@@ -267,3 +267,70 @@ def test_an_order_another_api_declined_in_its_own_words_conforms(client: FlaskCl
         "paymentMethod": "credit_card"})  # fmt: skip
     body = conforms(client.get("/payments/orders"), "/payments/orders", "GET")
     assert body["orders"][0]["attempts"][0]["decline_code"] == "amount_too_large"
+
+
+def _operations_by_id() -> dict[str, tuple[str, str]]:
+    return {
+        operation["operationId"]: (method.upper(), path)
+        for path, item in SPEC["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def _evaluate(expression: str, path_params: dict[str, str], sent: Any, answer: Any) -> str:
+    """An OpenAPI runtime expression, as a client following the link evaluates it."""
+    if expression.startswith("$request.path."):
+        return path_params[expression.removeprefix("$request.path.")]
+    source, _, pointer = expression.partition("#")
+    value = {"$request.body": sent, "$response.body": answer}[source]
+    for part in pointer.strip("/").split("/"):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return str(value)
+
+
+def test_every_link_names_an_operation_and_its_parameters() -> None:
+    operations = _operations_by_id()
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                for name, written in _resolve(response).get("links", {}).items():
+                    link = _resolve(written)
+                    where = (method, path, status, name)
+                    assert link["operationId"] in operations, where
+                    _, target_path = operations[link["operationId"]]
+                    for parameter in link["parameters"]:
+                        assert "{" + parameter + "}" in target_path, (*where, parameter)
+
+
+def test_following_each_link_from_a_real_answer_finds_what_it_names(
+    client: FlaskClient, store: StoreStub
+) -> None:
+    """What a client (or schemathesis's stateful phase) does with the links: each one,
+    evaluated on a real answer, reaches a thing that exists (no 404)."""
+    operations = _operations_by_id()
+    store.respond_with(500)  # a failed callback, so that the order has one to retry
+
+    def follow(method: str, path: str, path_params: dict[str, str], sent: Any = None) -> int:
+        concrete = path.format(**path_params)
+        response = client.open(concrete, method=method, json=sent)
+        links = _resolve(SPEC["paths"][path][method.lower()]["responses"][
+            str(response.status_code)]).get("links", {})  # fmt: skip
+        for name, written in links.items():
+            link = _resolve(written)
+            target_method, target_path = operations[link["operationId"]]
+            params = {parameter: _evaluate(expression, path_params, sent, response.get_json())
+                      for parameter, expression in link["parameters"].items()}  # fmt: skip
+            target = client.open(target_path.format(**params), method=target_method, json={})
+            assert target.status_code != 404, (method, concrete, name, target.get_json())
+        return len(links)
+
+    order = {"order_id": "linked", "amount": 5}
+    assert follow("POST", "/payments/orders", {}, order) == 1
+    assert follow("GET", "/payments/orders/{order_id}", {"order_id": "linked"}) == 4
+    client.put("/simulation", json={"rules": [{"next": 2, "outcome": "pending"}]})
+    assert follow("POST", "/payments/orders", {}, {"order_id": "waits", "amount": 5}) == 2
+    assert follow("POST", "/pay/order", {}, {"order_id": "waits-too", "amount": 5}) == 2
+    session = {"order_id": "hosted", "amount": 5, "success_url": "http://127.0.0.1/ok"}
+    assert follow("POST", "/checkout/sessions", {}, session) == 3
+    assert follow("GET", "/cardloader/cards/", {}) == 2
+    assert follow("GET", "/cardloader/cards/{card_id}/", {"card_id": "1"}) == 1
