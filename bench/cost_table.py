@@ -5,13 +5,16 @@
 POST /payments/orders with wrk, and meanwhile samples whichever thread holds the GIL
 (`py-spy record --gil`). Each sample is put in the part of the request its stack is in,
 the innermost part first, and the table gives each part's microseconds of GIL per request:
-what the one interpreter spends, which is what bounds the rate. py-spy needs to trace the
-process (root, or ptrace allowed).
+what the one interpreter spends, which is what bounds the rate. Under each table, the
+gateway process's CPU per request (user and system, from /proc) over the same run: the
+samples miss the time spent taking the GIL and handing it over, about half of it under
+load (docs/performance.md). py-spy needs to trace the process (root, or ptrace allowed).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -63,8 +66,19 @@ def part_of(stack: str) -> str:
     return UNPLACED
 
 
-def profile(url: str, pid: int, seconds: float, script: str | None) -> tuple[Counter[str], int]:
-    """Samples per part while wrk drives url, and the requests wrk completed."""
+def cpu_seconds(pid: int) -> float:
+    """The user and system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    # utime and stime are the stat file's fields 14 and 15, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def profile(
+    url: str, pid: int, seconds: float, script: str | None
+) -> tuple[Counter[str], int, float]:
+    """Samples per part while wrk drives url, the requests wrk completed, and the CPU
+    seconds the gateway used meanwhile."""
+    used = cpu_seconds(pid)
     with tempfile.TemporaryDirectory() as folder:
         raw = Path(folder, "samples.txt")
         spy = subprocess.Popen(
@@ -77,6 +91,7 @@ def profile(url: str, pid: int, seconds: float, script: str | None) -> tuple[Cou
             command += ["-s", str(BENCH / script)]
         command += [url, "--", "profile"] if script else [url]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        used = cpu_seconds(pid) - used
         _, problem = spy.communicate()
         if spy.returncode != 0 or not raw.exists():
             raise SystemExit(f"py-spy could not sample the gateway: {problem.strip()}")
@@ -86,11 +101,12 @@ def profile(url: str, pid: int, seconds: float, script: str | None) -> tuple[Cou
             if not count.isdigit():
                 continue  # a line cut short as py-spy stopped (seen once in a few runs)
             parts[part_of(stack)] += int(count)
-    total = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    return parts, round(total * seconds)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    # wrk ran a second longer than py-spy sampled: the CPU is divided by wrk's requests.
+    return parts, round(rate * seconds), used / (rate * (seconds + 1))
 
 
-def table(title: str, parts: Counter[str], requests: int) -> str:
+def table(title: str, parts: Counter[str], requests: int, cpu_per_request: float) -> str:
     """The cost table of one endpoint, in microseconds of GIL per request."""
     rows = [f"{title}: {requests / 1:,.0f} requests sampled", "", "| part | µs per request |",
             "|---|---:|"]  # fmt: skip
@@ -99,6 +115,8 @@ def table(title: str, parts: Counter[str], requests: int) -> str:
             rows.append(f"| {part} | {parts[part] / RATE_HZ / requests * 1e6:.1f} |")
     whole = sum(parts.values()) / RATE_HZ / requests * 1e6
     rows.append(f"| **all of it, holding the GIL** | **{whole:.1f}** |")
+    rows += ["", f"The gateway process's CPU over the same run: {cpu_per_request * 1e6:.0f} µs "
+             "per request (user and system, every thread)."]  # fmt: skip
     return "\n".join(rows)
 
 
@@ -125,8 +143,8 @@ def main() -> int:
             for title, path, script in (("GET /balance", "/balance", None),
                                         ("POST /payments/orders", "/payments/orders",
                                          "orders.lua")):  # fmt: skip
-                parts, requests = profile(url + path, pid, args.seconds, script)
-                print(table(title, parts, requests) + "\n")
+                parts, requests, cpu = profile(url + path, pid, args.seconds, script)
+                print(table(title, parts, requests, cpu) + "\n")
     return 0
 
 
