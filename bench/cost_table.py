@@ -6,9 +6,10 @@ POST /payments/orders with wrk, and meanwhile samples whichever thread holds the
 (`py-spy record --gil`). Each sample is put in the part of the request its stack is in,
 the innermost part first, and the table gives each part's microseconds of GIL per request:
 what the one interpreter spends, which is what bounds the rate. Under each table, the
-gateway process's CPU per request (user and system, from /proc) over the same run: the
-samples miss the time spent taking the GIL and handing it over, about half of it under
-load (docs/performance.md). py-spy needs to trace the process (root, or ptrace allowed).
+gateway process's CPU per request (user and system, from /proc) over the same run, more
+than twice the samples' total under load: they see only a thread holding the GIL, not the
+GIL's hand-overs, granian's native thread or the kernel (docs/performance.md). py-spy
+needs to trace the process (root, or ptrace allowed).
 """
 
 from __future__ import annotations
