@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from payments_server.collector import stop_freezing
 from payments_server.http_servers import ServerLimits, serve_granian
 
 
@@ -32,6 +33,8 @@ def _serving(app: Callable[..., Iterable[bytes]]) -> Iterator[int]:
         stopping.set()
         server.join(timeout=10)
         listener.close()
+        # The server froze what the collector had seen; the tests after it expect it thawed.
+        stop_freezing()
     assert not server.is_alive()
 
 
