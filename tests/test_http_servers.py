@@ -80,7 +80,7 @@ def test_accepted_connections_send_at_once_without_waiting_for_the_clients_ack()
         # connects: the first answer says the server has started, with its options set.
         with socket.create_connection(("127.0.0.1", port)) as first:
             assert _get(first).startswith(b"HTTP/1.1 200 OK\r\n")
-        client = socket.create_connection(("127.0.0.1", port))
-        assert _get(client).startswith(b"HTTP/1.1 200 OK\r\n")
-        with client, _server_side_of(client) as accepted:
-            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            assert _get(client).startswith(b"HTTP/1.1 200 OK\r\n")
+            with _server_side_of(client) as accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
